@@ -1,0 +1,103 @@
+"""Address maths on the text forms a design document uses.
+
+Each parser returns the parsed value or raises ``ValueError`` whose message is written for
+the user, so validation can show it next to the field as it is.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_SOCKET_V6 = re.compile(r"^\[(?P<address>[^\]]+)\](?::(?P<port>\d+))?$")
+
+
+def parse_interface_address(text: str) -> IPInterface:
+    """Parse ``address/prefix`` as put on an interface, e.g. ``192.168.15.1/24``.
+
+    Refuses addresses no interface should carry in a lab: unspecified, loopback, multicast,
+    and (IPv4, prefix up to /30) the network and broadcast addresses of the subnet.
+    """
+    if "/" not in text:
+        raise ValueError(
+            f"{text!r} has no prefix length; write it as address/prefix, e.g. 192.168.15.1/24"
+        )
+    try:
+        interface = ipaddress.ip_interface(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP interface address") from None
+    address = interface.ip
+    if address.is_unspecified or address.is_loopback or address.is_multicast:
+        raise ValueError(f"{text!r} is not a usable interface address")
+    network = interface.network
+    if isinstance(interface, ipaddress.IPv4Interface) and network.prefixlen <= 30:
+        if address == network.network_address:
+            raise ValueError(f"{text!r} is the network address of {network}")
+        if address == network.broadcast_address:
+            raise ValueError(f"{text!r} is the broadcast address of {network}")
+    return interface
+
+
+def parse_address(text: str) -> IPAddress:
+    """Parse a bare address, e.g. a gateway ``192.168.15.5``."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address") from None
+
+
+def parse_prefix(text: str) -> IPNetwork:
+    """Parse a route or NAT prefix such as ``192.168.15.0/24`` (host bits must be zero)."""
+    try:
+        return ipaddress.ip_network(text)
+    except ValueError:
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an IP prefix") from None
+        raise ValueError(f"{text!r} has host bits set; did you mean {network}?") from None
+
+
+def parse_route_destination(text: str) -> IPNetwork | None:
+    """Parse a route's ``to``: ``default`` (returns None) or a prefix."""
+    if text == "default":
+        return None
+    return parse_prefix(text)
+
+
+def parse_socket(text: str) -> tuple[IPAddress, int | None]:
+    """Parse ``address:port``, ``[v6address]:port`` or a bare address (port None)."""
+    match = _SOCKET_V6.match(text)
+    if match:
+        address_text, port_text = match["address"], match["port"]
+    elif text.count(":") == 1:
+        address_text, port_text = text.split(":")
+    else:
+        address_text, port_text = text, None
+    try:
+        address = ipaddress.ip_address(address_text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an address or address:port") from None
+    if port_text is None:
+        return address, None
+    if not port_text.isdigit():
+        raise ValueError(f"{text!r} has a port that is not a number")
+    port = int(port_text)
+    check_port(port)
+    return address, port
+
+
+def check_port(port: int) -> int:
+    """Return ``port`` if it is a usable TCP/UDP port (1-65535)."""
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range 1-65535")
+    return port
+
+
+def same_family(first: IPAddress | IPNetwork, second: IPAddress | IPNetwork) -> bool:
+    """Tell whether two addresses or prefixes are both IPv4 or both IPv6."""
+    return first.version == second.version

@@ -1,0 +1,85 @@
+"""Design documents as text: JSON and YAML in, JSON and YAML out.
+
+Reading is defensive (the text may come from anyone): a size limit, no YAML aliases (a few
+lines of anchors can expand to gigabytes), no YAML tags beyond plain data, and nesting too
+deep for the parser reported as a problem rather than a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import yaml
+
+from netlab.core.document import Design
+from netlab.core.validation import InvalidDesign, Problem, load
+
+TextFormat = Literal["json", "yaml"]
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed in a design", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def guess_format(filename: str) -> TextFormat:
+    """Return the format a file name suggests: YAML for .yaml/.yml, JSON otherwise."""
+    return "yaml" if filename.lower().endswith((".yaml", ".yml")) else "json"
+
+
+def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
+    """Return the data in ``text``, or raise :class:`InvalidDesign` with one problem.
+
+    YAML is a superset of JSON, so ``yaml`` reads both; ``json`` is strict JSON.
+    """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise InvalidDesign([Problem("", f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")])
+    if isinstance(text, bytes):
+        try:
+            text = text.decode()
+        except UnicodeDecodeError:
+            raise InvalidDesign([Problem("", "the document is not UTF-8 text")]) from None
+    try:
+        if text_format == "json":
+            return json.loads(text)
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
+    except json.JSONDecodeError as error:
+        raise InvalidDesign(
+            [Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")]
+        ) from None
+    except yaml.YAMLError as error:
+        raise InvalidDesign([Problem("", f"not valid YAML: {_yaml_message(error)}")]) from None
+
+
+def load_text(text: str | bytes, text_format: TextFormat = "yaml") -> Design:
+    """Return the valid design in ``text``, or raise :class:`InvalidDesign` listing every problem."""
+    return load(parse_text(text, text_format))
+
+
+def dump(design: Design, text_format: TextFormat) -> str:
+    """Return ``design`` as JSON (indented, newline-terminated) or YAML text."""
+    data = design.to_data()
+    if text_format == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def _yaml_message(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError):
+        problem = error.problem or error.context or "syntax error"
+        mark = error.problem_mark or error.context_mark
+        if mark is not None:
+            return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+        return problem
+    return str(error)

@@ -1,0 +1,141 @@
+"""The ``netlab/v1`` design document: the one contract between canvas, API, database and engine.
+
+The models here describe the *shape* of a document only. Every field that holds an address,
+a prefix or an interface name is kept as the text the user wrote, so that a document survives
+a round trip byte for byte; ``netlab.core.validation`` checks what the text means and reports
+every problem at once, each with its path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+FORMAT = "netlab/v1"
+
+NodeKind = Literal["host", "namespace", "bridge"]
+Protocol = Literal["tcp", "udp"]
+ServiceKind = Literal["http", "tcp"]
+
+Number = StrictInt | StrictFloat
+
+
+class Element(BaseModel):
+    """Base of every document model: immutable and closed to unknown fields.
+
+    Scalars are strict (``"80"`` is not a port, ``"yes"`` is not a boolean); arrays accept
+    any sequence, since YAML and JSON both give lists.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        serialize_by_alias=True,
+    )
+
+
+class Position(Element):
+    """Where a node sits on the canvas, in canvas units."""
+
+    x: Number
+    y: Number
+
+
+class Route(Element):
+    """A route in a node's main table: ``ip route add TO via VIA [dev DEV]``."""
+
+    to: StrictStr = Field(description="'default' or a prefix such as 192.168.1.0/24")
+    via: StrictStr | None = Field(default=None, description="gateway address, on-link")
+    dev: StrictStr | None = Field(default=None, description="interface of this node")
+
+
+class Nat(Element):
+    """Source NAT (masquerade) of packets from ``source`` leaving through ``out``."""
+
+    source: StrictStr = Field(description="prefix whose packets are masqueraded")
+    out: StrictStr | None = Field(default=None, description="outgoing interface; any when absent")
+
+
+class PortForward(Element):
+    """Destination NAT: traffic to ``port`` on this node (arriving on ``in``) goes to ``to``."""
+
+    protocol: Protocol = "tcp"
+    port: StrictInt
+    in_: StrictStr | None = Field(
+        default=None, alias="in", description="incoming interface; any when absent"
+    )
+    to: StrictStr = Field(description="address:port, or address alone for the same port")
+
+
+class Service(Element):
+    """A built-in responder listening inside a node, used to test reachability and forwards."""
+
+    kind: ServiceKind
+    port: StrictInt
+
+
+class Node(Element):
+    """A node of the design: the host, a network namespace or a Linux bridge.
+
+    ``forwarding``, ``nat``, ``port_forwards``, ``routes`` and ``services`` apply to the host
+    and to namespaces; ``in`` and ``addresses`` apply to bridges. Validation reports a field
+    used on the wrong kind.
+    """
+
+    id: StrictStr
+    kind: NodeKind
+    label: StrictStr | None = Field(default=None, description="display text for the canvas")
+    position: Position | None = None
+    forwarding: StrictBool = False
+    nat: tuple[Nat, ...] = ()
+    port_forwards: tuple[PortForward, ...] = ()
+    routes: tuple[Route, ...] = ()
+    services: tuple[Service, ...] = ()
+    in_: StrictStr | None = Field(
+        default=None, alias="in", description="the node holding this bridge (default: host)"
+    )
+    addresses: tuple[StrictStr, ...] = ()
+
+
+class Endpoint(Element):
+    """One end of a veth link: the interface it becomes in a node's namespace."""
+
+    node: StrictStr
+    interface: StrictStr
+    addresses: tuple[StrictStr, ...] = ()
+
+
+class Link(Element):
+    """A veth pair between two nodes. An end on a bridge becomes a port of that bridge."""
+
+    endpoints: Annotated[tuple[Endpoint, ...], Field(min_length=2, max_length=2)]
+
+
+class Design(Element):
+    """A whole lab design, as saved, shared, exported and deployed."""
+
+    format: Literal["netlab/v1"] = FORMAT
+    name: StrictStr = Field(description="slug, unique per owner")
+    title: StrictStr = ""
+    description: StrictStr = ""
+    nodes: tuple[Node, ...] = ()
+    links: tuple[Link, ...] = ()
+
+    def node(self, node_id: str) -> Node | None:
+        """Return the node called ``node_id``, or None."""
+        return next((node for node in self.nodes if node.id == node_id), None)
+
+    def to_data(self) -> dict[str, Any]:
+        """Return the document as plain JSON-compatible data, defaults left out."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        return {"format": self.format, **data}
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a ``netlab/v1`` document, for the browser and the docs."""
+    schema = Design.model_json_schema(by_alias=True)
+    schema["$id"] = "https://netlab.invalid/schema/netlab-v1.json"
+    schema["title"] = "netlab/v1 design document"
+    return schema

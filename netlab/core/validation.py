@@ -1,0 +1,340 @@
+"""Turn untrusted data into a valid :class:`Design`, or into the list of everything wrong with it.
+
+Two stages: the *shape* (pydantic: types, required and unknown fields), then the *meaning*
+(addresses, names, references, gateways on-link). Every problem carries the path of the
+field it is about, in the form ``links[2].endpoints[0].addresses[0]``, so the API, the CLI
+and the canvas can all point at it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from netlab.core import addressing, names
+from netlab.core.document import Design, Node
+
+NAMESPACE_KINDS = ("host", "namespace")
+# Fields that only make sense on some kinds of node, with the reason given to the user.
+NAMESPACE_ONLY_FIELDS = ("forwarding", "nat", "port_forwards", "routes", "services")
+BRIDGE_ONLY_FIELDS = ("in_", "addresses")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a document: where (a path into the document) and why."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+class InvalidDesign(ValueError):
+    """A document was refused; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
+
+
+def load(data: Any) -> Design:
+    """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`."""
+    design = parse(data)
+    problems = validate(design)
+    if problems:
+        raise InvalidDesign(problems)
+    return design
+
+
+def problems_of(data: Any) -> list[Problem]:
+    """Return every problem of ``data`` as a design document; empty when it is valid."""
+    try:
+        load(data)
+    except InvalidDesign as error:
+        return error.problems
+    return []
+
+
+def parse(data: Any) -> Design:
+    """Check the shape of ``data`` and build the :class:`Design`, or raise :class:`InvalidDesign`."""
+    if not isinstance(data, dict):
+        raise InvalidDesign([Problem("", "a design document must be a mapping (a JSON object)")])
+    try:
+        return Design.model_validate(data)
+    except ValidationError as error:
+        raise InvalidDesign(_shape_problems(error)) from None
+    except RecursionError:
+        raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
+
+
+def format_path(location: Iterable[str | int]) -> str:
+    """Render a pydantic location such as ``('links', 2, 'endpoints')`` as ``links[2].endpoints``."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _shape_problems(error: ValidationError) -> list[Problem]:
+    problems: dict[str, Problem] = {}
+    for detail in error.errors(include_url=False):
+        location = list(detail["loc"])
+        # A union (a number may be an int or a float) reports each member under its type
+        # name; the user wants one message at the field itself.
+        if location and location[-1] in ("int", "float"):
+            location.pop()
+        path = format_path(location)
+        kind = detail["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown field {location[-1]!r}" if location else "unknown field"
+        elif kind == "missing":
+            message = "this field is required"
+        elif kind == "literal_error" and location and location[-1] == "format":
+            message = f"unsupported format {detail['input']!r}; this netlab reads 'netlab/v1'"
+        else:
+            message = str(detail["msg"])
+        problems.setdefault(path, Problem(path, message))
+    return sorted(problems.values())
+
+
+def validate(design: Design) -> list[Problem]:
+    """Return every problem in the meaning of a well-shaped design, in document order."""
+    return list(_Checker(design).problems())
+
+
+class _Checker:
+    """One pass over a design. Kept as a class so the indexes are built once."""
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.node_ids = {node.id for node in design.nodes}
+        self.by_id = {node.id: node for node in design.nodes}
+
+    def problems(self) -> Iterator[Problem]:
+        yield from self._name()
+        yield from self._nodes()
+        yield from self._links()
+        yield from self._interfaces()
+        yield from self._addresses()
+        for index, node in enumerate(self.design.nodes):
+            if node.kind in NAMESPACE_KINDS:
+                yield from self._node_settings(index, node)
+
+    def _name(self) -> Iterator[Problem]:
+        problem = names.design_name_problem(self.design.name)
+        if problem:
+            yield Problem("name", problem)
+
+    def _nodes(self) -> Iterator[Problem]:
+        seen: set[str] = set()
+        hosts = 0
+        for index, node in enumerate(self.design.nodes):
+            path = f"nodes[{index}]"
+            problem = names.node_id_problem(node.id)
+            if problem:
+                yield Problem(f"{path}.id", problem)
+            elif node.kind == "bridge" and (problem := names.interface_name_problem(node.id)):
+                yield Problem(f"{path}.id", f"a bridge's id is its interface name: {problem}")
+            if node.id in seen:
+                yield Problem(f"{path}.id", f"duplicate node id {node.id!r}")
+            seen.add(node.id)
+            hosts += node.kind == "host"
+            yield from self._fields_of_kind(path, node)
+            if node.kind == "bridge":
+                holder = self.holder_of(node)
+                if holder not in self.by_id:
+                    yield Problem(f"{path}.in", f"no node {holder!r} to hold this bridge")
+                elif self.by_id[holder].kind not in NAMESPACE_KINDS:
+                    yield Problem(
+                        f"{path}.in", f"{holder!r} is a bridge; a bridge lives in a namespace"
+                    )
+        if hosts != 1:
+            yield Problem("nodes", f"a design has exactly one node of kind 'host'; found {hosts}")
+
+    def _fields_of_kind(self, path: str, node: Node) -> Iterator[Problem]:
+        if node.kind == "bridge":
+            wrong, hint = NAMESPACE_ONLY_FIELDS, "only the host and namespaces have"
+        else:
+            wrong, hint = BRIDGE_ONLY_FIELDS, "only bridges have"
+        for field in wrong:
+            if field in node.model_fields_set:
+                alias = field.rstrip("_")
+                yield Problem(f"{path}.{alias}", f"a {node.kind} has no {alias!r}; {hint} it")
+
+    def _links(self) -> Iterator[Problem]:
+        for link_index, link in enumerate(self.design.links):
+            for end_index, endpoint in enumerate(link.endpoints):
+                path = f"links[{link_index}].endpoints[{end_index}]"
+                if endpoint.node not in self.node_ids:
+                    yield Problem(f"{path}.node", f"no node {endpoint.node!r} in this design")
+                problem = names.interface_name_problem(endpoint.interface)
+                if problem:
+                    yield Problem(f"{path}.interface", problem)
+                node = self.by_id.get(endpoint.node)
+                if node is not None and node.kind == "bridge" and endpoint.addresses:
+                    yield Problem(
+                        f"{path}.addresses",
+                        f"{endpoint.interface} is a port of bridge {node.id!r} and takes no "
+                        "address; put the address on the bridge itself",
+                    )
+
+    def _interfaces(self) -> Iterator[Problem]:
+        """Interface names are unique within each namespace, bridges included."""
+        seen: dict[tuple[str, str], str] = {}
+        for path, namespace, interface in self.interfaces():
+            key = (namespace, interface)
+            if key in seen:
+                yield Problem(
+                    path,
+                    f"interface {interface!r} already exists in {namespace!r} (at {seen[key]})",
+                )
+            else:
+                seen[key] = path
+
+    def _addresses(self) -> Iterator[Problem]:
+        seen: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] = {}
+        for path, _namespace, _interface, text in self.address_texts():
+            try:
+                address = addressing.parse_interface_address(text)
+            except ValueError as error:
+                yield Problem(path, str(error))
+                continue
+            if address.ip in seen:
+                yield Problem(path, f"address {address.ip} is already used at {seen[address.ip]}")
+            else:
+                seen[address.ip] = path
+
+    def _node_settings(self, index: int, node: Node) -> Iterator[Problem]:
+        path = f"nodes[{index}]"
+        interfaces = self.interfaces_in(node.id)
+        subnets = self.subnets_in(node.id)
+        destinations: dict[str, str] = {}
+        for route_index, route in enumerate(node.routes):
+            route_path = f"{path}.routes[{route_index}]"
+            yield from self._route(route_path, node, route.to, route.via, route.dev, interfaces,
+                                   subnets)
+            key = route.to
+            if key in destinations:
+                yield Problem(f"{route_path}.to", f"a route to {key} is already at {destinations[key]}")
+            destinations.setdefault(key, route_path)
+        for nat_index, nat in enumerate(node.nat):
+            nat_path = f"{path}.nat[{nat_index}]"
+            yield from _try(f"{nat_path}.source", addressing.parse_prefix, nat.source)
+            if nat.out is not None and nat.out not in interfaces:
+                yield Problem(f"{nat_path}.out", _no_interface(nat.out, node.id, interfaces))
+        for forward_index, forward in enumerate(node.port_forwards):
+            forward_path = f"{path}.port_forwards[{forward_index}]"
+            yield from _try(f"{forward_path}.port", addressing.check_port, forward.port)
+            if forward.in_ is not None and forward.in_ not in interfaces:
+                yield Problem(f"{forward_path}.in", _no_interface(forward.in_, node.id, interfaces))
+            yield from _try(f"{forward_path}.to", addressing.parse_socket, forward.to)
+        ports: dict[int, str] = {}
+        for service_index, service in enumerate(node.services):
+            service_path = f"{path}.services[{service_index}].port"
+            yield from _try(service_path, addressing.check_port, service.port)
+            if service.port in ports:
+                yield Problem(service_path, f"port {service.port} is already used at {ports[service.port]}")
+            ports.setdefault(service.port, service_path)
+
+    def _route(
+        self,
+        path: str,
+        node: Node,
+        to: str,
+        via: str | None,
+        dev: str | None,
+        interfaces: set[str],
+        subnets: list[addressing.IPNetwork],
+    ) -> Iterator[Problem]:
+        try:
+            destination = addressing.parse_route_destination(to)
+        except ValueError as error:
+            yield Problem(f"{path}.to", str(error))
+            destination = None
+        if via is None and dev is None:
+            yield Problem(path, "a route needs a gateway ('via') or an interface ('dev')")
+        if dev is not None and dev not in interfaces:
+            yield Problem(f"{path}.dev", _no_interface(dev, node.id, interfaces))
+        if via is None:
+            return
+        try:
+            gateway = addressing.parse_address(via)
+        except ValueError as error:
+            yield Problem(f"{path}.via", str(error))
+            return
+        if destination is not None and not addressing.same_family(destination, gateway):
+            yield Problem(f"{path}.via", f"{via} and {to} are not of the same IP version")
+        elif dev is None and not any(gateway in subnet for subnet in subnets):
+            yield Problem(f"{path}.via", f"{via} is not on any subnet of {node.id}")
+
+    # Indexes shared with the compiler: what lives in which namespace.
+
+    def holder_of(self, bridge: Node) -> str:
+        return bridge.in_ if bridge.in_ is not None else "host"
+
+    def namespace_of(self, node_id: str) -> str:
+        """Return the id of the namespace node that holds ``node_id``'s interfaces."""
+        node = self.by_id.get(node_id)
+        if node is not None and node.kind == "bridge":
+            return self.holder_of(node)
+        return node_id
+
+    def interfaces(self) -> Iterator[tuple[str, str, str]]:
+        """Yield (path, namespace node id, interface name) for every interface of the design."""
+        for index, node in enumerate(self.design.nodes):
+            if node.kind == "bridge":
+                yield f"nodes[{index}].id", self.holder_of(node), node.id
+        for link_index, link in enumerate(self.design.links):
+            for end_index, endpoint in enumerate(link.endpoints):
+                path = f"links[{link_index}].endpoints[{end_index}].interface"
+                yield path, self.namespace_of(endpoint.node), endpoint.interface
+
+    def address_texts(self) -> Iterator[tuple[str, str, str, str]]:
+        """Yield (path, namespace node id, interface, address text) for every address."""
+        for index, node in enumerate(self.design.nodes):
+            if node.kind == "bridge":
+                for address_index, text in enumerate(node.addresses):
+                    path = f"nodes[{index}].addresses[{address_index}]"
+                    yield path, self.holder_of(node), node.id, text
+        for link_index, link in enumerate(self.design.links):
+            for end_index, endpoint in enumerate(link.endpoints):
+                for address_index, text in enumerate(endpoint.addresses):
+                    path = f"links[{link_index}].endpoints[{end_index}].addresses[{address_index}]"
+                    yield path, self.namespace_of(endpoint.node), endpoint.interface, text
+
+    def interfaces_in(self, namespace: str) -> set[str]:
+        return {name for _path, holder, name in self.interfaces() if holder == namespace}
+
+    def subnets_in(self, namespace: str) -> list[addressing.IPNetwork]:
+        subnets = []
+        for _path, holder, _interface, text in self.address_texts():
+            if holder == namespace:
+                try:
+                    subnets.append(addressing.parse_interface_address(text).network)
+                except ValueError:
+                    continue  # reported by _addresses
+        return subnets
+
+
+def _try(path: str, parse: Any, value: Any) -> Iterator[Problem]:
+    try:
+        parse(value)
+    except ValueError as error:
+        yield Problem(path, str(error))
+
+
+def _no_interface(name: str, node_id: str, interfaces: set[str]) -> str:
+    known = ", ".join(sorted(interfaces)) or "none"
+    return f"{node_id} has no interface {name!r} (it has: {known})"
