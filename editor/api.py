@@ -1,0 +1,256 @@
+"""The JSON API under /api/ (django-ninja; OpenAPI at /api/docs, served locally).
+
+Handlers parse, authorise through ``editor.permissions``, call ``editor.services`` and
+render. Design documents are read from the raw body and checked by ``netlab.core`` so that
+every problem comes back with its path, in one list, with status 422.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.openapi.docs import Swagger
+from ninja.security import HttpBearer, SessionAuth
+
+from editor import permissions, services
+from editor.models import Design, Revision
+from netlab.core import validation
+from netlab.core.document import json_schema
+from netlab.core.validation import InvalidDesign, Problem
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer <token>``, tokens made by ``manage.py netlab token USER``."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+        user = services.user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="netlab API",
+    version="1",
+    description="Designs, revisions and validation of netlab/v1 documents.",
+    auth=[BearerToken(), SessionAuth(csrf=True)],
+    # Swagger UI's files come from django-ninja's own static files (the "ninja" app),
+    # never from a CDN.
+    docs=Swagger(),
+    docs_url="/docs",
+    urls_namespace="api",
+)
+
+
+class ProblemOut(Schema):
+    path: str
+    message: str
+
+
+class ValidationOut(Schema):
+    valid: bool
+    problems: list[ProblemOut]
+
+
+class ErrorOut(Schema):
+    detail: str
+    problems: list[ProblemOut] = []
+
+
+class DesignSummaryOut(Schema):
+    id: int
+    name: str
+    title: str
+    owner: str
+    updated: datetime
+    nodes: int
+    links: int
+
+
+class DesignOut(Schema):
+    id: int
+    name: str
+    title: str
+    owner: str
+    updated: datetime
+    revision: int
+    document: dict[str, Any]
+
+
+class RevisionSummaryOut(Schema):
+    number: int
+    author: str | None
+    created: datetime
+    message: str
+
+
+class RevisionOut(RevisionSummaryOut):
+    document: dict[str, Any]
+
+
+DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "a netlab/v1 design document",
+        "content": {"application/json": {"schema": json_schema()}},
+    }
+}
+
+
+def _problems(problems: list[Problem]) -> list[dict[str, str]]:
+    return [problem.as_dict() for problem in problems]
+
+
+def _document_body(request: HttpRequest) -> Any:
+    """Return the JSON body, or raise :class:`InvalidDesign` for a body that is not JSON."""
+    try:
+        return json.loads(request.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InvalidDesign([Problem("", f"the body is not valid JSON: {error}")]) from None
+    except RecursionError:
+        raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
+
+
+def _design_out(design: Design) -> dict[str, Any]:
+    return {
+        "id": design.pk,
+        "name": design.name,
+        "title": design.title,
+        "owner": design.owner.get_username(),
+        "updated": design.updated,
+        "revision": design.current.number if design.current else 0,
+        "document": design.document,
+    }
+
+
+def _revision_out(revision: Revision, *, with_document: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": revision.number,
+        "author": revision.author.get_username() if revision.author else None,
+        "created": revision.created,
+        "message": revision.message,
+    }
+    if with_document:
+        data["document"] = revision.document
+    return data
+
+
+@api.exception_handler(InvalidDesign)
+def invalid_design(request: HttpRequest, error: InvalidDesign) -> HttpResponse:
+    # A body that is not JSON at all is a bad request; a document that is JSON but not a
+    # valid design is unprocessable.
+    not_json = any(problem.message.startswith("the body is not valid JSON") for problem in error.problems)
+    return api.create_response(
+        request,
+        {"detail": "the design document is invalid", "problems": _problems(error.problems)},
+        status=400 if not_json else 422,
+    )
+
+
+@api.exception_handler(permissions.DesignNotFound)
+def design_not_found(request: HttpRequest, error: permissions.DesignNotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": "no such design"}, status=404)
+
+
+@api.get("/designs", response=list[DesignSummaryOut], tags=["designs"])
+def list_designs(request: HttpRequest) -> list[dict[str, Any]]:
+    """The designs you may open, most recently changed first."""
+    designs = permissions.designs_visible_to(request.user).select_related("owner")
+    return [
+        {
+            "id": design.pk,
+            "name": design.name,
+            "title": design.title,
+            "owner": design.owner.get_username(),
+            "updated": design.updated,
+            "nodes": design.node_count,
+            "links": design.link_count,
+        }
+        for design in designs
+    ]
+
+
+@api.post(
+    "/designs",
+    response={201: DesignOut, 400: ErrorOut, 422: ErrorOut},
+    openapi_extra=DOCUMENT_BODY,
+    tags=["designs"],
+)
+def create_design(request: HttpRequest, message: str = "") -> tuple[int, dict[str, Any]]:
+    """Create a design from a netlab/v1 document (its ``name`` names the design)."""
+    design = services.create_design(
+        owner=request.user, data=_document_body(request), message=message
+    )
+    return 201, _design_out(design)
+
+
+@api.get("/designs/{design_id}", response={200: DesignOut, 404: ErrorOut}, tags=["designs"])
+def read_design(request: HttpRequest, design_id: int) -> dict[str, Any]:
+    """A design and its current document."""
+    return _design_out(permissions.access_design(request.user, design_id))
+
+
+@api.put(
+    "/designs/{design_id}",
+    response={200: DesignOut, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    openapi_extra=DOCUMENT_BODY,
+    tags=["designs"],
+)
+def update_design(request: HttpRequest, design_id: int, message: str = "") -> dict[str, Any]:
+    """Save a document as a new revision of the design."""
+    design = permissions.access_design_for_edit(request.user, design_id)
+    services.save_revision(design, author=request.user, data=_document_body(request), message=message)
+    return _design_out(design)
+
+
+@api.delete("/designs/{design_id}", response={204: None, 404: ErrorOut}, tags=["designs"])
+def delete_design(request: HttpRequest, design_id: int) -> tuple[int, None]:
+    """Delete a design and its history."""
+    design = permissions.access_design_for_edit(request.user, design_id)
+    services.delete_design(design, actor=request.user)
+    return 204, None
+
+
+@api.get(
+    "/designs/{design_id}/revisions",
+    response={200: list[RevisionSummaryOut], 404: ErrorOut},
+    tags=["revisions"],
+)
+def list_revisions(request: HttpRequest, design_id: int) -> list[dict[str, Any]]:
+    """The design's history, newest first."""
+    design = permissions.access_design(request.user, design_id)
+    revisions = design.revisions.select_related("author")
+    return [_revision_out(revision, with_document=False) for revision in revisions]
+
+
+@api.get(
+    "/designs/{design_id}/revisions/{number}",
+    response={200: RevisionOut, 404: ErrorOut},
+    tags=["revisions"],
+)
+def read_revision(request: HttpRequest, design_id: int, number: int) -> Any:
+    """One revision, with its document."""
+    design = permissions.access_design(request.user, design_id)
+    revision = design.revisions.select_related("author").filter(number=number).first()
+    if revision is None:
+        return 404, {"detail": "no such revision"}
+    return _revision_out(revision, with_document=True)
+
+
+@api.post("/validate", response={200: ValidationOut, 400: ErrorOut}, openapi_extra=DOCUMENT_BODY,
+          tags=["documents"])
+def validate_document(request: HttpRequest) -> dict[str, Any]:
+    """Check a document without saving it; answers the list of problems (empty when valid)."""
+    problems = validation.problems_of(_document_body(request))
+    return {"valid": not problems, "problems": _problems(problems)}
+
+
+@api.get("/schema", auth=None, tags=["documents"])
+def document_schema(request: HttpRequest) -> dict[str, Any]:
+    """The JSON Schema of a netlab/v1 document."""
+    return json_schema()

@@ -1,0 +1,153 @@
+"""``manage.py netlab``: the command line of DESIGN.md section 5.
+
+Each subcommand parses its arguments, finds what it acts on and calls ``editor.services``;
+errors are one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser, Namespace
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand, CommandError
+
+from editor import services
+from editor.models import Design
+from netlab.core import codec
+from netlab.core.document import Design as Document
+from netlab.core.validation import InvalidDesign
+
+
+def find_design(reference: str) -> Design:
+    """Return the design whose id is ``reference``, or whose name is, if only one has it."""
+    if reference.isdigit():
+        design = Design.objects.filter(pk=int(reference)).first()
+        if design is None:
+            raise CommandError(f"no design with id {reference}")
+        return design
+    matches = list(Design.objects.filter(name=reference).order_by("pk"))
+    if not matches:
+        raise CommandError(f"no design named {reference!r}")
+    if len(matches) > 1:
+        ids = ", ".join(str(design.pk) for design in matches)
+        raise CommandError(f"several designs are named {reference!r} (ids {ids}); give the id")
+    return matches[0]
+
+
+def find_user(username: str | None) -> AbstractBaseUser:
+    """Return user ``username``, or the site's first superuser when None."""
+    users = get_user_model()
+    if username is None:
+        user = users.objects.filter(is_superuser=True).order_by("pk").first()
+        if user is None:
+            raise CommandError("there is no admin user yet; name the owner with --owner USER")
+        return user
+    try:
+        return users.objects.get(**{users.USERNAME_FIELD: username})
+    except users.DoesNotExist:
+        raise CommandError(f"no user {username!r}") from None
+
+
+def read_document(path: str) -> Document:
+    """Read and validate the design in file ``path``; raise :class:`CommandError` listing problems."""
+    try:
+        text = Path(path).read_bytes()
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        return codec.load_text(text, codec.guess_format(path))
+    except InvalidDesign as error:
+        lines = "\n".join(f"  {problem}" for problem in error.problems)
+        raise CommandError(f"{path} is not a valid design:\n{lines}") from None
+
+
+class Command(BaseCommand):
+    help = "netlab's command line: import, export, validate and list designs; API tokens."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
+
+        imports = commands.add_parser("import", help="create a design from a JSON or YAML file")
+        imports.add_argument("file")
+        imports.add_argument("--owner", help="user name (default: the first admin)")
+        imports.add_argument("--message", default="", help="revision message")
+
+        exports = commands.add_parser("export", help="print a design's document")
+        exports.add_argument("design", help="design id, or name if unambiguous")
+        exports.add_argument("--format", choices=["json", "yaml"], default="json")
+
+        validates = commands.add_parser("validate", help="check a design file, saving nothing")
+        validates.add_argument("file")
+
+        commands.add_parser("list", help="list designs: id, owner, name, nodes, links, title")
+
+        token = commands.add_parser("token", help="print a new API token for a user")
+        token.add_argument("user")
+        token.add_argument("--name", default="", help="what the token is for")
+
+        commands.add_parser(
+            "ensure-admin", help="create the admin account if none exists, printing its password"
+        )
+
+        serve = commands.add_parser("serve", help="serve netlab (HTTP and websockets) with daphne")
+        serve.add_argument("--host", default="127.0.0.1")
+        serve.add_argument("--port", type=int, default=int(os.environ.get("NETLAB_PORT", "8000")))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        handler = getattr(self, "handle_" + options["subcommand"].replace("-", "_"))
+        handler(Namespace(**options))
+
+    def handle_import(self, options: Namespace) -> None:
+        document = read_document(options.file)
+        owner = find_user(options.owner)
+        message = options.message or f"imported from {Path(options.file).name}"
+        design = services.copy_design(owner=owner, document=document, message=message)
+        if design.name != document.name:
+            self.stdout.write(f"{owner} already has a design named {document.name!r}")
+        self.stdout.write(f"{design.pk} {design.name}")
+
+    def handle_export(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        document = Document.model_validate(design.document)
+        self.stdout.write(codec.dump(document, options.format), ending="")
+
+    def handle_validate(self, options: Namespace) -> None:
+        document = read_document(options.file)
+        self.stdout.write(
+            f"{options.file}: valid ({len(document.nodes)} nodes, {len(document.links)} links)"
+        )
+
+    def handle_list(self, options: Namespace) -> None:
+        for design in Design.objects.select_related("owner").order_by("pk"):
+            self.stdout.write(
+                f"{design.pk}\t{design.owner}\t{design.name}\t{design.node_count}\t"
+                f"{design.link_count}\t{design.title}"
+            )
+
+    def handle_token(self, options: Namespace) -> None:
+        user = find_user(options.user)
+        self.stdout.write(services.create_token(user=user, name=options.name))
+
+    def handle_ensure_admin(self, options: Namespace) -> None:
+        password = services.ensure_admin()
+        if password is not None:
+            self.stdout.write(
+                "Created the admin account. Log in at http://127.0.0.1:"
+                f"{os.environ.get('NETLAB_PORT', '8000')}/login/ as:\n"
+                f"  user:     admin\n  password: {password}\n"
+                "(shown once; change it with: .venv/bin/python manage.py changepassword admin)"
+            )
+
+    def handle_serve(self, options: Namespace) -> None:
+        # Twisted's reactor must be installed before anything else imports Twisted.
+        from daphne.server import Server
+
+        from netlab.asgi import application
+
+        endpoint = f"tcp:port={options.port}:interface={options.host}"
+        self.stdout.write(f"netlab is serving on http://{options.host}:{options.port}/")
+        Server(application=application, endpoints=[endpoint], verbosity=1).run()

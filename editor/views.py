@@ -1,0 +1,205 @@
+"""The editor's pages: dashboard, design, revision, examples, import and export.
+
+Each view parses its input, authorises through ``editor.permissions``, calls
+``editor.services`` and renders; no model is saved here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from editor import permissions, services
+from editor.examples import example, examples
+from editor.forms import DocumentForm, ImportForm
+from editor.models import Design
+from netlab.core import codec
+from netlab.core.document import Design as Document
+from netlab.core.document import Node
+from netlab.core.layout import auto_layout
+from netlab.core.validation import InvalidDesign
+
+EXPORT_TYPES = {"json": "application/json", "yaml": "application/yaml"}
+
+
+def _design_or_404(request: HttpRequest, design_id: int, *, edit: bool = False) -> Design:
+    access = permissions.access_design_for_edit if edit else permissions.access_design
+    try:
+        return access(request.user, design_id)
+    except permissions.DesignNotFound:
+        raise Http404("no such design") from None
+
+
+def _preview(document: Document) -> dict[str, Any]:
+    """The document laid out for the read-only topology preview (nothing is saved)."""
+    return auto_layout(document).to_data()
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    designs = permissions.designs_visible_to(request.user).select_related("owner")
+    return render(
+        request,
+        "editor/dashboard.html",
+        {"designs": designs, "examples": examples(), "import_form": ImportForm()},
+    )
+
+
+@login_required
+@require_POST
+def new_design(request: HttpRequest) -> HttpResponse:
+    empty = Document(name="untitled", title="Untitled design", nodes=(Node(id="host", kind="host"),))
+    design = services.copy_design(owner=request.user, document=empty, message="new design")
+    return redirect("design", design_id=design.pk)
+
+
+@login_required
+@require_POST
+def import_design(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a JSON or YAML file to import.")
+        return redirect("dashboard")
+    upload = form.cleaned_data["file"]
+    try:
+        document = codec.load_text(upload.read(), codec.guess_format(upload.name))
+        design = services.copy_design(
+            owner=request.user, document=document, message=f"imported from {upload.name}"
+        )
+    except InvalidDesign as error:
+        return render(
+            request,
+            "editor/import_failed.html",
+            {"filename": upload.name, "problems": error.problems},
+            status=422,
+        )
+    messages.success(request, f"Imported {design.name}.")
+    return redirect("design", design_id=design.pk)
+
+
+@login_required
+def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = _design_or_404(request, design_id)
+    document = Document.model_validate(design.document)
+    form = DocumentForm(initial={"document": codec.dump(document, "yaml")})
+    return _render_design(request, design, document, form)
+
+
+def _render_design(
+    request: HttpRequest,
+    design: Design,
+    document: Document,
+    form: DocumentForm,
+    problems: list[Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "editor/design.html",
+        {
+            "design": design,
+            "document": document,
+            "preview": _preview(document),
+            "revisions": design.revisions.select_related("author"),
+            "form": form,
+            "problems": problems or [],
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = _design_or_404(request, design_id, edit=True)
+    form = DocumentForm(request.POST)
+    current = Document.model_validate(design.document)
+    if not form.is_valid():
+        return _render_design(request, design, current, form, status=400)
+    try:
+        data = codec.parse_text(form.cleaned_data["document"], "yaml")
+        services.save_revision(
+            design, author=request.user, data=data, message=form.cleaned_data["message"]
+        )
+    except InvalidDesign as error:
+        return _render_design(request, design, current, form, error.problems, status=422)
+    messages.success(request, f"Saved revision {design.current.number}.")
+    return redirect("design", design_id=design.pk)
+
+
+@login_required
+@require_POST
+def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = _design_or_404(request, design_id, edit=True)
+    services.delete_design(design, actor=request.user)
+    messages.success(request, f"Deleted {design.name}.")
+    return redirect("dashboard")
+
+
+@login_required
+def revision_detail(request: HttpRequest, design_id: int, number: int) -> HttpResponse:
+    design = _design_or_404(request, design_id)
+    revision = design.revisions.select_related("author").filter(number=number).first()
+    if revision is None:
+        raise Http404("no such revision")
+    document = Document.model_validate(revision.document)
+    return render(
+        request,
+        "editor/revision.html",
+        {
+            "design": design,
+            "revision": revision,
+            "document": document,
+            "preview": _preview(document),
+            "yaml": codec.dump(document, "yaml"),
+        },
+    )
+
+
+@login_required
+def export_design(request: HttpRequest, design_id: int, text_format: str) -> HttpResponse:
+    design = _design_or_404(request, design_id)
+    if text_format not in EXPORT_TYPES:
+        raise Http404("unknown export format")
+    document = Document.model_validate(design.document)
+    response = HttpResponse(
+        codec.dump(document, text_format),  # type: ignore[arg-type]
+        content_type=EXPORT_TYPES[text_format],
+    )
+    response["Content-Disposition"] = f'attachment; filename="{design.name}.{text_format}"'
+    return response
+
+
+@login_required
+def example_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    item = example(slug)
+    if item is None:
+        raise Http404("no such example")
+    return render(
+        request,
+        "editor/example.html",
+        {
+            "example": item,
+            "document": item.design,
+            "preview": _preview(item.design),
+            "yaml": codec.dump(item.design, "yaml"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def copy_example(request: HttpRequest, slug: str) -> HttpResponse:
+    item = example(slug)
+    if item is None:
+        raise Http404("no such example")
+    design = services.copy_design(
+        owner=request.user, document=item.design, message=f"copied from example {item.slug}"
+    )
+    messages.success(request, f"{design.name} is your own copy of the example.")
+    return redirect("design", design_id=design.pk)

@@ -1,0 +1,161 @@
+"""Django settings for netlab, all driven by ``NETLAB_*`` environment variables.
+
+The defaults are the embedded layout: a laptop user runs one command and gets SQLite under
+``data/``, an in-memory channel layer and the worker in the web process. Production sets
+``NETLAB_DEBUG=0``, ``NETLAB_SECRET_KEY``, ``NETLAB_ALLOWED_HOSTS`` and ``NETLAB_REDIS_URL``
+(see the README); a production start without a secret key fails at once.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"NETLAB_{name}", default)
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = _env(name, "1" if default else "0").strip().lower()
+    return value in ("1", "true", "yes", "on")
+
+
+DEBUG = _env_flag("DEBUG", True)
+DATA_DIR = Path(_env("DATA_DIR", str(BASE_DIR / "data")))
+
+
+def _secret_key() -> str:
+    key = _env("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("NETLAB_SECRET_KEY must be set when NETLAB_DEBUG=0")
+    # Development: a key generated once and kept beside the database, never in the code.
+    path = DATA_DIR / "secret-key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [host for host in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if host]
+CSRF_TRUSTED_ORIGINS = [
+    origin for origin in _env("CSRF_TRUSTED_ORIGINS").split(",") if origin
+]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "ninja",
+    "editor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "netlab.urls"
+WSGI_APPLICATION = "netlab.wsgi.application"
+ASGI_APPLICATION = "netlab.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": Path(_env("DATABASE", str(DATA_DIR / "netlab.sqlite3"))),
+        "OPTIONS": {
+            # WAL lets the web server read while the worker writes; the timeout waits out
+            # the short write locks instead of failing with "database is locked".
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+}
+
+REDIS_URL = _env("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Front-end packages come from the npm registry into node_modules/ (git-ignored); only
+# the files the pages use are exposed, under static/vendor/.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/cytoscape", BASE_DIR / "node_modules" / "cytoscape" / "dist"),
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Kernel side (the engine). Host mode maps the design's host node onto this machine's
+# real root namespace: off unless the operator turns it on.
+NETLAB_HOST_MODE = _env_flag("HOST_MODE", False)
+NETLAB_STATE_DIR = _env("STATE_DIR", "/run/netlab")
+NETLAB_NETNS_PREFIX = _env("NETNS_PREFIX", "netlab-")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"netlab": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")}},
+}
