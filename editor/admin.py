@@ -29,8 +29,16 @@ class DesignAdmin(admin.ModelAdmin):
     list_display = ("name", "title", "owner", "node_count", "link_count", "updated")
     list_filter = ("owner",)
     search_fields = ("name", "title", "owner__username")
-    readonly_fields = ("owner", "name", "title", "current", "node_count", "link_count",
-                       "created", "updated")
+    readonly_fields = (
+        "owner",
+        "name",
+        "title",
+        "current",
+        "node_count",
+        "link_count",
+        "created",
+        "updated",
+    )
     inlines = [RevisionInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -144,7 +144,9 @@ def _revision_out(revision: Revision, *, with_document: bool) -> dict[str, Any]:
 def invalid_design(request: HttpRequest, error: InvalidDesign) -> HttpResponse:
     # A body that is not JSON at all is a bad request; a document that is JSON but not a
     # valid design is unprocessable.
-    not_json = any(problem.message.startswith("the body is not valid JSON") for problem in error.problems)
+    not_json = any(
+        problem.message.startswith("the body is not valid JSON") for problem in error.problems
+    )
     return api.create_response(
         request,
         {"detail": "the design document is invalid", "problems": _problems(error.problems)},
@@ -204,7 +206,9 @@ def read_design(request: HttpRequest, design_id: int) -> dict[str, Any]:
 def update_design(request: HttpRequest, design_id: int, message: str = "") -> dict[str, Any]:
     """Save a document as a new revision of the design."""
     design = permissions.access_design_for_edit(request.user, design_id)
-    services.save_revision(design, author=request.user, data=_document_body(request), message=message)
+    services.save_revision(
+        design, author=request.user, data=_document_body(request), message=message
+    )
     return _design_out(design)
 
 
@@ -242,8 +246,12 @@ def read_revision(request: HttpRequest, design_id: int, number: int) -> Any:
     return _revision_out(revision, with_document=True)
 
 
-@api.post("/validate", response={200: ValidationOut, 400: ErrorOut}, openapi_extra=DOCUMENT_BODY,
-          tags=["documents"])
+@api.post(
+    "/validate",
+    response={200: ValidationOut, 400: ErrorOut},
+    openapi_extra=DOCUMENT_BODY,
+    tags=["documents"],
+)
 def validate_document(request: HttpRequest) -> dict[str, Any]:
     """Check a document without saving it; answers the list of problems (empty when valid)."""
     problems = validation.problems_of(_document_body(request))

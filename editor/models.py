@@ -74,7 +74,9 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=8, editable=False, help_text="first characters, to tell tokens apart")
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="first characters, to tell tokens apart"
+    )
     name = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     last_used = models.DateTimeField(null=True, blank=True)

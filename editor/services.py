@@ -121,9 +121,7 @@ def create_token(*, user: AbstractBaseUser, name: str = "") -> str:
 
 def user_for_token(key: str) -> AbstractBaseUser | None:
     """Return the active user whose token is ``key`` (and note its use), or None."""
-    token = (
-        ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
-    )
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
     if token is None or not token.user.is_active:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used=timezone.now())

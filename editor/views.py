@@ -53,7 +53,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def new_design(request: HttpRequest) -> HttpResponse:
-    empty = Document(name="untitled", title="Untitled design", nodes=(Node(id="host", kind="host"),))
+    empty = Document(
+        name="untitled", title="Untitled design", nodes=(Node(id="host", kind="host"),)
+    )
     design = services.copy_design(owner=request.user, document=empty, message="new design")
     return redirect("design", design_id=design.pk)
 

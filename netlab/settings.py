@@ -45,9 +45,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [host for host in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if host]
-CSRF_TRUSTED_ORIGINS = [
-    origin for origin in _env("CSRF_TRUSTED_ORIGINS").split(",") if origin
-]
+CSRF_TRUSTED_ORIGINS = [origin for origin in _env("CSRF_TRUSTED_ORIGINS").split(",") if origin]
 
 INSTALLED_APPS = [
     "daphne",

@@ -84,7 +84,8 @@ def parse_socket(text: str) -> tuple[IPAddress, int | None]:
         raise ValueError(f"{text!r} is not an address or address:port") from None
     if port_text is None:
         return address, None
-    if not port_text.isdigit():
+    # isdigit() alone accepts non-ASCII digits such as '٨٠' or '²'.
+    if not (port_text.isascii() and port_text.isdigit()):
         raise ValueError(f"{text!r} has a port that is not a number")
     port = int(port_text)
     check_port(port)

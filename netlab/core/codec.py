@@ -24,7 +24,7 @@ class _SafeLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*name) are not allowed in a design", event.start_mark
             )
@@ -41,8 +41,13 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
 
     YAML is a superset of JSON, so ``yaml`` reads both; ``json`` is strict JSON.
     """
-    if len(text) > MAX_DOCUMENT_BYTES:
-        raise InvalidDesign([Problem("", f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")])
+    # A character may take up to four bytes: measure the encoded size of text given as str.
+    if len(text) > MAX_DOCUMENT_BYTES or (
+        isinstance(text, str) and len(text.encode(errors="surrogatepass")) > MAX_DOCUMENT_BYTES
+    ):
+        raise InvalidDesign(
+            [Problem("", f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")]
+        )
     if isinstance(text, bytes):
         try:
             text = text.decode()
@@ -56,14 +61,18 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
         raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
     except json.JSONDecodeError as error:
         raise InvalidDesign(
-            [Problem("", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})")]
+            [
+                Problem(
+                    "", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+                )
+            ]
         ) from None
     except yaml.YAMLError as error:
         raise InvalidDesign([Problem("", f"not valid YAML: {_yaml_message(error)}")]) from None
 
 
 def load_text(text: str | bytes, text_format: TextFormat = "yaml") -> Design:
-    """Return the valid design in ``text``, or raise :class:`InvalidDesign` listing every problem."""
+    """Return the valid design in ``text``; raise :class:`InvalidDesign` listing every problem."""
     return load(parse_text(text, text_format))
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
-FORMAT = "netlab/v1"
+FORMAT: Literal["netlab/v1"] = "netlab/v1"
 
 NodeKind = Literal["host", "namespace", "bridge"]
 Protocol = Literal["tcp", "udp"]

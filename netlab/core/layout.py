@@ -34,7 +34,7 @@ def layers(design: Design) -> dict[str, int]:
             neighbours[holder].add(node.id)
             neighbours[node.id].add(holder)
     roots = [node.id for node in design.nodes if node.kind == "host"][:1]
-    row: dict[str, int] = {root: 0 for root in roots}
+    row: dict[str, int] = dict.fromkeys(roots, 0)
     queue = deque(roots)
     while queue:
         current = queue.popleft()
@@ -72,7 +72,9 @@ def auto_layout(design: Design) -> Design:
                 y=round(top + number * ROW_HEIGHT),
             )
     nodes = tuple(
-        node if node.position is not None else node.model_copy(update={"position": positions[node.id]})
+        node
+        if node.position is not None
+        else node.model_copy(update={"position": positions[node.id]})
         for node in design.nodes
     )
     return design.model_copy(update={"nodes": nodes})

@@ -11,6 +11,7 @@ import re
 import secrets
 
 IFNAMSIZ = 16  # the kernel's buffer, terminating NUL included: names hold 15 bytes
+# Always used with fullmatch(): with match(), '$' also accepts a trailing newline.
 INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Names the kernel already uses in every namespace, or as sysctl directories
 # (net/ipv4/conf/all, .../default): an interface cannot take them.
@@ -32,7 +33,7 @@ def interface_name_problem(name: str) -> str | None:
         return "interface name is empty"
     if size >= IFNAMSIZ:
         return f"interface name {name!r} is {size} bytes long; the kernel allows 15"
-    if not INTERFACE_NAME.match(name):
+    if not INTERFACE_NAME.fullmatch(name):
         return (
             f"interface name {name!r} may only hold letters, digits and '_', '.', '-' "
             "(no '/', spaces or shell characters)"
@@ -46,7 +47,7 @@ def interface_name_problem(name: str) -> str | None:
 
 def node_id_problem(node_id: str) -> str | None:
     """Return why ``node_id`` cannot name a node, or None when it can."""
-    if not NODE_ID.match(node_id):
+    if not NODE_ID.fullmatch(node_id):
         return (
             f"node id {node_id!r} must be 1-32 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit"
@@ -56,7 +57,7 @@ def node_id_problem(node_id: str) -> str | None:
 
 def design_name_problem(name: str) -> str | None:
     """Return why ``name`` cannot name a design, or None when it can."""
-    if not DESIGN_NAME.match(name):
+    if not DESIGN_NAME.fullmatch(name):
         return (
             f"design name {name!r} must be a slug: 1-64 lowercase letters, digits, '-' or '_', "
             "starting with a letter or digit"
@@ -75,16 +76,16 @@ def namespace_name(tag: str, index: int, prefix: str = NAMESPACE_PREFIX) -> str:
     Built only from netlab's own parts (prefix, random tag, a number), so no user text can
     reach ``/run/netns``.
     """
-    if not TAG.match(tag):
+    if not TAG.fullmatch(tag):
         raise ValueError(f"not a deployment tag: {tag!r}")
-    if not PREFIX.match(prefix.rstrip("-") or "-"):
+    if not PREFIX.fullmatch(prefix.rstrip("-") or "-"):
         raise ValueError(f"not a namespace prefix: {prefix!r}")
     return f"{prefix}{tag}-{index}"
 
 
 def nftables_table(tag: str) -> str:
     """Return the name of the nftables table netlab owns in a namespace of deployment ``tag``."""
-    if not TAG.match(tag):
+    if not TAG.fullmatch(tag):
         raise ValueError(f"not a deployment tag: {tag!r}")
     return f"netlab_{tag}"
 

@@ -9,6 +9,7 @@ and the canvas can all point at it.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,14 @@ from netlab.core.document import Design, Node
 
 NAMESPACE_KINDS = ("host", "namespace")
 # Fields that only make sense on some kinds of node, with the reason given to the user.
-NAMESPACE_ONLY_FIELDS = ("forwarding", "nat", "port_forwards", "routes", "services")
-BRIDGE_ONLY_FIELDS = ("in_", "addresses")
+NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
+    "forwarding",
+    "nat",
+    "port_forwards",
+    "routes",
+    "services",
+)
+BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
 
 
 @dataclass(frozen=True, order=True)
@@ -65,7 +72,7 @@ def problems_of(data: Any) -> list[Problem]:
 
 
 def parse(data: Any) -> Design:
-    """Check the shape of ``data`` and build the :class:`Design`, or raise :class:`InvalidDesign`."""
+    """Check the shape of ``data`` and build the :class:`Design`; raise :class:`InvalidDesign`."""
     if not isinstance(data, dict):
         raise InvalidDesign([Problem("", "a design document must be a mapping (a JSON object)")])
     try:
@@ -77,7 +84,7 @@ def parse(data: Any) -> Design:
 
 
 def format_path(location: Iterable[str | int]) -> str:
-    """Render a pydantic location such as ``('links', 2, 'endpoints')`` as ``links[2].endpoints``."""
+    """Render a pydantic location like ``('links', 2, 'endpoints')`` as ``links[2].endpoints``."""
     path = ""
     for part in location:
         if isinstance(part, int):
@@ -93,16 +100,18 @@ def _shape_problems(error: ValidationError) -> list[Problem]:
         location = list(detail["loc"])
         # A union (a number may be an int or a float) reports each member under its type
         # name; the user wants one message at the field itself.
-        if location and location[-1] in ("int", "float"):
+        kind = detail["type"]
+        if kind != "extra_forbidden" and location and location[-1] in ("int", "float"):
             location.pop()
         path = format_path(location)
-        kind = detail["type"]
         if kind == "extra_forbidden":
             message = f"unknown field {location[-1]!r}" if location else "unknown field"
         elif kind == "missing":
             message = "this field is required"
         elif kind == "literal_error" and location and location[-1] == "format":
-            message = f"unsupported format {detail['input']!r}; this netlab reads 'netlab/v1'"
+            # Only a string is shown: the repr of deeply nested data would overflow the stack.
+            shown = f" {detail['input']!r}" if isinstance(detail["input"], str) else ""
+            message = f"unsupported format{shown}; this netlab reads 'netlab/v1'"
         else:
             message = str(detail["msg"])
         problems.setdefault(path, Problem(path, message))
@@ -151,6 +160,13 @@ class _Checker:
                 yield Problem(f"{path}.id", f"duplicate node id {node.id!r}")
             seen.add(node.id)
             hosts += node.kind == "host"
+            if node.position is not None:
+                for axis in ("x", "y"):
+                    # NaN and infinities are not JSON, and no canvas can place them.
+                    if not math.isfinite(getattr(node.position, axis)):
+                        yield Problem(
+                            f"{path}.position.{axis}", "a position must be a finite number"
+                        )
             yield from self._fields_of_kind(path, node)
             if node.kind == "bridge":
                 holder = self.holder_of(node)
@@ -223,11 +239,14 @@ class _Checker:
         destinations: dict[str, str] = {}
         for route_index, route in enumerate(node.routes):
             route_path = f"{path}.routes[{route_index}]"
-            yield from self._route(route_path, node, route.to, route.via, route.dev, interfaces,
-                                   subnets)
-            key = route.to
+            yield from self._route(
+                route_path, node, route.to, route.via, route.dev, interfaces, subnets
+            )
+            key = _route_key(route.to, route.via)
             if key in destinations:
-                yield Problem(f"{route_path}.to", f"a route to {key} is already at {destinations[key]}")
+                yield Problem(
+                    f"{route_path}.to", f"a route to {route.to} is already at {destinations[key]}"
+                )
             destinations.setdefault(key, route_path)
         for nat_index, nat in enumerate(node.nat):
             nat_path = f"{path}.nat[{nat_index}]"
@@ -245,7 +264,9 @@ class _Checker:
             service_path = f"{path}.services[{service_index}].port"
             yield from _try(service_path, addressing.check_port, service.port)
             if service.port in ports:
-                yield Problem(service_path, f"port {service.port} is already used at {ports[service.port]}")
+                yield Problem(
+                    service_path, f"port {service.port} is already used at {ports[service.port]}"
+                )
             ports.setdefault(service.port, service_path)
 
     def _route(
@@ -326,6 +347,24 @@ class _Checker:
                 except ValueError:
                     continue  # reported by _addresses
         return subnets
+
+
+def _route_key(to: str, via: str | None) -> str:
+    """Return the destination as the kernel compares it: a prefix, per IP version.
+
+    ``default`` and ``0.0.0.0/0`` are the same route; an IPv4 and an IPv6 default are not.
+    """
+    try:
+        destination = addressing.parse_route_destination(to)
+    except ValueError:
+        return to
+    if destination is not None:
+        return str(destination)
+    try:
+        version = addressing.parse_address(via).version if via is not None else 4
+    except ValueError:
+        version = 4
+    return "::/0" if version == 6 else "0.0.0.0/0"
 
 
 def _try(path: str, parse: Any, value: Any) -> Iterator[Problem]:

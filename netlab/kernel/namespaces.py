@@ -80,10 +80,14 @@ def _ensure_shared_mount() -> None:
             if code != errno.EINVAL:
                 raise NamespaceError(code, f"mount --make-rshared {NETNS_DIR}: {os.strerror(code)}")
             # EINVAL: not a mount point yet. Bind it onto itself, then share it.
-            _check(_libc.mount(directory, directory, b"none", MS_BIND | MS_REC, None),
-                   f"mount --bind {NETNS_DIR}")
-            _check(_libc.mount(b"", directory, b"none", MS_SHARED | MS_REC, None),
-                   f"mount --make-rshared {NETNS_DIR}")
+            _check(
+                _libc.mount(directory, directory, b"none", MS_BIND | MS_REC, None),
+                f"mount --bind {NETNS_DIR}",
+            )
+            _check(
+                _libc.mount(b"", directory, b"none", MS_SHARED | MS_REC, None),
+                f"mount --make-rshared {NETNS_DIR}",
+            )
         _shared_mount_done = True
 
 

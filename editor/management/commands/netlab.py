@@ -53,7 +53,7 @@ def find_user(username: str | None) -> AbstractBaseUser:
 
 
 def read_document(path: str) -> Document:
-    """Read and validate the design in file ``path``; raise :class:`CommandError` listing problems."""
+    """Return the valid design in file ``path``; raise :class:`CommandError` listing problems."""
     try:
         text = Path(path).read_bytes()
     except OSError as error:

@@ -1,0 +1,61 @@
+# netlab: `make run` serves it, `make test` runs the whole suite; both set up what is
+# missing first (system packages, .venv, front-end packages) and are quick the second time.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export NETLAB_PORT ?= 8000
+
+# Debian packages the lab needs (iproute2, nftables), the browser tests (chromium), the
+# production layout (redis-server), and the setup itself (venv, npm).
+SYSTEM_COMMANDS := ip:iproute2 nft:nftables chromium:chromium redis-server:redis-server npm:npm node:nodejs
+
+.PHONY: setup run test check lint bench system-packages clean
+
+setup: system-packages $(VENV)/.installed node_modules/.installed
+
+system-packages:
+	@missing=""; \
+	for pair in $(SYSTEM_COMMANDS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "netlab needs these Debian packages:$$missing (run make as root, or apt-get install them)"; exit 1; \
+	  fi; \
+	  echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "netlab needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+run: setup
+	$(PY) manage.py migrate --verbosity 0
+	$(PY) manage.py netlab ensure-admin
+	$(PY) manage.py netlab serve
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: setup
+	$(PY) -m netlab.bench
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache
