@@ -5,6 +5,10 @@ Every socket is created inside the source namespace by a throw-away thread
 namespace it was made in, so no thread of the caller ever changes namespace and no ``ping``
 binary is forked. Targets are IP addresses, never names: a probe resolves nothing, so it
 cannot wander off to a public address by accident.
+
+Every probe blocks its calling thread. From async code run it through ``asyncio.to_thread``;
+``on_reply`` and ``on_cell`` are then called in worker threads, so hand their values to the
+loop with ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def start(
     Files ``responder-TAG.json`` (the configuration) and ``responder-TAG.log`` (its output)
     are written under ``state_dir``. Raises ``ResponderError`` naming the namespace, node
     and port that could not be served (nothing is left running then), ``ValueError`` for a
-    bad specification.
+    bad specification. Blocks for up to ``timeout`` seconds (about 50 ms when all is well).
     """
     _check_services(tag, services)
     directory = Path(state_dir)
