@@ -55,6 +55,16 @@ def test_ping_to_an_unused_address_times_out_with_full_loss(pair: tuple[Lab, str
     assert 0.5 <= elapsed < 1.0
 
 
+def test_ping_reports_host_unreachable_once_arp_gives_up(pair: tuple[Lab, str, str]) -> None:
+    """With a long timeout, the kernel's own ICMP host unreachable (ARP failed, ~3 s) wins."""
+    _, a, _ = pair
+    result = probes.ping(a, "10.213.1.99", count=1, timeout=5.0)
+    (reply,) = result.replies
+    assert reply.error == "host unreachable"
+    assert reply.from_address == "10.213.1.1"
+    assert result.loss == 100.0
+
+
 def test_ping_without_a_route_reports_an_error_per_request(pair: tuple[Lab, str, str]) -> None:
     """No route to the target: each request fails at once with the kernel's reason."""
     _, a, _ = pair
