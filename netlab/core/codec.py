@@ -31,6 +31,22 @@ class _SafeLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _SafeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, writing strings that hold a NEL (U+0085) double-quoted.
+
+    Left to itself it writes NEL raw inside a quoted or block scalar, where every YAML
+    reader takes it for a line break: the text would not survive a round trip.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> Any:
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_SafeDumper.add_representer(str, _represent_str)
+
+
 def guess_format(filename: str) -> TextFormat:
     """Return the format a file name suggests: YAML for .yaml/.yml, JSON otherwise."""
     return "yaml" if filename.lower().endswith((".yaml", ".yml")) else "json"
@@ -81,7 +97,9 @@ def dump(design: Design, text_format: TextFormat) -> str:
     data = design.to_data()
     if text_format == "json":
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    return yaml.dump(
+        data, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
 
 
 def _yaml_message(error: yaml.YAMLError) -> str:

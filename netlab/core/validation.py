@@ -96,8 +96,17 @@ def format_path(location: Iterable[str | int]) -> str:
 
 def _shape_problems(error: ValidationError) -> list[Problem]:
     problems: dict[str, Problem] = {}
-    for detail in error.errors(include_url=False):
+    details = error.errors(include_url=False)
+    locations = [tuple(detail["loc"]) for detail in details]
+    for detail in details:
         location = list(detail["loc"])
+        # pydantic counts only the items that validated: a link whose endpoint has a bad
+        # field would also be "too short". The endpoint's own problem says it all.
+        if detail["type"] == "too_short" and any(
+            len(other) > len(location) and list(other[: len(location)]) == location
+            for other in locations
+        ):
+            continue
         # A union (a number may be an int or a float) reports each member under its type
         # name; the user wants one message at the field itself.
         kind = detail["type"]
