@@ -200,7 +200,9 @@ class AddAddress(Step):
 
     @property
     def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
-        return ((self.netns, ("addr", "add", self.address, "dev", self.dev)),)
+        # IPv6: no duplicate address detection, so the address works at once in a lab.
+        nodad = ("nodad",) if ":" in self.address else ()
+        return ((self.netns, ("addr", "add", self.address, "dev", self.dev, *nodad)),)
 
     @property
     def description(self) -> str:

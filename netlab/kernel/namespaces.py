@@ -181,3 +181,63 @@ def remove(name: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+# Primitives for one throw-away worker thread that visits many namespaces in turn (the
+# driver builds a whole lab from one such thread: a thread per namespace costs ~0.3 ms more
+# each). They change the *calling* thread's namespace, so call them only from a thread
+# started by ``in_thread``, never from a pool thread or the main thread.
+
+
+def in_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in a fresh thread (which it may move between namespaces); return its result."""
+    _ensure_shared_mount()
+    return _in_thread(work)
+
+
+def create_here(name: str, prepare: Callable[[], object] | None = None) -> None:
+    """Create namespace ``name`` and move the calling worker thread into it.
+
+    ``prepare`` runs inside the new namespace *before* it gets its name under /run/netns, so
+    whatever it does (netlab marks the loopback) is already true when anyone can see the
+    namespace. Raises ``FileExistsError`` if the name is taken; on any failure nothing named
+    ``name`` is left behind.
+    """
+    path = path_of(name)
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    os.close(fd)
+    try:
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        if prepare is not None:
+            prepare()
+        _check(
+            _libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None),
+            f"mount --bind {path}",
+        )
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
+def unshare_here() -> None:
+    """Move the calling worker thread into a new, unnamed namespace (it dies with its users)."""
+    _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+
+
+def enter_here(fd: int) -> None:
+    """Move the calling worker thread into the namespace open as ``fd``."""
+    _check(_libc.setns(fd, CLONE_NEWNET), "setns")
+
+
+def current_fd() -> int:
+    """Return a new file descriptor of the calling thread's namespace; the caller closes it."""
+    return os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+
+
+def is_mounted(name: str) -> bool:
+    """Tell whether ``name`` under /run/netns is a namespace (not a file left half-made)."""
+    path = path_of(name)
+    try:
+        return os.stat(path).st_dev != os.stat(NETNS_DIR).st_dev
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,207 @@
+"""The engine: the few verbs the rest of netlab (the Django worker, the CLI) calls.
+
+Framework-free and synchronous; call it from a plain thread (never from inside a running
+asyncio loop's thread, which must not block). Every verb but :func:`plan` and
+:func:`status` needs root. Kernel names come from ``netlab.core.names`` only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from netlab.core import names
+from netlab.core.document import Design
+from netlab.core.plan import Naming, Plan, compile_plan
+from netlab.kernel import journal, state, teardown
+from netlab.kernel.apply import (
+    ApplyError,
+    PrivilegeError,
+    RefusedError,
+    StepCallback,
+    StepEvent,
+    apply,
+    require_privileges,
+)
+from netlab.kernel.state import Drift
+
+__all__ = [
+    "ApplyError",
+    "DeploymentRecord",
+    "Drift",
+    "PrivilegeError",
+    "RefusedError",
+    "StepCallback",
+    "StepEvent",
+    "check",
+    "cleanup",
+    "deploy",
+    "destroy",
+    "plan",
+    "status",
+]
+
+StateDir = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """What the caller stores about a running deployment (JSON-compatible via ``as_dict``)."""
+
+    tag: str
+    design: str
+    prefix: str
+    host_mode: bool
+    namespaces: dict[str, str | None]  # node id: namespace name (None: the root namespace)
+    state_dir: str
+    responder: dict[str, int] | None = None
+    seconds: float = 0.0
+    step_seconds: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeploymentRecord:
+        known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def plan(
+    design: Design,
+    *,
+    tag: str,
+    prefix: str = names.NAMESPACE_PREFIX,
+    host_mode: bool = False,
+) -> Plan:
+    """Return the plan that deploys ``design`` as deployment ``tag`` (pure, no kernel)."""
+    return compile_plan(design, Naming(tag, prefix, host_mode))
+
+
+def deploy(
+    design: Design,
+    *,
+    tag: str | None = None,
+    prefix: str = names.NAMESPACE_PREFIX,
+    host_mode: bool = False,
+    state_dir: StateDir = journal.DEFAULT_STATE_DIR,
+    on_step: StepCallback | None = None,
+    fail_after: int | None = None,
+) -> DeploymentRecord:
+    """Deploy ``design``; return its record once every step succeeded.
+
+    ``host_mode`` maps the host node to the caller's own namespace; the caller decides
+    whether that is allowed (a server setting). Raises :class:`PrivilegeError` (not root),
+    :class:`RefusedError` (host mode would touch a foreign interface) before any change,
+    :class:`ApplyError` after unwinding everything a failed step's run had created, and
+    ``InvalidDesign`` for a design that does not validate. ``fail_after`` is a test hook.
+    """
+    require_privileges()
+    the_plan = plan(design, tag=tag or names.new_tag(), prefix=prefix, host_mode=host_mode)
+    applied = apply(the_plan, state_dir=state_dir, on_step=on_step, fail_after=fail_after)
+    return DeploymentRecord(
+        tag=the_plan.tag,
+        design=design.name,
+        prefix=prefix,
+        host_mode=host_mode,
+        namespaces=dict(the_plan.namespaces),
+        state_dir=str(state_dir),
+        responder=applied.entry.responder,
+        seconds=applied.seconds,
+        step_seconds=applied.durations,
+    )
+
+
+def destroy(
+    tag: str,
+    *,
+    state_dir: StateDir = journal.DEFAULT_STATE_DIR,
+    namespaces: list[str] | None = None,
+    wait: bool = True,
+) -> teardown.Report:
+    """Remove deployment ``tag`` and (``wait``) return once the kernel holds nothing of it.
+
+    Idempotent: succeeds when everything is already gone, and finishes a half-deleted or
+    half-deployed deployment. Reads the journal; ``namespaces`` (from a stored record) is
+    used too, for a deployment whose journal is lost. Only objects carrying the tag's mark
+    are removed. ``report.settled`` is False if something (a process, an open socket) still
+    holds a namespace after the timeout.
+    """
+    require_privileges()
+    entry = journal.read(state_dir, tag) or journal.Entry(tag=tag, state="destroying")
+    if journal.read(state_dir, tag) is not None:
+        entry.state = "destroying"
+        journal.write(state_dir, entry)
+    report = teardown.Report()
+    teardown.stop_responder(entry.responder)
+    if entry.host_mode:
+        teardown.remove_root_objects(
+            tag,
+            links=entry.root_links,
+            table=entry.root_table,
+            sysctls=entry.root_sysctls,
+            check_marks=True,
+            report=report,
+        )
+    doomed = list(dict.fromkeys([*entry.namespaces, *(namespaces or [])]))
+    teardown.remove_namespaces(
+        list(reversed(doomed)), tag, check_marks=True, wait=wait, report=report
+    )
+    journal.remove(state_dir, tag)
+    return report
+
+
+def cleanup(
+    live_tags: set[str] | list[str], *, state_dir: StateDir = journal.DEFAULT_STATE_DIR
+) -> list[str]:
+    """Remove every journaled deployment not in ``live_tags``; return what was removed.
+
+    Only objects carrying their deployment's mark go: a foreign namespace or link with a
+    netlab-looking name survives. Returns the names of removed namespaces and root links.
+    """
+    require_privileges()
+    live = set(live_tags)
+    removed: list[str] = []
+    for tag in journal.tags(state_dir):
+        if tag in live:
+            continue
+        report = destroy(tag, state_dir=state_dir)
+        removed += report.removed_namespaces + report.removed_root_links
+    return removed
+
+
+def check(design: Design, record: DeploymentRecord) -> list[Drift]:
+    """Compare the kernel with what ``design`` deployed as ``record``; empty when they agree."""
+    the_plan = plan(design, tag=record.tag, prefix=record.prefix, host_mode=record.host_mode)
+    return state.check(the_plan)
+
+
+def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
+    """Return ``{node id: {"netns", "exists", "interfaces": [{name, mac, state, up,
+    addresses}]}}`` for the host and namespace nodes of ``record``.
+
+    In the root namespace (host mode) only the interfaces netlab marked are listed.
+    """
+    nodes: dict[str, dict[str, Any]] = {}
+    for node, netns in record.namespaces.items():
+        snapshot = state.read(netns)
+        links = list(snapshot.links.values())
+        if netns is None:
+            links = state.marked(snapshot, record.tag)
+        nodes[node] = {
+            "netns": netns,
+            "exists": snapshot.exists,
+            "interfaces": [
+                {
+                    "name": link.name,
+                    "mac": link.mac,
+                    "state": link.state,
+                    "up": link.up,
+                    "addresses": list(link.addresses),
+                }
+                for link in links
+                if link.name != "lo"
+            ],
+        }
+    return nodes

@@ -1,0 +1,247 @@
+"""Reading what the kernel holds for a deployment, and comparing it with the plan (drift).
+
+Each namespace is read from one throw-away thread that enters it (opened without O_CREAT,
+so a missing namespace is reported, never made): links, addresses, routes and, where the
+plan has one, netlab's nftables table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from netlab.core import addressing, names
+from netlab.core.plan import (
+    AddAddress,
+    AddBridge,
+    AddNamespace,
+    AddRoute,
+    AddVeth,
+    ApplyNftables,
+    Plan,
+    SetLinkUp,
+)
+from netlab.kernel import namespaces, nftables
+from netlab.kernel.rtnl import IFF_UP, RouteSocket, attr
+
+RT_TABLE_MAIN = 254
+
+
+@dataclass(frozen=True)
+class Link:
+    index: int
+    name: str
+    mac: str | None
+    up: bool
+    state: str  # the kernel's operstate: UP, DOWN, LOWERLAYERDOWN, UNKNOWN...
+    master: int | None
+    alias: str | None
+    addresses: tuple[str, ...]
+
+
+@dataclass
+class Snapshot:
+    """One namespace as the kernel holds it (``exists`` False: nothing else is filled)."""
+
+    netns: str | None
+    exists: bool = True
+    links: dict[str, Link] = field(default_factory=dict)
+    routes: set[tuple[str, str | None, str | None]] = field(default_factory=set)
+    nft: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One difference between the plan and the kernel."""
+
+    node: str
+    netns: str | None
+    kind: str  # namespace-missing, link-missing, link-down, address-missing, address-changed,
+    #            route-missing, nftables-table-missing, nftables-rule-missing
+    subject: str
+    message: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "node": self.node,
+            "netns": self.netns,
+            "kind": self.kind,
+            "subject": self.subject,
+            "message": self.message,
+        }
+
+
+def read(netns: str | None, *, nft_table: str | None = None) -> Snapshot:
+    """Return what namespace ``netns`` (None: the caller's own) holds now."""
+    fd: int | None = None
+    if netns is not None:
+        try:
+            fd = os.open(namespaces.path_of(netns), os.O_RDONLY)
+        except FileNotFoundError:
+            return Snapshot(netns, exists=False)
+
+    def work() -> Snapshot:
+        if fd is not None:
+            namespaces.enter_here(fd)
+        snapshot = Snapshot(netns)
+        with RouteSocket() as sock:
+            by_index: dict[int, list[str]] = {}
+            for message in sock.addresses():
+                text = f"{attr(message, 'IFA_ADDRESS')}/{message['prefixlen']}"
+                local = attr(message, "IFA_LOCAL")
+                if local is not None:
+                    text = f"{local}/{message['prefixlen']}"
+                by_index.setdefault(message["index"], []).append(text)
+            for message in sock.links():
+                index = message["index"]
+                name = attr(message, "IFLA_IFNAME")
+                snapshot.links[name] = Link(
+                    index=index,
+                    name=name,
+                    mac=attr(message, "IFLA_ADDRESS"),
+                    up=bool(message["flags"] & IFF_UP),
+                    state=attr(message, "IFLA_OPERSTATE") or "UNKNOWN",
+                    master=attr(message, "IFLA_MASTER"),
+                    alias=attr(message, "IFLA_IFALIAS"),
+                    addresses=tuple(by_index.get(index, ())),
+                )
+            names_by_index = {link.index: link.name for link in snapshot.links.values()}
+            for version in (4, 6):
+                for message in sock.routes(version):
+                    if attr(message, "RTA_TABLE") not in (None, RT_TABLE_MAIN):
+                        continue
+                    length = message["dst_len"]
+                    zero = "0.0.0.0" if version == 4 else "::"  # noqa: S104 - a route, not a bind
+                    destination = f"{attr(message, 'RTA_DST') or zero}/{length}"
+                    oif = attr(message, "RTA_OIF")
+                    snapshot.routes.add(
+                        (destination, attr(message, "RTA_GATEWAY"), names_by_index.get(oif))
+                    )
+        if nft_table is not None:
+            snapshot.nft = nftables.list_table(nft_table)
+        return snapshot
+
+    try:
+        return namespaces.in_thread(work)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def check(plan: Plan) -> list[Drift]:
+    """Return every difference between ``plan`` and the kernel; empty when they agree."""
+    tables = {step.netns: step.table for step in plan.steps if isinstance(step, ApplyNftables)}
+    snapshots = {
+        netns: read(netns, nft_table=tables.get(netns)) for netns in plan.namespaces.values()
+    }
+    node_of = {netns: node for node, netns in plan.namespaces.items()}
+    drifts: list[Drift] = []
+
+    def add(netns: str | None, kind: str, subject: str, message: str) -> None:
+        drifts.append(Drift(node_of.get(netns, "?"), netns, kind, subject, message))
+
+    for step in plan.steps:
+        if isinstance(step, AddNamespace) and not snapshots[step.netns].exists:
+            add(
+                step.netns,
+                "namespace-missing",
+                step.netns,
+                f"namespace {step.netns} of {step.node} is gone",
+            )
+    present = {netns for netns, snapshot in snapshots.items() if snapshot.exists}
+    for netns, name in _links(plan):
+        if netns not in present:
+            continue
+        link = snapshots[netns].links.get(name)
+        if link is None:
+            add(netns, "link-missing", name, f"link {name} is missing")
+        elif not link.up:
+            add(netns, "link-down", name, f"link {name} is down")
+    for step in plan.steps:
+        if isinstance(step, AddAddress) and step.netns in present:
+            _check_address(step, snapshots[step.netns], add)
+        elif isinstance(step, AddRoute) and step.netns in present:
+            if _route_key(step) not in snapshots[step.netns].routes:
+                add(
+                    step.netns,
+                    "route-missing",
+                    step.to,
+                    f"route {step.to}{' via ' + step.via if step.via else ''} is missing",
+                )
+        elif isinstance(step, ApplyNftables) and step.netns in present:
+            _check_nft(step, snapshots[step.netns], add)
+    return drifts
+
+
+def _links(plan: Plan) -> list[tuple[str | None, str]]:
+    found: list[tuple[str | None, str]] = []
+    for step in plan.steps:
+        if isinstance(step, AddBridge | AddVeth | SetLinkUp):
+            found.append((step.netns, step.name))
+    return found
+
+
+def _check_address(step: AddAddress, snapshot: Snapshot, add: Any) -> None:
+    link = snapshot.links.get(step.dev)
+    if link is None:
+        return  # reported as a missing link
+    wanted = addressing.parse_interface_address(step.address)
+    held = [ipaddress.ip_interface(text) for text in link.addresses]
+    if wanted in held:
+        return
+    same_ip = [text for text in held if text.ip == wanted.ip]
+    if same_ip:
+        add(
+            snapshot.netns,
+            "address-changed",
+            step.address,
+            f"{step.dev} has {same_ip[0]} instead of {step.address}",
+        )
+    else:
+        add(
+            snapshot.netns,
+            "address-missing",
+            step.address,
+            f"address {step.address} is missing on {step.dev}",
+        )
+
+
+def _route_key(step: AddRoute) -> tuple[str, str | None, str | None]:
+    destination = addressing.parse_route_destination(step.to)
+    if destination is None:
+        destination = ipaddress.ip_network("0.0.0.0/0" if step.version == 4 else "::/0")
+    return (f"{destination.network_address}/{destination.prefixlen}", step.via, step.dev)
+
+
+def _check_nft(step: ApplyNftables, snapshot: Snapshot, add: Any) -> None:
+    if snapshot.nft is None:
+        add(
+            snapshot.netns,
+            "nftables-table-missing",
+            step.table,
+            f"nftables table inet {step.table} is missing",
+        )
+        return
+    expected: Counter[str] = Counter()
+    for command in step.ruleset()["nftables"]:
+        rule = command["add"].get("rule")
+        if rule is not None:
+            expected[rule["chain"]] += 1
+    found: Counter[str] = Counter(item["rule"]["chain"] for item in snapshot.nft if "rule" in item)
+    for chain, count in sorted(expected.items()):
+        if found[chain] < count:
+            add(
+                snapshot.netns,
+                "nftables-rule-missing",
+                f"{step.table}/{chain}",
+                f"chain {chain} of table {step.table} has {found[chain]} of its {count} rules",
+            )
+
+
+def marked(snapshot: Snapshot, tag: str) -> list[Link]:
+    """Return the links of ``snapshot`` carrying ``tag``'s mark, loopback excepted."""
+    mark = names.ownership_mark(tag)
+    return [link for link in snapshot.links.values() if link.alias == mark and link.name != "lo"]
