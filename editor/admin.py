@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from editor import services
 from editor.models import ApiToken, Design, Revision
 
 
@@ -44,6 +45,13 @@ class DesignAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def delete_model(self, request: HttpRequest, obj: Design) -> None:
+        services.delete_design(obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for design in queryset:
+            services.delete_design(design, actor=request.user)
+
 
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
@@ -58,7 +66,10 @@ class RevisionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        # A revision goes only with its design (or the design's owner), never on its own:
+        # refuse on the revision pages themselves, allow the cascade from other pages.
+        match = request.resolver_match
+        return match is not None and not (match.url_name or "").startswith("editor_revision_")
 
 
 @admin.register(ApiToken)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer, SessionAuth
 
@@ -183,12 +183,12 @@ def list_designs(request: HttpRequest) -> list[dict[str, Any]]:
     openapi_extra=DOCUMENT_BODY,
     tags=["designs"],
 )
-def create_design(request: HttpRequest, message: str = "") -> tuple[int, dict[str, Any]]:
+def create_design(request: HttpRequest, message: str = "") -> Status[dict[str, Any]]:
     """Create a design from a netlab/v1 document (its ``name`` names the design)."""
     design = services.create_design(
         owner=request.user, data=_document_body(request), message=message
     )
-    return 201, _design_out(design)
+    return Status(201, _design_out(design))
 
 
 @api.get("/designs/{design_id}", response={200: DesignOut, 404: ErrorOut}, tags=["designs"])
@@ -213,11 +213,11 @@ def update_design(request: HttpRequest, design_id: int, message: str = "") -> di
 
 
 @api.delete("/designs/{design_id}", response={204: None, 404: ErrorOut}, tags=["designs"])
-def delete_design(request: HttpRequest, design_id: int) -> tuple[int, None]:
+def delete_design(request: HttpRequest, design_id: int) -> Status[None]:
     """Delete a design and its history."""
     design = permissions.access_design_for_edit(request.user, design_id)
     services.delete_design(design, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @api.get(
@@ -242,7 +242,7 @@ def read_revision(request: HttpRequest, design_id: int, number: int) -> Any:
     design = permissions.access_design(request.user, design_id)
     revision = design.revisions.select_related("author").filter(number=number).first()
     if revision is None:
-        return 404, {"detail": "no such revision"}
+        return Status(404, {"detail": "no such revision"})
     return _revision_out(revision, with_document=True)
 
 

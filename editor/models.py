@@ -23,7 +23,7 @@ class Design(models.Model):
     name = models.SlugField(max_length=64)
     title = models.CharField(max_length=200, blank=True)
     current = models.OneToOneField(
-        "Revision", on_delete=models.PROTECT, related_name="+", null=True, editable=False
+        "Revision", on_delete=models.SET_NULL, related_name="+", null=True, editable=False
     )
     node_count = models.PositiveIntegerField(default=0)
     link_count = models.PositiveIntegerField(default=0)
@@ -90,3 +90,81 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Deployment(models.Model):
+    """One run of a design's revision on the kernel: its own namespaces, named by ``tag``.
+
+    The row is the record of the lab: it moves through :class:`State` as the worker applies
+    and destroys the plan, and keeps which kernel namespace each node became.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        DEPLOYING = "deploying"
+        RUNNING = "running"
+        FAILED = "failed"
+        DESTROYING = "destroying"
+        STOPPED = "stopped"
+
+    ACTIVE_STATES = (State.QUEUED, State.DEPLOYING, State.RUNNING, State.DESTROYING)
+
+    # A design with a live deployment is not deleted (services refuse); the history of
+    # stopped ones goes with the design.
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="deployments")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deployments"
+    )
+    tag = models.CharField(max_length=6, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False)
+    host_mode = models.BooleanField(default=False, editable=False)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    namespaces = models.JSONField(default=dict, help_text="node id to kernel namespace name")
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            # One live lab per design and user: a second deploy is refused, not run twice.
+            models.UniqueConstraint(
+                fields=["design", "owner"],
+                condition=models.Q(state__in=["queued", "deploying", "running", "destroying"]),
+                name="one_active_deployment_per_design_and_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.design} {self.tag} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+
+class DeploymentStep(models.Model):
+    """A plan step as it ran: its shell equivalent, how long it took, and how it ended."""
+
+    class Outcome(models.TextChoices):
+        STARTED = "started"
+        DONE = "done"
+        FAILED = "failed"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(max_length=10, default="deploy", help_text="deploy or destroy")
+    index = models.PositiveIntegerField()
+    total = models.PositiveIntegerField()
+    description = models.CharField(max_length=300)
+    shell = models.TextField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.STARTED)
+    duration_ms = models.FloatField(null=True)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deployment", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.deployment.tag} {self.action} {self.index}/{self.total}"

@@ -91,9 +91,7 @@ def save_revision(
 
 def delete_design(design: Design, *, actor: AbstractBaseUser) -> None:
     """Delete ``design`` and its history. ``actor`` is checked by the caller."""
-    with transaction.atomic():
-        Design.objects.filter(pk=design.pk).update(current=None)
-        design.delete()
+    design.delete()
 
 
 def free_name(owner: AbstractBaseUser, name: str) -> str:

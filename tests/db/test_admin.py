@@ -123,14 +123,6 @@ def test_staff_without_permissions_is_refused(django_user_model, design):
     assert client.get("/admin/editor/revision/").status_code == 403
 
 
-PROTECTED_CURRENT = (
-    "the admin cannot delete a design, nor a user who owns one: Design.current protects the "
-    "current revision (on_delete=PROTECT) and RevisionAdmin refuses delete permission, so "
-    "the admin answers 'protected objects' or 403; only services.delete_design works"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=PROTECTED_CURRENT)
 def test_admin_deletes_a_design(admin_client, design):
     """The admin's delete button removes a design and its history."""
     response = admin_client.post(f"/admin/editor/design/{design.pk}/delete/", {"post": "yes"})
@@ -139,7 +131,6 @@ def test_admin_deletes_a_design(admin_client, design):
     assert Revision.objects.count() == 0
 
 
-@pytest.mark.xfail(strict=True, reason=PROTECTED_CURRENT)
 def test_admin_deletes_a_user_with_designs(admin_client, design, owner):
     """Deleting a user in the admin deletes their designs, revisions and tokens."""
     response = admin_client.post(f"/admin/auth/user/{owner.pk}/delete/", {"post": "yes"})

@@ -298,11 +298,6 @@ def test_ensure_admin_does_nothing_when_a_superuser_exists(django_user_model):
     assert not django_user_model.objects.filter(username="admin").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Design.current is on_delete=PROTECT: deleting a user who owns a design raises "
-    "ProtectedError instead of cascading",
-)
 def test_deleting_a_user_deletes_their_designs(make_design, owner):
     """A user's designs and revisions go with the user."""
     make_design("lab")
