@@ -121,6 +121,10 @@ class Deployment(models.Model):
     host_mode = models.BooleanField(default=False, editable=False)
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
     namespaces = models.JSONField(default=dict, help_text="node id to kernel namespace name")
+    record = models.JSONField(default=dict, help_text="what the engine reported when deployed")
+    worker = models.CharField(
+        max_length=100, blank=True, help_text="the worker doing the pending work, if any"
+    )
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -150,6 +150,8 @@ X_FRAME_OPTIONS = "DENY"
 NETLAB_HOST_MODE = _env_flag("HOST_MODE", False)
 NETLAB_STATE_DIR = _env("STATE_DIR", "/run/netlab")
 NETLAB_NETNS_PREFIX = _env("NETNS_PREFIX", "netlab-")
+# The module whose deploy/destroy/check/status functions drive the kernel.
+NETLAB_ENGINE = _env("ENGINE", "netlab.kernel.engine")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ errors are one line on stderr and a non-zero exit status, never a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
@@ -15,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import services
+from editor import lab, services
 from editor.models import Design
 from netlab.core import codec
 from netlab.core.document import Design as Document
@@ -78,7 +79,7 @@ class Command(BaseCommand):
 
         exports = commands.add_parser("export", help="print a design's document")
         exports.add_argument("design", help="design id, or name if unambiguous")
-        exports.add_argument("--format", choices=["json", "yaml"], default="json")
+        exports.add_argument("--format", choices=["json", "yaml", "sh"], default="json")
 
         validates = commands.add_parser("validate", help="check a design file, saving nothing")
         validates.add_argument("file")
@@ -88,6 +89,22 @@ class Command(BaseCommand):
         token = commands.add_parser("token", help="print a new API token for a user")
         token.add_argument("user")
         token.add_argument("--name", default="", help="what the token is for")
+
+        deploy = commands.add_parser("deploy", help="deploy a design; wait until running or failed")
+        deploy.add_argument("design")
+        status = commands.add_parser("status", help="a design's deployment and its namespaces")
+        status.add_argument("design")
+        status.add_argument("--json", action="store_true", help="print JSON")
+        check = commands.add_parser("check", help="compare the kernel with the design")
+        check.add_argument("design")
+        ping = commands.add_parser("ping", help="ping from a node of a running deployment")
+        ping.add_argument("design")
+        ping.add_argument("source", help="node id")
+        ping.add_argument("target", help="address, or node id (its first address)")
+        ping.add_argument("--count", type=int, default=3)
+        destroy = commands.add_parser("destroy", help="destroy a design's deployment")
+        destroy.add_argument("design")
+        commands.add_parser("cleanup", help="remove every netlab object no live deployment owns")
 
         commands.add_parser(
             "ensure-admin", help="create the admin account if none exists, printing its password"
@@ -113,7 +130,10 @@ class Command(BaseCommand):
     def handle_export(self, options: Namespace) -> None:
         design = find_design(options.design)
         document = Document.model_validate(design.document)
-        self.stdout.write(codec.dump(document, options.format), ending="")
+        if options.format == "sh":
+            self.stdout.write(lab.shell_script(document), ending="")
+        else:
+            self.stdout.write(codec.dump(document, options.format), ending="")
 
     def handle_validate(self, options: Namespace) -> None:
         document = read_document(options.file)
@@ -127,6 +147,46 @@ class Command(BaseCommand):
                 f"{design.pk}\t{design.owner}\t{design.name}\t{design.node_count}\t"
                 f"{design.link_count}\t{design.title}"
             )
+
+    def handle_deploy(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        lab.deploy(design, out=self.stdout.write)
+
+    def handle_status(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        report = lab.status(design)
+        if options.json:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        self.stdout.write(f"{design.name}: {report['state']}")
+        for node, facts in report["nodes"].items():
+            self.stdout.write(f"  {node}: {facts['netns'] or '(root namespace)'}")
+            for interface in facts.get("interfaces", []):
+                addresses = " ".join(interface["addresses"])
+                self.stdout.write(
+                    f"    {interface['name']} {interface['state']} {interface['mac']} {addresses}"
+                )
+
+    def handle_check(self, options: Namespace) -> None:
+        drift = lab.check(find_design(options.design))
+        for item in drift:
+            self.stdout.write(f"{item['node']}: {item['message']}")
+        if drift:
+            raise CommandError(f"{len(drift)} differences between the kernel and the design")
+        self.stdout.write("the kernel matches the design")
+
+    def handle_ping(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        lab.ping(design, options.source, options.target, options.count, out=self.stdout.write)
+
+    def handle_destroy(self, options: Namespace) -> None:
+        lab.destroy(find_design(options.design), out=self.stdout.write)
+
+    def handle_cleanup(self, options: Namespace) -> None:
+        removed = lab.cleanup()
+        for name in removed:
+            self.stdout.write(f"removed {name}")
+        self.stdout.write(f"{len(removed)} orphans removed")
 
     def handle_token(self, options: Namespace) -> None:
         user = find_user(options.user)

@@ -1,0 +1,282 @@
+"""Deployments: every state change of a lab goes through these functions.
+
+A deployment is a row that moves through its states (queued, deploying, running, failed,
+destroying, stopped). Asking (``request_*``) only writes the row; running (``run_*``)
+claims it atomically, so that whoever claims first (the worker, or the command line)
+does the work once, drives the engine and records each step. The database is the record;
+``on_step`` and ``on_state`` only let a caller show progress.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from editor.models import Deployment, DeploymentStep, Design
+from netlab.core import names
+from netlab.core.document import Design as Document
+
+logger = logging.getLogger("netlab.deployments")
+
+State = Deployment.State
+StateCallback = Callable[[Deployment], None]
+StepCallback = Callable[[DeploymentStep], None]
+
+
+class DeploymentRefused(Exception):
+    """The request cannot be carried out as asked; the message says why, for the user."""
+
+
+def engine() -> ModuleType:
+    """Return the engine module (``settings.NETLAB_ENGINE``): the real kernel one by default.
+
+    Tests above the kernel layer may name an in-memory engine with the same functions.
+    """
+    return importlib.import_module(settings.NETLAB_ENGINE)
+
+
+def document_of(deployment: Deployment) -> Document:
+    return Document.model_validate(deployment.revision.document)
+
+
+def request_deploy(design: Design, *, actor: AbstractBaseUser) -> Deployment:
+    """Queue a deployment of ``design``'s current revision for ``actor``.
+
+    Raises :class:`DeploymentRefused` if ``actor`` already has a live deployment of it.
+    """
+    if design.current is None:
+        raise DeploymentRefused(f"{design.name} has no saved revision to deploy")
+    if (
+        settings.NETLAB_HOST_MODE
+        and Deployment.objects.filter(host_mode=True, state__in=Deployment.ACTIVE_STATES).exists()
+    ):
+        raise DeploymentRefused("host mode allows one deployment at a time on this machine")
+    try:
+        with transaction.atomic():
+            return Deployment.objects.create(
+                design=design,
+                revision=design.current,
+                owner=actor,
+                tag=names.new_tag(),
+                prefix=settings.NETLAB_NETNS_PREFIX,
+                host_mode=settings.NETLAB_HOST_MODE,
+            )
+    except IntegrityError:
+        live = Deployment.objects.filter(
+            design=design, owner=actor, state__in=Deployment.ACTIVE_STATES
+        ).first()
+        state = live.state if live else "running"
+        raise DeploymentRefused(
+            f"{design.name} is already {state}; destroy it before deploying again"
+        ) from None
+
+
+def request_destroy(deployment: Deployment, *, actor: AbstractBaseUser) -> Deployment:
+    """Ask for ``deployment`` to be destroyed. A queued one is simply cancelled."""
+    cancelled = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED).update(
+        state=State.STOPPED, error="cancelled before it started"
+    )
+    if not cancelled:
+        Deployment.objects.filter(pk=deployment.pk, state__in=[State.RUNNING, State.FAILED]).update(
+            state=State.DESTROYING, worker=""
+        )
+    deployment.refresh_from_db()
+    return deployment
+
+
+def claim(deployment: Deployment, *, worker: str) -> str | None:
+    """Atomically take ``deployment``'s pending work for ``worker``.
+
+    Returns "deploy" or "destroy" when this call won the work, None when there is none or
+    another worker already has it.
+    """
+    deploys = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED, worker="")
+    if deploys.update(state=State.DEPLOYING, worker=worker):
+        deployment.refresh_from_db()
+        return "deploy"
+    destroys = Deployment.objects.filter(pk=deployment.pk, state=State.DESTROYING, worker="")
+    if destroys.update(worker=worker):
+        deployment.refresh_from_db()
+        return "destroy"
+    return None
+
+
+def worker_id() -> str:
+    """This process's claim mark: host and pid."""
+    return f"{os.uname().nodename}:{os.getpid()}"
+
+
+def _step_recorder(
+    deployment: Deployment, action: str, on_step: StepCallback | None
+) -> Callable[[Any], None]:
+    started: dict[int, DeploymentStep] = {}
+
+    def record(event: Any) -> None:
+        if event.phase == "start":
+            step = DeploymentStep.objects.create(
+                deployment=deployment,
+                action=action,
+                index=event.index,
+                total=event.total,
+                description=event.description[:300],
+                shell="\n".join(event.shell),
+            )
+            started[event.index] = step
+        else:
+            step = started.pop(event.index)
+            step.outcome = (
+                DeploymentStep.Outcome.FAILED if event.error else DeploymentStep.Outcome.DONE
+            )
+            step.duration_ms = round((event.duration or 0.0) * 1000, 3)
+            step.error = event.error or ""
+            step.save(update_fields=["outcome", "duration_ms", "error"])
+        if on_step is not None:
+            on_step(step)
+
+    return record
+
+
+def _set_state(
+    deployment: Deployment, state: str, on_state: StateCallback | None, **fields: Any
+) -> None:
+    deployment.state = state
+    for name, value in fields.items():
+        setattr(deployment, name, value)
+    deployment.save(update_fields=["state", "updated", *fields])
+    if on_state is not None:
+        on_state(deployment)
+
+
+def run_deploy(
+    deployment: Deployment,
+    *,
+    on_step: StepCallback | None = None,
+    on_state: StateCallback | None = None,
+) -> Deployment:
+    """Build a claimed deployment in the kernel; it ends running, or failed and rolled back."""
+    if on_state is not None:
+        on_state(deployment)
+    kernel = engine()
+    try:
+        record = kernel.deploy(
+            document_of(deployment),
+            tag=deployment.tag,
+            prefix=deployment.prefix,
+            host_mode=deployment.host_mode,
+            state_dir=settings.NETLAB_STATE_DIR,
+            on_step=_step_recorder(deployment, "deploy", on_step),
+        )
+    except Exception as error:  # every failure ends the deployment, with its reason
+        logger.info("deployment %s failed: %s", deployment.tag, error)
+        _set_state(deployment, State.FAILED, on_state, error=str(error), worker="")
+        return deployment
+    _set_state(
+        deployment,
+        State.RUNNING,
+        on_state,
+        namespaces=record.namespaces,
+        record=record.as_dict(),
+        worker="",
+    )
+    return deployment
+
+
+def run_destroy(
+    deployment: Deployment,
+    *,
+    on_step: StepCallback | None = None,
+    on_state: StateCallback | None = None,
+) -> Deployment:
+    """Remove a claimed deployment from the kernel; it ends stopped (idempotent)."""
+    if on_state is not None:
+        on_state(deployment)
+    namespaces = [name for name in deployment.namespaces.values() if name]
+    try:
+        engine().destroy(deployment.tag, state_dir=settings.NETLAB_STATE_DIR, namespaces=namespaces)
+    except Exception as error:
+        logger.warning("destroying %s failed: %s", deployment.tag, error)
+        _set_state(deployment, State.FAILED, on_state, error=f"destroy failed: {error}", worker="")
+        return deployment
+    _set_state(deployment, State.STOPPED, on_state, worker="")
+    return deployment
+
+
+def run_claimed(
+    deployment: Deployment,
+    work: str,
+    *,
+    on_step: StepCallback | None = None,
+    on_state: StateCallback | None = None,
+) -> Deployment:
+    """Carry out the ``work`` (from :func:`claim`) on ``deployment``."""
+    run = run_deploy if work == "deploy" else run_destroy
+    return run(deployment, on_step=on_step, on_state=on_state)
+
+
+def live_tags() -> set[str]:
+    """Tags of the deployments whose kernel objects must be kept (cleanup spares them)."""
+    return set(
+        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES).values_list("tag", flat=True)
+    )
+
+
+def latest(design: Design, user: AbstractBaseUser) -> Deployment | None:
+    """The user's live deployment of ``design``, else their most recent one, else None."""
+    deployments = Deployment.objects.filter(design=design, owner=user)
+    return deployments.filter(state__in=Deployment.ACTIVE_STATES).first() or deployments.first()
+
+
+def node_addresses(document: Document, node_id: str) -> list[str]:
+    """Return the addresses (without prefix) of ``node_id``'s interfaces, in document order.
+
+    For a bridge, the bridge's own addresses; for the host and namespaces, those of their
+    link ends.
+    """
+    texts: list[str] = []
+    node = document.node(node_id)
+    if node is not None and node.kind == "bridge":
+        texts += node.addresses
+    for link in document.links:
+        for endpoint in link.endpoints:
+            if endpoint.node == node_id:
+                texts += endpoint.addresses
+    return [text.split("/")[0] for text in texts]
+
+
+def resolve_target(document: Document, target: str) -> str:
+    """Return ``target`` as an address: itself if it is one, else a node's first address.
+
+    Raises :class:`DeploymentRefused` for a node without addresses or an unknown name.
+    """
+    if document.node(target) is None:
+        return target
+    addresses = node_addresses(document, target)
+    if not addresses:
+        raise DeploymentRefused(f"{target} has no address to reach")
+    return addresses[0]
+
+
+def namespace_of(deployment: Deployment, node_id: str) -> str:
+    """Return the kernel namespace of ``node_id`` in a running deployment.
+
+    Raises :class:`DeploymentRefused` when the node has no namespace of its own (a bridge,
+    or the host in host mode) or the deployment is not running.
+    """
+    if deployment.state != State.RUNNING:
+        raise DeploymentRefused(f"the deployment is {deployment.state}, not running")
+    netns = deployment.namespaces.get(node_id)
+    if not netns:
+        document = document_of(deployment)
+        node = document.node(node_id)
+        if node is None:
+            raise DeploymentRefused(f"no node {node_id!r} in this design")
+        raise DeploymentRefused(f"{node_id} is a {node.kind}; probes start from a namespace")
+    return str(netns)

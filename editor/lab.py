@@ -1,0 +1,183 @@
+"""Lab operations for the command line: deploy and destroy in this process, waiting and
+printing each step; status, check, ping and cleanup.
+
+Acts as the design's owner (the command line is the machine's administrator). Errors are
+raised as ``CommandError`` with a sentence for the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import CommandError
+
+from editor import deployments
+from editor.models import Deployment, DeploymentStep, Design
+from netlab.core.document import Design as Document
+from netlab.core.plan import render_script
+
+Output = Callable[[str], Any]
+POLL_SECONDS = 0.2
+
+
+def shell_script(document: Document) -> str:
+    """Return the bash script that builds ``document`` on a clean machine.
+
+    The deployment tag is derived from the design's name so that the same design always
+    exports the same script.
+    """
+    tag = hashlib.sha256(document.name.encode()).hexdigest()[:6]
+    kernel = deployments.engine()
+    return render_script(kernel.plan(document, tag=tag, prefix=settings.NETLAB_NETNS_PREFIX))
+
+
+def _print_step(out: Output) -> deployments.StepCallback:
+    def show(step: DeploymentStep) -> None:
+        if step.outcome == DeploymentStep.Outcome.STARTED:
+            return
+        mark = "ok" if step.outcome == DeploymentStep.Outcome.DONE else "FAILED"
+        out(f"[{step.index}/{step.total}] {step.description}: {mark} ({step.duration_ms:.1f} ms)")
+        for line in step.shell.splitlines():
+            out(f"    {line}")
+        if step.error:
+            out(f"    error: {step.error}")
+
+    return show
+
+
+def _require_privileges() -> None:
+    try:
+        deployments.engine().require_privileges()
+    except PermissionError as error:
+        raise CommandError(str(error)) from None
+
+
+def _wait(deployment: Deployment, out: Output, until: set[str]) -> Deployment:
+    """Follow a deployment another worker is running, printing its steps, until a state."""
+    shown = 0
+    show = _print_step(out)
+    while True:
+        deployment.refresh_from_db()
+        finished = deployment.steps.exclude(outcome=DeploymentStep.Outcome.STARTED)
+        for step in finished.order_by("pk")[shown:]:
+            show(step)
+            shown += 1
+        if deployment.state in until:
+            return deployment
+        time.sleep(POLL_SECONDS)
+
+
+def deploy(design: Design, *, out: Output) -> Deployment:
+    """Deploy ``design`` and wait until it runs; raise ``CommandError`` if it fails."""
+    _require_privileges()
+    try:
+        deployment = deployments.request_deploy(design, actor=design.owner)
+    except deployments.DeploymentRefused as error:
+        raise CommandError(str(error)) from None
+    out(f"deploying {design.name} as {deployment.tag}")
+    started = time.perf_counter()
+    work = deployments.claim(deployment, worker=deployments.worker_id())
+    if work is not None:
+        deployments.run_claimed(deployment, work, on_step=_print_step(out))
+    else:  # a running worker took it first: follow it
+        _wait(deployment, out, {Deployment.State.RUNNING, Deployment.State.FAILED})
+    if deployment.state != Deployment.State.RUNNING:
+        raise CommandError(f"deploy failed: {deployment.error}")
+    out(f"{design.name} is running ({time.perf_counter() - started:.2f} s)")
+    for node, netns in deployment.namespaces.items():
+        out(f"  {node}: {netns or '(root namespace)'}")
+    return deployment
+
+
+def _active(design: Design) -> Deployment:
+    deployment = deployments.latest(design, design.owner)
+    if deployment is None or not deployment.is_active:
+        raise CommandError(f"{design.name} is not deployed")
+    return deployment
+
+
+def destroy(design: Design, *, out: Output) -> None:
+    """Destroy ``design``'s live deployment, waiting until the kernel holds nothing of it."""
+    deployment = deployments.latest(design, design.owner)
+    if deployment is None or deployment.state == Deployment.State.STOPPED:
+        out(f"{design.name} is not deployed; nothing to destroy")
+        return
+    _require_privileges()
+    deployments.request_destroy(deployment, actor=design.owner)
+    work = deployments.claim(deployment, worker=deployments.worker_id())
+    if work is not None:
+        deployments.run_claimed(deployment, work, on_step=_print_step(out))
+    else:
+        _wait(deployment, out, {Deployment.State.STOPPED, Deployment.State.FAILED})
+    if deployment.state != Deployment.State.STOPPED:
+        raise CommandError(f"destroy failed: {deployment.error}")
+    out(f"{design.name} destroyed ({deployment.tag})")
+
+
+def status(design: Design) -> dict[str, Any]:
+    """Return the status report of ``netlab status --json`` (DESIGN.md section 5)."""
+    deployment = deployments.latest(design, design.owner)
+    report: dict[str, Any] = {
+        "design": design.pk,
+        "name": design.name,
+        "deployment": deployment.pk if deployment else None,
+        "tag": deployment.tag if deployment else None,
+        "state": deployment.state if deployment else "not deployed",
+        "error": deployment.error if deployment else "",
+        "nodes": {},
+    }
+    if deployment is None or deployment.state != Deployment.State.RUNNING:
+        return report
+    kernel = deployments.engine()
+    record = kernel.DeploymentRecord.from_dict(deployment.record)
+    report["nodes"] = kernel.status(record)
+    return report
+
+
+def check(design: Design) -> list[dict[str, Any]]:
+    """Return the drift between the kernel and ``design``'s running deployment."""
+    deployment = _active(design)
+    _require_privileges()
+    kernel = deployments.engine()
+    record = kernel.DeploymentRecord.from_dict(deployment.record)
+    drift = kernel.check(deployments.document_of(deployment), record)
+    return [item.as_dict() for item in drift]
+
+
+def ping(design: Design, source: str, target: str, count: int, *, out: Output) -> None:
+    """Ping ``target`` from node ``source``, printing each reply as it comes."""
+    from netlab.kernel import probes  # the driver: loaded only when a probe is asked for
+
+    deployment = _active(design)
+    try:
+        netns = deployments.namespace_of(deployment, source)
+        address = deployments.resolve_target(deployments.document_of(deployment), target)
+    except deployments.DeploymentRefused as error:
+        raise CommandError(str(error)) from None
+
+    def reply(answer: probes.PingReply) -> None:
+        if answer.error is None:
+            out(
+                f"reply from {answer.from_address}: seq={answer.seq} ttl={answer.ttl} "
+                f"time={answer.rtt_ms:.3f} ms"
+            )
+        else:
+            out(f"seq={answer.seq}: {answer.error}")
+
+    out(f"PING {address} from {source} ({netns})")
+    result = probes.ping(netns, address, count=count, on_reply=reply)
+    out(f"{result.sent} sent, {result.received} received, {result.loss:.0f}% loss")
+    if result.received == 0:
+        raise CommandError(f"no reply from {address}")
+
+
+def cleanup() -> list[str]:
+    """Remove every object netlab marked that no live deployment owns."""
+    _require_privileges()
+    return list(
+        deployments.engine().cleanup(deployments.live_tags(), state_dir=settings.NETLAB_STATE_DIR)
+    )
