@@ -118,17 +118,16 @@ class RouteSocket:
         found: list[Message] = []
         while True:
             data = self.sock.recv(1 << 20)
+            for failure in _acknowledgements(data, sequence):
+                if failure is not None:
+                    raise failure
             done = False
             for parsed in self.marshal.parse(data):
                 if parsed["header"]["sequence_number"] != sequence:
                     continue
                 if parsed["header"]["type"] == NLMSG_DONE:
                     done = True
-                elif parsed["header"]["type"] == NLMSG_ERROR:
-                    error = parsed["header"].get("error")
-                    if error is not None:
-                        raise NetlinkFailure(error.code, os.strerror(error.code))
-                else:
+                elif parsed["header"]["type"] != NLMSG_ERROR:
                     found.append(parsed)
             if done:
                 return found
@@ -247,16 +246,14 @@ class RouteSocket:
         message["attrs"] = [("IFLA_IFNAME", name)] if name is not None else []
         sequence = self._send(message, RTM_GETLINK, NLM_F_REQUEST)
         data = self.sock.recv(65536)
+        # Errors first, by hand: pyroute2 cannot decode a capped error message.
+        for failure in _acknowledgements(data, sequence):
+            if failure is None or failure.errno == errno.ENODEV:
+                return None
+            raise failure
         for parsed in self.marshal.parse(data):
-            if parsed["header"]["sequence_number"] != sequence:
-                continue
-            if parsed["header"]["type"] == NLMSG_ERROR:
-                error = parsed["header"].get("error")
-                if error is not None and error.code == errno.ENODEV:
-                    return None
-                if error is not None:
-                    raise NetlinkFailure(error.code, os.strerror(error.code))
-            return parsed
+            if parsed["header"]["sequence_number"] == sequence:
+                return parsed
         return None
 
     def addresses(self) -> list[Message]:

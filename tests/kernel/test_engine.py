@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -285,3 +286,36 @@ def test_a_star_of_one_hundred_deploys_and_is_gone_fast(kit: Kit) -> None:
     assert report.settled
     assert deployed < 1.0
     assert time.perf_counter() - started < 1.0
+
+
+def test_host_mode_in_a_sandbox_touches_only_its_own_objects(tmp_path: Path) -> None:
+    """Host mode maps the host node to the caller's namespace: run it in a throw-away one."""
+    here = Path(__file__).parent
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{here}"}
+    command = (
+        "mount -t tmpfs none /run/netns && ip link set lo up && "
+        f"exec {sys.executable} {here / 'hostmode_sandbox.py'} {tmp_path / 'state'}"
+    )
+    result = subprocess.run(
+        ["unshare", "--net", "--mount", "sh", "-c", command],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    assert "eth0 already exist" in found["refused"]
+    assert found["untouched"]
+    assert found["namespaces"]["host"] is None
+    assert found["drift"] == []
+    assert found["forwarding"] == "1"
+    assert found["status_host"] == ["eth0", "v-net-0", "veth-blue-br", "veth-red-br"]
+    assert found["ping_lan"] == 3
+    assert found["table"]
+    assert found["removed_root_links"] == ["eth0", "v-net-0", "veth-blue-br", "veth-red-br"]
+    assert found["settled"]
+    assert found["links_after"]
+    assert found["forwarding_after"] == "0"
+    assert found["ruleset_after"] == ""
+    assert found["netns_after"] == ""
