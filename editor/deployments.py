@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import queue
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -155,6 +157,36 @@ def _set_state(
         on_state(deployment)
 
 
+def _drive(work: Callable[[Callable[[Any], None]], Any], record: Callable[[Any], None]) -> Any:
+    """Run engine call ``work(on_step)`` in a thread; apply ``record`` to its step events here.
+
+    The engine reports steps from a thread of its own; the database is written only from
+    this (the caller's) thread, whose connection Django manages.
+    """
+    events: queue.Queue[Any] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = work(events.put)
+        except BaseException as error:  # re-raised in the caller's thread below
+            outcome["error"] = error
+        finally:
+            events.put(_DONE)
+
+    thread = threading.Thread(target=target, name="netlab-engine", daemon=True)
+    thread.start()
+    while (event := events.get()) is not _DONE:
+        record(event)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+_DONE = object()
+
+
 def run_deploy(
     deployment: Deployment,
     *,
@@ -165,14 +197,18 @@ def run_deploy(
     if on_state is not None:
         on_state(deployment)
     kernel = engine()
+    document = document_of(deployment)
     try:
-        record = kernel.deploy(
-            document_of(deployment),
-            tag=deployment.tag,
-            prefix=deployment.prefix,
-            host_mode=deployment.host_mode,
-            state_dir=settings.NETLAB_STATE_DIR,
-            on_step=_step_recorder(deployment, "deploy", on_step),
+        record = _drive(
+            lambda report: kernel.deploy(
+                document,
+                tag=deployment.tag,
+                prefix=deployment.prefix,
+                host_mode=deployment.host_mode,
+                state_dir=settings.NETLAB_STATE_DIR,
+                on_step=report,
+            ),
+            _step_recorder(deployment, "deploy", on_step),
         )
     except Exception as error:  # every failure ends the deployment, with its reason
         logger.info("deployment %s failed: %s", deployment.tag, error)

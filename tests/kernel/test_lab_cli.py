@@ -1,0 +1,122 @@
+"""The lab command line on the real kernel: deploy, status, ping, check, destroy, cleanup.
+
+Each test deploys under its own namespace prefix and state directory, and its teardown
+destroys whatever deployment it made, pass or fail.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from editor.models import Deployment
+from netlab.kernel import engine, namespaces
+
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.django_db,
+    pytest.mark.skipif(os.geteuid() != 0, reason="kernel tests need root (they create namespaces)"),
+]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "netlab" / "examples"
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("netlab", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def lab_settings(settings: Any, tmp_path: Path) -> Iterator[Any]:
+    """A private namespace prefix and state directory; destroys what the test deployed."""
+    settings.NETLAB_NETNS_PREFIX = (
+        "nlc" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(5)) + "-"
+    )
+    settings.NETLAB_STATE_DIR = str(tmp_path / "state")
+    yield settings
+    for deployment in Deployment.objects.all():
+        engine.destroy(
+            deployment.tag,
+            state_dir=settings.NETLAB_STATE_DIR,
+            namespaces=[name for name in deployment.namespaces.values() if name],
+        )
+    leftovers = [
+        name for name in namespaces.list_names() if name.startswith(settings.NETLAB_NETNS_PREFIX)
+    ]
+    assert leftovers == []
+
+
+@pytest.fixture
+def imported(admin_user: Any) -> str:
+    """The tutorial's whole network (example 4), imported; returns its design id."""
+    last = run("import", str(EXAMPLES / "4-port-forward.yaml")).splitlines()[-1]
+    return last.split()[0]
+
+
+def test_deploy_ping_check_destroy(lab_settings: Any, imported: str) -> None:
+    """A design deploys, reports its namespaces, answers pings, matches itself, and goes away."""
+    output = run("deploy", imported)
+    assert "is running" in output
+    assert "ip netns add" in output
+
+    report = json.loads(run("status", imported, "--json"))
+    assert report["state"] == "running"
+    assert set(report["nodes"]) == {"host", "red", "blue", "lan"}
+    blue = report["nodes"]["blue"]
+    assert blue["netns"].startswith(lab_settings.NETLAB_NETNS_PREFIX)
+    veth_blue = next(item for item in blue["interfaces"] if item["name"] == "veth-blue")
+    assert "192.168.15.2/24" in veth_blue["addresses"]
+
+    # blue reaches the LAN machine through the gateway (forwarding and NAT).
+    assert "0% loss" in run("ping", imported, "blue", "lan", "--count", "2")
+    assert "the kernel matches the design" in run("check", imported)
+
+    assert "destroyed" in run("destroy", imported)
+    assert json.loads(run("status", imported, "--json"))["state"] == "stopped"
+    assert not any(namespaces.exists(report["nodes"][node]["netns"]) for node in report["nodes"])
+
+
+def test_second_deploy_is_refused(lab_settings: Any, imported: str) -> None:
+    """Deploying a design that is already running is refused, not run twice."""
+    run("deploy", imported)
+    with pytest.raises(CommandError, match="already running"):
+        run("deploy", imported)
+    assert Deployment.objects.count() == 1
+
+
+def test_check_reports_drift(lab_settings: Any, imported: str) -> None:
+    """A namespace deleted by hand shows as drift, and destroy still finishes."""
+    run("deploy", imported)
+    red = Deployment.objects.get().namespaces["red"]
+    namespaces.remove(red)
+    with pytest.raises(CommandError, match="differences"):
+        run("check", imported)
+    assert "destroyed" in run("destroy", imported)
+
+
+def test_ping_unknown_node_fails_cleanly(lab_settings: Any, imported: str) -> None:
+    """Pinging from a node that is not in the design is a one-line error."""
+    run("deploy", imported)
+    with pytest.raises(CommandError, match="no node 'green'"):
+        run("ping", imported, "green", "lan")
+    with pytest.raises(CommandError, match="is a bridge"):
+        run("ping", imported, "v-net-0", "lan")
+
+
+def test_cleanup_spares_live_deployments(lab_settings: Any, imported: str) -> None:
+    """cleanup removes nothing that a live deployment owns."""
+    run("deploy", imported)
+    netns = Deployment.objects.get().namespaces.values()
+    assert "0 orphans removed" in run("cleanup")
+    assert all(namespaces.exists(name) for name in netns)
