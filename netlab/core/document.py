@@ -127,6 +127,12 @@ class Design(Element):
         """Return the node called ``node_id``, or None."""
         return next((node for node in self.nodes if node.id == node_id), None)
 
+    def holder_of(self, bridge: Node) -> str:
+        """Return the id of the node holding ``bridge``: its ``in``, else the host node."""
+        if bridge.in_ is not None:
+            return bridge.in_
+        return next((node.id for node in self.nodes if node.kind == "host"), "host")
+
     def to_data(self) -> dict[str, Any]:
         """Return the document as plain JSON-compatible data, defaults left out."""
         data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)

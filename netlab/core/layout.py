@@ -30,7 +30,7 @@ def layers(design: Design) -> dict[str, int]:
         neighbours[second].add(first)
     for node in design.nodes:
         if node.kind == "bridge":
-            holder = node.in_ or "host"
+            holder = design.holder_of(node)
             neighbours[holder].add(node.id)
             neighbours[node.id].add(holder)
     roots = [node.id for node in design.nodes if node.kind == "host"][:1]

@@ -438,7 +438,7 @@ class _Compiler:
         """The namespace node holding ``node_id``'s interfaces (a bridge's holder)."""
         node = self.by_id[node_id]
         if node.kind == "bridge":
-            return node.in_ if node.in_ is not None else "host"
+            return self.design.holder_of(node)
         return node_id
 
     def netns(self, node_id: str) -> str | None:

@@ -312,7 +312,7 @@ class _Checker:
     # Indexes shared with the compiler: what lives in which namespace.
 
     def holder_of(self, bridge: Node) -> str:
-        return bridge.in_ if bridge.in_ is not None else "host"
+        return self.design.holder_of(bridge)
 
     def namespace_of(self, node_id: str) -> str:
         """Return the id of the namespace node that holds ``node_id``'s interfaces."""

@@ -57,6 +57,13 @@ def deep_text(depth: int) -> str:
 VALID = [
     pytest.param(SMALL, id="small-design"),
     pytest.param(design_data(nodes=[host()], links=[]), id="host-alone"),
+    pytest.param(
+        design_data(
+            nodes=[host("gw"), bridge("br0", addresses=["10.0.0.1/24"]), node("red")],
+            links=[link(endpoint("red", "eth0", "10.0.0.2/24"), endpoint("br0", "br0-red"))],
+        ),
+        id="bridge-without-in-lives-in-the-host-whatever-its-id",
+    ),
     pytest.param(changed(SMALL, {"format": DELETE}), id="format-absent-means-v1"),
     pytest.param(changed(SMALL, {"nodes[1].position": {"x": 1.5, "y": -20}}), id="float-position"),
     pytest.param(
