@@ -1,0 +1,280 @@
+"""The live lab's websocket protocol as typed models (docs/protocol.md is checked against them).
+
+A client sends requests (``{"action": ...}``, :data:`Request`); the server pushes events
+(``{"type": ...}``, :data:`Event`). Every model forbids extra fields, so a misspelt field is
+an error rather than something silently ignored. Events are built by the worker and the
+consumer and travel the channel layer as plain JSON-compatible dicts (``as_message``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+MAX_PING_COUNT = 100
+DeploymentState = Literal[
+    "not deployed", "queued", "deploying", "running", "failed", "destroying", "stopped"
+]
+
+
+class Message(BaseModel):
+    """Base of every protocol message: frozen, extra fields forbidden."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def as_message(self) -> dict[str, Any]:
+        """Return the message as the JSON-compatible dict that goes on the wire."""
+        return self.model_dump(mode="json")
+
+
+# 8<----------------------------------------------------------------------------------------
+# Requests: client to server.
+
+
+class DeployRequest(Message):
+    """Deploy the design's current revision (refused if already queued, deploying or running)."""
+
+    action: Literal["deploy"]
+
+
+class DestroyRequest(Message):
+    """Destroy the user's live deployment of the design."""
+
+    action: Literal["destroy"]
+
+
+class PingRequest(Message):
+    """Ping ``target`` (an address, or a node id: its first address) from node ``source``."""
+
+    action: Literal["ping"]
+    source: str = Field(min_length=1, max_length=64)
+    target: str = Field(min_length=1, max_length=64)
+    count: int = Field(default=3, ge=1, le=MAX_PING_COUNT)
+
+
+class PingAllRequest(Message):
+    """Ping every address of the lab from every namespace node."""
+
+    action: Literal["pingall"]
+
+
+class ProbeRequest(Message):
+    """Open a TCP connection from node ``source`` to ``target``: ``address:port``,
+    ``[v6 address]:port``, or ``node id:port``."""
+
+    action: Literal["probe"]
+    source: str = Field(min_length=1, max_length=64)
+    target: str = Field(min_length=3, max_length=80, pattern=r"^.+:\d{1,5}$")
+
+
+Request = Annotated[
+    DeployRequest | DestroyRequest | PingRequest | PingAllRequest | ProbeRequest,
+    Field(discriminator="action"),
+]
+REQUEST = TypeAdapter(Request)
+
+
+class BadRequest(ValueError):
+    """A client message that is not JSON, or not one of the requests; ``str()`` says why."""
+
+
+def parse_request(text: str) -> Request:
+    """Return the request in ``text``; raise :class:`BadRequest` with a readable reason."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise BadRequest("messages must be JSON objects") from None
+    if not isinstance(data, dict) or "action" not in data:
+        raise BadRequest('messages must be JSON objects with an "action"')
+    try:
+        return REQUEST.validate_python(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'message'}: {problem['msg']}"
+            for problem in error.errors(include_url=False)
+        )
+        raise BadRequest(problems) from None
+
+
+# 8<----------------------------------------------------------------------------------------
+# Events: server to client.
+
+
+class DeploymentEvent(Message):
+    """The deployment's state, sent on connect and at every change.
+
+    ``deployment`` is None (and ``state`` "not deployed") when the user never deployed the
+    design. ``namespaces`` maps node ids to kernel namespaces (None: the root namespace).
+    """
+
+    type: Literal["deployment"] = "deployment"
+    deployment: int | None
+    tag: str | None
+    state: Literal[
+        "not deployed", "queued", "deploying", "running", "failed", "destroying", "stopped"
+    ]
+    error: str = ""
+    namespaces: dict[str, str | None] = {}
+
+
+class StepEvent(Message):
+    """A plan step as it starts (``outcome`` "started") and as it ends ("done" or "failed").
+
+    ``duration_ms`` and ``error`` are None until the step ended.
+    """
+
+    type: Literal["step"] = "step"
+    deployment: int
+    action: Literal["deploy", "destroy"]
+    index: int
+    total: int
+    description: str
+    shell: str
+    outcome: Literal["started", "done", "failed"]
+    duration_ms: float | None = None
+    error: str | None = None
+
+
+class PingReplyEvent(Message):
+    """One echo request's outcome, sent the moment it is known.
+
+    A reply has ``rtt_ms``; a timeout or ICMP error has ``error`` ("timeout", "host
+    unreachable"...) and ``rtt_ms`` None.
+    """
+
+    type: Literal["ping.reply"] = "ping.reply"
+    source: str
+    target: str
+    seq: int
+    rtt_ms: float | None
+    from_address: str | None = None
+    ttl: int | None = None
+    error: str | None = None
+
+
+class PingDoneEvent(Message):
+    """The summary of a ping, after its last reply or timeout. ``loss`` is in percent."""
+
+    type: Literal["ping.done"] = "ping.done"
+    source: str
+    target: str
+    sent: int
+    received: int
+    loss: float
+    rtt_min_ms: float | None
+    rtt_avg_ms: float | None
+    rtt_max_ms: float | None
+
+
+class PingAllCellEvent(Message):
+    """One cell of an all-pairs ping: node ``source`` to ``address``, owned by ``target``."""
+
+    type: Literal["pingall.cell"] = "pingall.cell"
+    source: str
+    target: str
+    address: str
+    sent: int
+    received: int
+    loss: float
+    rtt_ms: float | None
+    reachable: bool
+    error: str | None = None
+
+
+class PingAllDoneEvent(Message):
+    """The end of an all-pairs ping: how many cells there were, how many reachable."""
+
+    type: Literal["pingall.done"] = "pingall.done"
+    total: int
+    reachable: int
+
+
+class ProbeEvent(Message):
+    """The outcome of a TCP probe; ``error`` says why it did not connect."""
+
+    type: Literal["probe"] = "probe"
+    source: str
+    address: str
+    port: int
+    connected: bool
+    connect_ms: float | None
+    first_line: str | None = None
+    node: str | None = None
+    error: str | None = None
+
+
+class NeighbourEntry(Message):
+    """One ARP (IPv4) or NDP (IPv6) entry; ``state`` as ``ip neigh`` shows it (REACHABLE...)."""
+
+    address: str
+    mac: str | None
+    interface: str
+    state: str
+
+
+class NeighboursEvent(Message):
+    """The whole neighbour table of one node's namespace: on connect and on every change."""
+
+    type: Literal["neighbours"] = "neighbours"
+    node: str
+    netns: str
+    entries: list[NeighbourEntry]
+
+
+class ErrorEvent(Message):
+    """A request was refused or failed; nothing changed. ``action`` names the request when
+    it could be read."""
+
+    type: Literal["error"] = "error"
+    message: str
+    action: str | None = None
+
+
+Event = Annotated[
+    DeploymentEvent
+    | StepEvent
+    | PingReplyEvent
+    | PingDoneEvent
+    | PingAllCellEvent
+    | PingAllDoneEvent
+    | ProbeEvent
+    | NeighboursEvent
+    | ErrorEvent,
+    Field(discriminator="type"),
+]
+EVENT = TypeAdapter(Event)
+
+
+# 8<----------------------------------------------------------------------------------------
+# Builders from the database's records.
+
+
+def deployment_event(deployment: Any | None) -> DeploymentEvent:
+    """Return the ``deployment`` event of an ``editor.models.Deployment`` (None: never deployed)."""
+    if deployment is None:
+        return DeploymentEvent(deployment=None, tag=None, state="not deployed")
+    return DeploymentEvent(
+        deployment=deployment.pk,
+        tag=deployment.tag,
+        state=deployment.state,
+        error=deployment.error,
+        namespaces=dict(deployment.namespaces),
+    )
+
+
+def step_event(step: Any) -> StepEvent:
+    """Return the ``step`` event of an ``editor.models.DeploymentStep``."""
+    ended = step.outcome != "started"
+    return StepEvent(
+        deployment=step.deployment_id,
+        action=step.action,
+        index=step.index,
+        total=step.total,
+        description=step.description,
+        shell=step.shell,
+        outcome=step.outcome,
+        duration_ms=step.duration_ms if ended else None,
+        error=(step.error or None) if ended else None,
+    )

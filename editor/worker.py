@@ -1,0 +1,355 @@
+"""The worker: runs deployments, probes and neighbour monitors, and publishes their events.
+
+It is the only part of netlab that touches the kernel on behalf of the web UI. It runs in
+the server's process (``manage.py netlab serve``, in-memory channel layer) or on its own
+(``manage.py netlab worker``, Redis as the channel layer); the code is the same.
+
+- Deployments are rows (``editor.deployments``): consumers only *request* them and nudge
+  the worker on :data:`WORKER_CHANNEL`. The worker claims queued work atomically, runs it
+  in a thread and publishes each ``step`` and ``deployment`` event to the design's group.
+  It also scans the database every ``poll_interval`` seconds, so a lost nudge (or one sent
+  while no worker ran) only delays work.
+- Every namespace of a running deployment has a neighbour monitor (netlink events, no
+  polling); each change publishes the namespace's whole table. A restarted worker
+  restarts the monitors of every running deployment.
+- Probes (ping, pingall, probe) arrive on :data:`WORKER_CHANNEL` with the asking
+  consumer's channel; their events go to that channel only, each as it happens.
+
+Blocking work (the engine, the database, probes, netlink dumps) runs in threads; events
+produced there are handed back to the loop with ``run_coroutine_threadsafe``, whose
+``result()`` keeps them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from channels.exceptions import ChannelFull
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.contrib.auth import get_user_model
+from django.db import close_old_connections
+
+from editor import deployments, events
+from editor.models import Deployment, DeploymentStep
+from editor.permissions import DesignNotFound, access_design
+
+logger = logging.getLogger("netlab.worker")
+
+WORKER_CHANNEL = "netlab.worker"
+T = TypeVar("T")
+
+
+def group_name(design_id: int) -> str:
+    """The channel layer group of a design's open lab pages."""
+    return f"design-{design_id}"
+
+
+def envelope(event: events.Message) -> dict[str, Any]:
+    """Wrap ``event`` for the channel layer; consumers forward it in ``lab_event``."""
+    return {"type": "lab.event", "event": event.as_message()}
+
+
+async def publish(layer: BaseChannelLayer, design_id: int, event: events.Message) -> None:
+    """Send ``event`` to every open page of design ``design_id``."""
+    await layer.group_send(group_name(design_id), envelope(event))
+
+
+async def nudge(layer: BaseChannelLayer) -> None:
+    """Tell a worker there is queued work. Best effort: the worker also polls."""
+    with contextlib.suppress(ChannelFull):
+        await layer.send(WORKER_CHANNEL, {"type": "worker.nudge"})
+
+
+async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking ``function`` in a thread, then release that thread's database connection."""
+
+    def run() -> T:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return await asyncio.to_thread(run)
+
+
+class Worker:
+    """One worker: ``await Worker().run()`` until cancelled (or ``stop()``).
+
+    ``name`` is the claim mark written on the deployments it takes (host:pid by default).
+    """
+
+    def __init__(
+        self,
+        layer: BaseChannelLayer | None = None,
+        *,
+        name: str | None = None,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.layer = layer or get_channel_layer()
+        self.name = name or deployments.worker_id()
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._monitors: dict[int, list[asyncio.Task[None]]] = {}  # deployment id: tasks
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- running ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Restart the monitors of running deployments, then serve until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        running = await _in_thread(
+            lambda: list(Deployment.objects.filter(state=Deployment.State.RUNNING))
+        )
+        for deployment in running:
+            self._start_monitors(deployment)
+        receiver = asyncio.create_task(self._receive(), name="netlab-worker-receive")
+        try:
+            while True:
+                await self._claim_and_run()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                self._wake.clear()
+        finally:
+            receiver.cancel()
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Stop every monitor and running task (deployments in progress are left claimed)."""
+        tasks = list(self._tasks) + [task for group in self._monitors.values() for task in group]
+        self._monitors.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, work: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("worker task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def _receive(self) -> None:
+        while True:
+            message = await self.layer.receive(WORKER_CHANNEL)
+            kind = message.get("type")
+            if kind == "worker.nudge":
+                self._wake.set()
+            elif kind == "worker.refresh":
+                self._spawn(self._refresh(int(message["deployment"])), "netlab-refresh")
+            elif kind == "worker.probe":
+                self._spawn(self._probe(message), "netlab-probe")
+            else:
+                logger.warning("worker: unknown message %r", kind)
+
+    # -- deployments -----------------------------------------------------------------------
+
+    async def _claim_and_run(self) -> None:
+        def claim_pending() -> list[tuple[Deployment, str]]:
+            pending = Deployment.objects.filter(
+                state__in=[Deployment.State.QUEUED, Deployment.State.DESTROYING], worker=""
+            ).select_related("revision")
+            claimed = []
+            for deployment in pending:
+                work = deployments.claim(deployment, worker=self.name)
+                if work is not None:
+                    claimed.append((deployment, work))
+            return claimed
+
+        for deployment, work in await _in_thread(claim_pending):
+            self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
+
+    async def _run(self, deployment: Deployment, work: str) -> None:
+        """Carry out claimed ``work``, publishing every step and state change as it happens."""
+        loop = asyncio.get_running_loop()
+        design_id = deployment.design_id
+
+        def send(event: events.Message) -> None:  # called from the engine's thread
+            asyncio.run_coroutine_threadsafe(publish(self.layer, design_id, event), loop).result()
+
+        def on_step(step: DeploymentStep) -> None:
+            send(events.step_event(step))
+
+        def on_state(changed: Deployment) -> None:
+            send(events.deployment_event(changed))
+
+        if work == "destroy":
+            # A monitor's socket holds its namespace: close it first, or the kernel would
+            # keep the namespace and destroy would wait for it in vain.
+            await self._stop_monitors(deployment.pk)
+        await _in_thread(
+            deployments.run_claimed, deployment, work, on_step=on_step, on_state=on_state
+        )
+        if deployment.state == Deployment.State.RUNNING:
+            self._start_monitors(deployment)
+
+    # -- neighbour monitors ----------------------------------------------------------------
+
+    def _start_monitors(self, deployment: Deployment) -> None:
+        if deployment.pk in self._monitors:
+            return
+        self._monitors[deployment.pk] = [
+            asyncio.create_task(
+                self._watch(deployment.design_id, node, netns), name=f"netlab-monitor-{netns}"
+            )
+            for node, netns in deployment.namespaces.items()
+            if netns
+        ]
+
+    async def _stop_monitors(self, deployment_id: int) -> None:
+        tasks = self._monitors.pop(deployment_id, [])
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _watch(self, design_id: int, node: str, netns: str) -> None:
+        """Publish ``netns``'s neighbour table now and after every neighbour event."""
+        from netlab.kernel import observe  # the driver: loaded only where the kernel is used
+
+        while True:
+            try:
+                async with observe.Monitor(netns, kinds=("neighbour",)) as monitor:
+                    # Read after subscribing: a change between the two is then never lost.
+                    await self._publish_table(design_id, node, netns)
+                    async for _event in monitor:
+                        await self._publish_table(design_id, node, netns)
+                return  # the namespace is gone
+            except OSError as error:  # gone already, or this process may not enter it
+                logger.info("no neighbour monitor for %s: %s", netns, error)
+                return
+            except observe.MonitorError as error:
+                logger.warning("neighbour monitor of %s restarts: %s", netns, error)
+
+    async def _publish_table(self, design_id: int, node: str, netns: str) -> None:
+        from netlab.kernel import observe
+
+        try:
+            table = await asyncio.to_thread(observe.neighbours, netns)
+        except OSError:  # the namespace went away meanwhile: its monitor ends too
+            return
+        entries = [
+            events.NeighbourEntry(
+                address=entry.address, mac=entry.mac, interface=entry.interface, state=entry.state
+            )
+            for entry in table
+        ]
+        await publish(
+            self.layer, design_id, events.NeighboursEvent(node=node, netns=netns, entries=entries)
+        )
+
+    async def _refresh(self, deployment_id: int) -> None:
+        """Publish every neighbour table of a running deployment (a page just connected)."""
+        deployment = await _in_thread(Deployment.objects.filter(pk=deployment_id).first)
+        if deployment is None or deployment.state != Deployment.State.RUNNING:
+            return
+        for node, netns in deployment.namespaces.items():
+            if netns:
+                await self._publish_table(deployment.design_id, node, netns)
+
+    # -- probes ----------------------------------------------------------------------------
+
+    async def _probe(self, message: dict[str, Any]) -> None:
+        """Run a ping, pingall or probe request for a consumer; answer on its channel only."""
+        reply_to = str(message["reply"])
+        loop = asyncio.get_running_loop()
+
+        def send(event: events.Message) -> None:  # from probe threads
+            coroutine = self.layer.send(reply_to, envelope(event))
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+        request = events.REQUEST.validate_python(message["request"])
+        try:
+            await _in_thread(
+                run_probe, request, user_id=message["user"], design_id=message["design"], send=send
+            )
+        except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
+            text = "no such design" if isinstance(error, DesignNotFound) else str(error)
+            await self.layer.send(
+                reply_to, envelope(events.ErrorEvent(message=text, action=request.action))
+            )
+
+
+def _running_deployment(user_id: int, design_id: int) -> Deployment:
+    user = get_user_model().objects.get(pk=user_id)
+    design = access_design(user, design_id)
+    deployment = deployments.latest(design, user)
+    if deployment is None:
+        raise deployments.DeploymentRefused(f"{design.name} is not deployed")
+    return deployment
+
+
+def run_probe(
+    request: events.Request,
+    *,
+    user_id: int,
+    design_id: int,
+    send: Callable[[events.Message], None],
+) -> None:
+    """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
+
+    Blocking: each event is passed to ``send`` the moment it is known. Raises
+    :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
+    such node) or ``ValueError`` (a bad address or port) before anything is sent.
+    """
+    from netlab.kernel import probes  # the driver: loaded only where the kernel is used
+
+    deployment = _running_deployment(user_id, design_id)
+    document = deployments.document_of(deployment)
+    if isinstance(request, events.PingRequest):
+        netns = deployments.namespace_of(deployment, request.source)
+        address = deployments.resolve_target(document, request.target)
+        source, target = request.source, request.target
+
+        def reply(answer: probes.PingReply) -> None:
+            send(events.PingReplyEvent(source=source, target=target, **answer.as_dict()))
+
+        result = probes.ping(netns, address, count=request.count, on_reply=reply)
+        summary = result.as_dict()
+        summary.pop("replies")
+        summary.pop("netns")
+        summary["target"] = target
+        send(events.PingDoneEvent(source=source, **summary))
+    elif isinstance(request, events.PingAllRequest):
+        if deployment.state != Deployment.State.RUNNING:
+            raise deployments.DeploymentRefused(
+                f"the deployment is {deployment.state}, not running"
+            )
+        sources = {node: netns for node, netns in deployment.namespaces.items() if netns}
+        addresses = {
+            address: node.id
+            for node in document.nodes
+            for address in deployments.node_addresses(document, node.id)
+        }
+
+        def cell(found: probes.PingCell) -> None:
+            send(events.PingAllCellEvent(**found.as_dict()))
+
+        matrix = probes.ping_all(sources, addresses, on_cell=cell).as_dict()
+        send(events.PingAllDoneEvent(total=matrix["total"], reachable=matrix["reachable"]))
+    elif isinstance(request, events.ProbeRequest):
+        netns = deployments.namespace_of(deployment, request.source)
+        host, _, port = request.target.rpartition(":")
+        address = deployments.resolve_target(document, host.strip("[]"))
+        found = probes.tcp_probe(netns, address, int(port))
+        send(
+            events.ProbeEvent(
+                source=request.source,
+                address=found.address,
+                port=found.port,
+                connected=found.connected,
+                connect_ms=found.connect_ms,
+                first_line=found.first_line,
+                node=found.node,
+                error=found.error,
+            )
+        )
+    else:
+        raise ValueError(f"{request.action} is not a probe")

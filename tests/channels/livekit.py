@@ -1,0 +1,37 @@
+"""Helpers of the live-lab tests: websocket clients of the real ASGI application."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+
+ORIGIN = b"http://127.0.0.1:8000"
+TIMEOUT = 5.0
+
+
+def communicator(design_id: int | str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    """A client of the real ASGI application at the design's websocket."""
+    from netlab.asgi import application
+
+    return WebsocketCommunicator(application, f"/ws/designs/{design_id}/", headers=headers)
+
+
+async def receive_until(
+    client: WebsocketCommunicator,
+    wanted: Callable[[dict[str, Any]], bool],
+    timeout: float = TIMEOUT,
+) -> list[dict[str, Any]]:
+    """Return every message received up to and including the first one ``wanted`` accepts."""
+    seen: list[dict[str, Any]] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0:
+            raise AssertionError(f"the awaited message never came; got {seen}")
+        message = await client.receive_json_from(timeout=left)
+        seen.append(message)
+        if wanted(message):
+            return seen
