@@ -433,12 +433,14 @@ class _Compiler:
         self.mark = names.ownership_mark(naming.tag)
         self.netns_of_node = naming.namespaces(design)
         self.by_id = {node.id: node for node in design.nodes}
+        self.host_id = next(node.id for node in design.nodes if node.kind == "host")
+        self.addresses_in = self._index_addresses()
 
     def holder(self, node_id: str) -> str:
         """The namespace node holding ``node_id``'s interfaces (a bridge's holder)."""
         node = self.by_id[node_id]
         if node.kind == "bridge":
-            return self.design.holder_of(node)
+            return node.in_ if node.in_ is not None else self.host_id
         return node_id
 
     def netns(self, node_id: str) -> str | None:
@@ -537,19 +539,25 @@ class _Compiler:
                 mark=self.mark,
             )
 
-    def _interface_addresses(self, namespace_node: str) -> list[tuple[str, addressing.IPInterface]]:
-        found = []
+    def _index_addresses(self) -> dict[str, list[tuple[str, addressing.IPInterface]]]:
+        """``{namespace node: [(interface, address)]}``, built once (designs can be large)."""
+        found: dict[str, list[tuple[str, addressing.IPInterface]]] = {}
         for node in self.design.nodes:
-            if node.kind == "bridge" and self.holder(node.id) == namespace_node:
-                found += [(node.id, addressing.parse_interface_address(a)) for a in node.addresses]
+            if node.kind == "bridge":
+                for text in node.addresses:
+                    found.setdefault(self.holder(node.id), []).append(
+                        (node.id, addressing.parse_interface_address(text))
+                    )
         for link in self.design.links:
             for end in link.endpoints:
-                if end.node == namespace_node:
-                    found += [
-                        (end.interface, addressing.parse_interface_address(a))
-                        for a in end.addresses
-                    ]
+                for text in end.addresses:
+                    found.setdefault(end.node, []).append(
+                        (end.interface, addressing.parse_interface_address(text))
+                    )
         return found
+
+    def _interface_addresses(self, namespace_node: str) -> list[tuple[str, addressing.IPInterface]]:
+        return self.addresses_in.get(namespace_node, [])
 
     def _namespace_nodes(self) -> Iterator[Node]:
         return (node for node in self.design.nodes if node.kind in NAMESPACE_KINDS)
