@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -345,17 +347,29 @@ class _Checker:
                     yield path, self.namespace_of(endpoint.node), endpoint.interface, text
 
     def interfaces_in(self, namespace: str) -> set[str]:
-        return {name for _path, holder, name in self.interfaces() if holder == namespace}
+        return self._interfaces_by_namespace.get(namespace, set())
 
     def subnets_in(self, namespace: str) -> list[addressing.IPNetwork]:
-        subnets = []
+        return self._subnets_by_namespace.get(namespace, [])
+
+    # Built once per check: looking them up per node would make validation quadratic.
+
+    @cached_property
+    def _interfaces_by_namespace(self) -> dict[str, set[str]]:
+        grouped: dict[str, set[str]] = defaultdict(set)
+        for _path, holder, name in self.interfaces():
+            grouped[holder].add(name)
+        return grouped
+
+    @cached_property
+    def _subnets_by_namespace(self) -> dict[str, list[addressing.IPNetwork]]:
+        grouped: dict[str, list[addressing.IPNetwork]] = defaultdict(list)
         for _path, holder, _interface, text in self.address_texts():
-            if holder == namespace:
-                try:
-                    subnets.append(addressing.parse_interface_address(text).network)
-                except ValueError:
-                    continue  # reported by _addresses
-        return subnets
+            try:
+                grouped[holder].append(addressing.parse_interface_address(text).network)
+            except ValueError:
+                continue  # reported by _addresses
+        return grouped
 
 
 def _route_key(to: str, via: str | None) -> str:
