@@ -6,8 +6,11 @@ errors are one line on stderr and a non-zero exit status, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import signal
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
 from typing import Any
@@ -113,6 +116,9 @@ class Command(BaseCommand):
         serve = commands.add_parser("serve", help="serve netlab (HTTP and websockets) with daphne")
         serve.add_argument("--host", default="127.0.0.1")
         serve.add_argument("--port", type=int, default=int(os.environ.get("NETLAB_PORT", "8000")))
+        commands.add_parser(
+            "worker", help="run the worker alone (the production layout; needs NETLAB_REDIS_URL)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         handler = getattr(self, "handle_" + options["subcommand"].replace("-", "_"))
@@ -205,9 +211,45 @@ class Command(BaseCommand):
     def handle_serve(self, options: Namespace) -> None:
         # Twisted's reactor must be installed before anything else imports Twisted.
         from daphne.server import Server
+        from twisted.internet import reactor
 
+        from editor.worker import Worker
         from netlab.asgi import application
 
+        def start_worker() -> None:
+            # The embedded layout: the worker shares daphne's event loop, so the in-memory
+            # channel layer reaches it. Twisted calls this before the loop runs, once daphne
+            # made it the current loop. The reference keeps the task from being collected.
+            worker_tasks.append(asyncio.get_event_loop().create_task(Worker().run()))
+
+        worker_tasks: list[asyncio.Task[None]] = []
+        reactor.callWhenRunning(start_worker)  # type: ignore[attr-defined]
         endpoint = f"tcp:port={options.port}:interface={options.host}"
         self.stdout.write(f"netlab is serving on http://{options.host}:{options.port}/")
         Server(application=application, endpoints=[endpoint], verbosity=1).run()
+
+    def handle_worker(self, options: Namespace) -> None:
+        from django.conf import settings
+
+        from editor.worker import Worker
+
+        if not settings.REDIS_URL:
+            # Nothing but this process can reach an in-memory layer: deployments are still
+            # found by polling the database, but pages get no events and probes no answer.
+            self.stderr.write(
+                "warning: NETLAB_REDIS_URL is not set; run the worker inside `netlab serve`, "
+                "or point both at the same Redis"
+            )
+        self.stdout.write(f"netlab worker {Worker().name} started")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_worker(Worker))
+
+
+async def _run_worker(worker_class: Any) -> None:
+    """Run a worker until SIGTERM or SIGINT; stopping it stops its monitors."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(worker_class().run())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
