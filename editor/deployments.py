@@ -49,15 +49,25 @@ def document_of(deployment: Deployment) -> Document:
     return Document.model_validate(deployment.revision.document)
 
 
-def request_deploy(design: Design, *, actor: AbstractBaseUser) -> Deployment:
+def request_deploy(
+    design: Design, *, actor: AbstractBaseUser, host_mode: bool = False
+) -> Deployment:
     """Queue a deployment of ``design``'s current revision for ``actor``.
 
-    Raises :class:`DeploymentRefused` if ``actor`` already has a live deployment of it.
+    ``host_mode`` maps the design's host node onto this machine's root namespace; it is
+    refused unless the server allows it (``NETLAB_HOST_MODE``). Raises
+    :class:`DeploymentRefused` for that, and if ``actor`` already has a live deployment of
+    ``design``.
     """
     if design.current is None:
         raise DeploymentRefused(f"{design.name} has no saved revision to deploy")
+    if host_mode and not settings.NETLAB_HOST_MODE:
+        raise DeploymentRefused(
+            "host mode is off on this server: a lab's host node is a namespace of its own. "
+            "An administrator can allow it with NETLAB_HOST_MODE=1"
+        )
     if (
-        settings.NETLAB_HOST_MODE
+        host_mode
         and Deployment.objects.filter(host_mode=True, state__in=Deployment.ACTIVE_STATES).exists()
     ):
         raise DeploymentRefused("host mode allows one deployment at a time on this machine")
@@ -69,7 +79,7 @@ def request_deploy(design: Design, *, actor: AbstractBaseUser) -> Deployment:
                 owner=actor,
                 tag=names.new_tag(),
                 prefix=settings.NETLAB_NETNS_PREFIX,
-                host_mode=settings.NETLAB_HOST_MODE,
+                host_mode=host_mode,
             )
     except IntegrityError:
         live = Deployment.objects.filter(

@@ -71,11 +71,11 @@ def _wait(deployment: Deployment, out: Output, until: set[str]) -> Deployment:
         time.sleep(POLL_SECONDS)
 
 
-def deploy(design: Design, *, out: Output) -> Deployment:
+def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deployment:
     """Deploy ``design`` and wait until it runs; raise ``CommandError`` if it fails."""
     _require_privileges()
     try:
-        deployment = deployments.request_deploy(design, actor=design.owner)
+        deployment = deployments.request_deploy(design, actor=design.owner, host_mode=host_mode)
     except deployments.DeploymentRefused as error:
         raise CommandError(str(error)) from None
     out(f"deploying {design.name} as {deployment.tag}")

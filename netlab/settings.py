@@ -145,8 +145,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-# Kernel side (the engine). Host mode maps the design's host node onto this machine's
-# real root namespace: off unless the operator turns it on.
+# Kernel side (the engine). Host mode (``deploy --host-mode``) maps the design's host node
+# onto this machine's real root namespace: refused unless the operator turns it on.
 NETLAB_HOST_MODE = _env_flag("HOST_MODE", False)
 NETLAB_STATE_DIR = _env("STATE_DIR", "/run/netlab")
 NETLAB_NETNS_PREFIX = _env("NETNS_PREFIX", "netlab-")

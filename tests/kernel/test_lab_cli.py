@@ -120,3 +120,11 @@ def test_cleanup_spares_live_deployments(lab_settings: Any, imported: str) -> No
     netns = Deployment.objects.get().namespaces.values()
     assert "0 orphans removed" in run("cleanup")
     assert all(namespaces.exists(name) for name in netns)
+
+
+def test_host_mode_is_refused_unless_allowed(lab_settings: Any, imported: str) -> None:
+    """Asking for host mode on a server that does not allow it changes nothing."""
+    lab_settings.NETLAB_HOST_MODE = False
+    with pytest.raises(CommandError, match="host mode is off"):
+        call_command("netlab", "deploy", imported, "--host-mode", stdout=io.StringIO())
+    assert Deployment.objects.count() == 0

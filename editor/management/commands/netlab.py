@@ -95,6 +95,11 @@ class Command(BaseCommand):
 
         deploy = commands.add_parser("deploy", help="deploy a design; wait until running or failed")
         deploy.add_argument("design")
+        deploy.add_argument(
+            "--host-mode",
+            action="store_true",
+            help="map the host node onto this machine's root namespace (needs NETLAB_HOST_MODE=1)",
+        )
         status = commands.add_parser("status", help="a design's deployment and its namespaces")
         status.add_argument("design")
         status.add_argument("--json", action="store_true", help="print JSON")
@@ -156,7 +161,7 @@ class Command(BaseCommand):
 
     def handle_deploy(self, options: Namespace) -> None:
         design = find_design(options.design)
-        lab.deploy(design, out=self.stdout.write)
+        lab.deploy(design, host_mode=options.host_mode, out=self.stdout.write)
 
     def handle_status(self, options: Namespace) -> None:
         design = find_design(options.design)
