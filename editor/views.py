@@ -1,4 +1,4 @@
-"""The editor's pages: dashboard, design, revision, examples, import and export.
+"""The editor's pages: dashboard, design (the editor), revision, examples, import and export.
 
 Each view parses its input, authorises through ``editor.permissions``, calls
 ``editor.services`` and renders; no model is saved here.
@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from editor import permissions, services
+from editor import lab, permissions, services
 from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
 from editor.models import Design
@@ -24,7 +24,11 @@ from netlab.core.document import Node
 from netlab.core.layout import auto_layout
 from netlab.core.validation import InvalidDesign
 
-EXPORT_TYPES = {"json": "application/json", "yaml": "application/yaml"}
+EXPORT_TYPES = {
+    "json": "application/json",
+    "yaml": "application/yaml",
+    "sh": "text/x-shellscript",
+}
 
 
 def _design_or_404(request: HttpRequest, design_id: int, *, edit: bool = False) -> Design:
@@ -106,7 +110,6 @@ def _render_design(
         {
             "design": design,
             "document": document,
-            "preview": _preview(document),
             "revisions": design.revisions.select_related("author"),
             "form": form,
             "problems": problems or [],
@@ -169,10 +172,11 @@ def export_design(request: HttpRequest, design_id: int, text_format: str) -> Htt
     if text_format not in EXPORT_TYPES:
         raise Http404("unknown export format")
     document = Document.model_validate(design.document)
-    response = HttpResponse(
-        codec.dump(document, text_format),  # type: ignore[arg-type]
-        content_type=EXPORT_TYPES[text_format],
-    )
+    if text_format == "sh":
+        content = lab.shell_script(document)
+    else:
+        content = codec.dump(document, text_format)  # type: ignore[arg-type]
+    response = HttpResponse(content, content_type=EXPORT_TYPES[text_format])
     response["Content-Disposition"] = f'attachment; filename="{design.name}.{text_format}"'
     return response
 

@@ -381,6 +381,18 @@ def test_export_downloads_the_document(client, make_design, text_format, content
     assert parse(response.content.decode()) == design.document
 
 
+def test_export_as_a_shell_script(client, make_design):
+    """The design's page offers its saved revision as the bash script the engine would run."""
+    design = make_design("lab")
+    response = client.get(f"/designs/{design.pk}/export.sh")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/x-shellscript"
+    assert response["Content-Disposition"] == 'attachment; filename="lab.sh"'
+    script = response.content.decode()
+    assert script.startswith("#!/usr/bin/env bash")
+    assert "ip netns add" in script or "ip netns" in script
+
+
 def test_export_in_an_unknown_format_is_404(client, make_design):
     """Only json and yaml are offered."""
     design = make_design("lab")
