@@ -133,6 +133,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/cytoscape", BASE_DIR / "node_modules" / "cytoscape" / "dist"),
+    ("vendor/cytoscape-edgehandles", BASE_DIR / "node_modules" / "cytoscape-edgehandles"),
+    ("vendor/js-yaml", BASE_DIR / "node_modules" / "js-yaml" / "dist"),
 ]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,58 @@
+// The JSON API client of the editor page: the session cookie authenticates, and every
+// write carries Django's CSRF token (the csrftoken cookie) in X-CSRFToken.
+
+export class ApiError extends Error {
+  /** An answer other than 2xx: `status`, and the server's `problems` when it listed some. */
+  constructor(message, status, problems = []) {
+    super(message);
+    this.status = status;
+    this.problems = problems;
+  }
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function request(method, url, body = undefined, { signal } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  let response;
+  try {
+    response = await fetch(url, {
+      method, headers, signal, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(`the server cannot be reached (${error.message})`, 0);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = (data && data.detail) || response.statusText || "request failed";
+    throw new ApiError(detail, response.status, (data && data.problems) || []);
+  }
+  return data;
+}
+
+/** The problems of a document: [{path, message}], empty when it is valid. */
+export async function validate(doc, options) {
+  const answer = await request("POST", "/api/validate", doc, options);
+  return answer.problems;
+}
+
+export function readDesign(id) {
+  return request("GET", `/api/designs/${id}`);
+}
+
+/** Save `doc` as a new revision; answers the design (id, name, revision, document...). */
+export function saveDesign(id, doc, message = "") {
+  const query = message ? `?message=${encodeURIComponent(message)}` : "";
+  return request("PUT", `/api/designs/${id}${query}`, doc);
+}
+
+export function listRevisions(id) {
+  return request("GET", `/api/designs/${id}/revisions`);
+}

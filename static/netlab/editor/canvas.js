@@ -1,0 +1,348 @@
+// The canvas: Cytoscape.js drawing the document, the palette dropped onto it and links
+// drawn by dragging a node's handle to another node (cytoscape-edgehandles).
+//
+// The canvas never edits the document: it reports gestures (a drop, a finished drag, a
+// drawn link, a selection) to its owner, who makes the edit; then `render(doc)` brings the
+// drawing up to date, redrawing only the nodes and links whose object changed.
+
+import { linksOf, nodesOf, holderOf } from "./model.js";
+
+export const nodeKey = (id) => `n:${id}`;
+export const linkKey = (index) => `l:${index}`;
+/** The document id of a canvas node (its key without the "n:"). */
+const idOf = (element) => element.id().slice(2);
+
+const STYLE = [
+  { selector: "node", style: {
+    label: "data(label)", "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 6,
+    "font-size": 12, "min-zoomed-font-size": 7, "background-color": "#4a7bd0",
+    width: 34, height: 34, "border-width": 0 } },
+  { selector: 'node[kind = "host"]', style: {
+    shape: "round-rectangle", "background-color": "#37474f", width: 54 } },
+  { selector: 'node[kind = "bridge"]', style: {
+    shape: "rectangle", "background-color": "#ef8f00", height: 18, width: 70 } },
+  { selector: "node:selected", style: {
+    "border-width": 3, "border-color": "#1f6feb", "background-blacken": -0.1 } },
+  { selector: "edge", style: {
+    width: 2, "line-color": "#8aa0b6", "curve-style": "bezier" } },
+  { selector: "edge[sourceLabel]", style: {
+    "source-label": "data(sourceLabel)", "target-label": "data(targetLabel)", "font-size": 9,
+    "min-zoomed-font-size": 8, "source-text-offset": 46, "target-text-offset": 46,
+    color: "#415566", "text-background-color": "#fff", "text-background-opacity": 0.8,
+    "text-background-padding": 1 } },
+  { selector: "edge:selected", style: { width: 4, "line-color": "#1f6feb" } },
+  { selector: "edge.holder", style: {
+    "line-style": "dashed", width: 1, "line-color": "#c0c8d0", events: "no" } },
+  { selector: ".invalid", style: { "border-width": 3, "border-color": "#c62828",
+    "border-style": "double" } },
+  { selector: "edge.invalid", style: { "line-color": "#c62828", "line-style": "dashed" } },
+  { selector: ".eh-preview, .eh-ghost-edge", style: {
+    "line-color": "#1f6feb", "line-style": "dotted", width: 2 } },
+  { selector: ".eh-ghost-node", style: { opacity: 0, width: 1, height: 1, label: "" } },
+  { selector: ".eh-hover, .eh-target", style: { "border-width": 3, "border-color": "#1f6feb" } },
+  { selector: ".eh-ghost-edge.eh-preview-active", style: { opacity: 0 } },
+];
+
+function nodeLabel(node) {
+  return node.label ? `${node.id}\n${node.label}` : node.id;
+}
+
+function endLabel(end) {
+  const addresses = end.addresses && end.addresses.length ? ` ${end.addresses.join(",")}` : "";
+  return `${end.interface}${addresses}`;
+}
+
+export class Canvas {
+  /**
+   * @param container the element Cytoscape draws into (data-testid="canvas")
+   * @param handlers {onDrop(kind, position), onMove(positions), onLink(sourceId, targetId),
+   *   onSelect(selection)}
+   */
+  constructor(container, handlers) {
+    this.container = container;
+    this.handlers = handlers;
+    this.doc = { nodes: [], links: [] };
+    this.cy = window.cytoscape({
+      container,
+      style: STYLE,
+      layout: { name: "preset" },
+      boxSelectionEnabled: true,
+      // a click selects one element; shift or ctrl click toggles; shift drag draws a box
+      selectionType: "single",
+      minZoom: 0.05,
+      maxZoom: 4,
+      textureOnViewport: false,
+      motionBlur: false,
+    });
+    this.selectionTimer = null;
+    this.moved = new Map();
+    this.#listen();
+    this.#edgeHandles();
+  }
+
+  #listen() {
+    const cy = this.cy;
+    const selectionChanged = () => {
+      if (this.selectionTimer) return;
+      this.selectionTimer = setTimeout(() => {
+        this.selectionTimer = null;
+        this.handlers.onSelect(this.selection());
+      }, 0);
+    };
+    cy.on("select unselect", selectionChanged);
+    // A drag moves every grabbed node; report them once, when the last is let go.
+    cy.on("dragfree", "node", (event) => {
+      const node = event.target;
+      this.moved.set(idOf(node), { ...node.position() });
+      clearTimeout(this.moveTimer);
+      this.moveTimer = setTimeout(() => {
+        const positions = Object.fromEntries(this.moved);
+        this.moved.clear();
+        this.handlers.onMove(positions);
+      }, 0);
+    });
+    cy.on("mouseover", "node", (event) => this.#showHandle(event.target));
+    cy.on("viewport drag", () => this.#hideHandle());
+    cy.on("mouseout", "node", (event) => {
+      // Leaving the node for its handle keeps the handle; so does reaching another node.
+      const node = event.target;
+      setTimeout(() => {
+        if (!this.handleHovered && this.handleNode === node) this.#hideHandle();
+      }, 30);
+    });
+  }
+
+  #edgeHandles() {
+    const cy = this.cy;
+    this.edgeHandles = cy.edgehandles({
+      canConnect: (source, target) => !source.same(target) && !target.hasClass("eh-ghost-node"),
+      edgeParams: () => ({ classes: "eh-drawn" }),
+      hoverDelay: 0,
+      snap: true,
+      snapThreshold: 20,
+      snapFrequency: 30,
+    });
+    cy.on("ehcomplete", (event, source, target, added) => {
+      added.remove();
+      this.handlers.onLink(idOf(source), idOf(target));
+    });
+    const handle = document.createElement("div");
+    handle.className = "link-handle";
+    handle.title = "Drag to another node to draw a link";
+    handle.dataset.testid = "link-handle";
+    handle.hidden = true;
+    this.container.parentElement.appendChild(handle);
+    this.handle = handle;
+    handle.addEventListener("mouseenter", () => { this.handleHovered = true; });
+    handle.addEventListener("mouseleave", () => { this.handleHovered = false; });
+    handle.addEventListener("mousedown", (event) => {
+      if (event.button !== 0 || !this.handleNode) return;
+      event.preventDefault();
+      event.stopPropagation();
+      this.edgeHandles.start(this.handleNode);
+      handle.hidden = true;
+      const stop = () => {
+        window.removeEventListener("mouseup", stop, true);
+        this.edgeHandles.stop();
+      };
+      window.addEventListener("mouseup", stop, true);
+    });
+  }
+
+  #showHandle(node) {
+    if (this.edgeHandles.active || node.hasClass("eh-ghost-node") || node.grabbed()) return;
+    this.handleNode = node;
+    const box = node.renderedBoundingBox({ includeLabels: false });
+    const origin = this.container.getBoundingClientRect();
+    const parent = this.container.parentElement.getBoundingClientRect();
+    this.handle.style.left = `${origin.left - parent.left + (box.x1 + box.x2) / 2 - 7}px`;
+    this.handle.style.top = `${origin.top - parent.top + box.y1 - 16}px`;
+    this.handle.hidden = false;
+  }
+
+  #hideHandle() {
+    this.handle.hidden = true;
+    this.handleHovered = false;
+  }
+
+  /** Bring the drawing up to date with `doc`. */
+  render(doc) {
+    const previous = this.doc;
+    if (doc === previous) return;
+    const cy = this.cy;
+    const before = new Map(nodesOf(previous).map((node) => [node.id, node]));
+    const ids = new Set(nodesOf(doc).map((node) => node.id));
+    cy.batch(() => {
+      for (const id of before.keys()) if (!ids.has(id)) cy.getElementById(nodeKey(id)).remove();
+      cy.edges(".holder").forEach((edge) => {
+        const bridge = doc.nodes && nodesOf(doc).find((node) => nodeKey(node.id) === edge.target().id());
+        if (!bridge || bridge.kind !== "bridge" || nodeKey(holderOf(doc, bridge)) !== edge.source().id()) edge.remove();
+      });
+      const added = [];
+      for (const node of nodesOf(doc)) {
+        const element = cy.getElementById(nodeKey(node.id));
+        if (element.nonempty() && before.get(node.id) === node) continue;
+        const data = { id: nodeKey(node.id), label: nodeLabel(node), kind: node.kind };
+        const position = node.position || { x: 0, y: 0 };
+        if (element.empty()) {
+          added.push({ group: "nodes", data, position: { ...position } });
+        } else {
+          element.data(data);
+          const current = element.position();
+          if (current.x !== position.x || current.y !== position.y) element.position({ ...position });
+        }
+      }
+      if (added.length) cy.add(added);
+      for (const node of nodesOf(doc)) {
+        if (node.kind !== "bridge") continue;
+        const holder = nodeKey(holderOf(doc, node));
+        const key = `h:${node.id}`;
+        if (cy.getElementById(key).empty() && cy.getElementById(holder).nonempty()) {
+          cy.add({ group: "edges", classes: "holder", data: { id: key, source: holder, target: nodeKey(node.id) } });
+        }
+      }
+      const oldLinks = linksOf(previous);
+      const links = linksOf(doc);
+      const edges = [];
+      links.forEach((link, index) => {
+        const element = cy.getElementById(linkKey(index));
+        if (element.nonempty() && oldLinks[index] === link) return;
+        const [a, b] = link.endpoints;
+        const data = { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
+          sourceLabel: endLabel(a), targetLabel: endLabel(b) };
+        if (element.nonempty() && element.data("source") === data.source && element.data("target") === data.target) {
+          element.data(data);
+          return;
+        }
+        element.remove();
+        if (cy.getElementById(data.source).nonempty() && cy.getElementById(data.target).nonempty()) {
+          edges.push({ group: "edges", data });
+        }
+      });
+      for (let index = links.length; index < oldLinks.length; index += 1) cy.getElementById(linkKey(index)).remove();
+      if (edges.length) cy.add(edges);
+    });
+    this.doc = doc;
+  }
+
+  /** The selected node ids and link indices. */
+  selection() {
+    const nodes = this.cy.nodes(":selected").map((node) => node.id().slice(2));
+    const links = this.cy.edges(":selected").not(".holder").map((edge) => Number(edge.id().slice(2)));
+    return { nodes, links };
+  }
+
+  /** Select exactly these nodes and links (and centre on them when `reveal`). */
+  select({ nodes = [], links = [] }, { reveal = false } = {}) {
+    const cy = this.cy;
+    let chosen = cy.collection();
+    for (const id of nodes) chosen = chosen.union(cy.getElementById(nodeKey(id)));
+    for (const index of links) chosen = chosen.union(cy.getElementById(linkKey(index)));
+    cy.batch(() => {
+      cy.elements(":selected").difference(chosen).unselect();
+      chosen.select();
+    });
+    if (reveal && chosen.nonempty()) {
+      const box = chosen.boundingBox();
+      const extent = cy.extent();
+      if (box.x1 < extent.x1 || box.x2 > extent.x2 || box.y1 < extent.y1 || box.y2 > extent.y2) {
+        cy.animate({ center: { eles: chosen } }, { duration: 200 });
+      }
+    }
+    this.handlers.onSelect(this.selection());
+  }
+
+  /** Mark the elements with problems: `marks` maps element keys to messages. */
+  markProblems(marks) {
+    const cy = this.cy;
+    cy.batch(() => {
+      cy.elements(".invalid").forEach((element) => {
+        if (!marks.has(element.id())) element.removeClass("invalid");
+      });
+      for (const key of marks.keys()) cy.getElementById(key).addClass("invalid");
+    });
+  }
+
+  /** The canvas position under a point of the page (clientX, clientY). */
+  modelPosition(clientX, clientY) {
+    const box = this.container.getBoundingClientRect();
+    const pan = this.cy.pan();
+    const zoom = this.cy.zoom();
+    return { x: (clientX - box.left - pan.x) / zoom, y: (clientY - box.top - pan.y) / zoom };
+  }
+
+  contains(clientX, clientY) {
+    const box = this.container.getBoundingClientRect();
+    return clientX >= box.left && clientX <= box.right && clientY >= box.top && clientY <= box.bottom;
+  }
+
+  /** The model position at the centre of the visible canvas. */
+  centre() {
+    const extent = this.cy.extent();
+    return { x: (extent.x1 + extent.x2) / 2, y: (extent.y1 + extent.y2) / 2 };
+  }
+
+  fit() {
+    this.cy.fit(undefined, 40);
+    if (this.cy.zoom() > 1.5) {
+      this.cy.zoom(1.5);
+      this.cy.center();
+    }
+  }
+
+  zoomBy(factor) {
+    const box = this.container.getBoundingClientRect();
+    this.cy.zoom({ level: this.cy.zoom() * factor,
+      renderedPosition: { x: box.width / 2, y: box.height / 2 } });
+  }
+
+  /** The canvas as a PNG Blob (the whole drawing, not only the visible part). */
+  png() {
+    return this.cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff" });
+  }
+
+  resize() {
+    this.cy.resize();
+  }
+}
+
+/**
+ * Drag from the palette: a pointer pressed on a palette item, moved and released over the
+ * canvas drops a node of that kind there; a plain click drops one at the canvas centre.
+ */
+export function bindPalette(palette, canvas, onDrop) {
+  for (const item of palette.querySelectorAll("[data-kind]")) {
+    item.addEventListener("pointerdown", (event) => {
+      if (event.button !== 0) return;
+      event.preventDefault();
+      const kind = item.dataset.kind;
+      const ghost = item.cloneNode(true);
+      ghost.classList.add("palette-ghost");
+      ghost.removeAttribute("data-testid");
+      document.body.appendChild(ghost);
+      const start = { x: event.clientX, y: event.clientY };
+      let moved = false;
+      const place = (move) => {
+        ghost.style.left = `${move.clientX - 20}px`;
+        ghost.style.top = `${move.clientY - 12}px`;
+        if (Math.hypot(move.clientX - start.x, move.clientY - start.y) > 4) moved = true;
+      };
+      place(event);
+      const finish = (up) => {
+        window.removeEventListener("pointermove", place);
+        window.removeEventListener("pointerup", finish);
+        ghost.remove();
+        if (!moved) onDrop(kind, canvas.centre());
+        else if (canvas.contains(up.clientX, up.clientY)) onDrop(kind, canvas.modelPosition(up.clientX, up.clientY));
+      };
+      window.addEventListener("pointermove", place);
+      window.addEventListener("pointerup", finish);
+    });
+    item.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        onDrop(item.dataset.kind, canvas.centre());
+      }
+    });
+  }
+}

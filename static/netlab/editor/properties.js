@@ -1,0 +1,280 @@
+// The property panel: the fields of the selected node or link (or of the design when
+// nothing is selected). Every field carries the document path it edits (data-path), the
+// same path the server's problems name, so a problem is shown under its own field.
+
+import { h, parentPath } from "./dom.js";
+import * as model from "./model.js";
+
+const PROTOCOLS = ["tcp", "udp"];
+const SERVICE_KINDS = ["http", "tcp"];
+
+/** "80" is a port; anything else stays text, and the server says what is wrong with it. */
+function portValue(text) {
+  return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+function optional(text) {
+  return text.trim() === "" ? undefined : text.trim();
+}
+
+export class PropertiesPanel {
+  /**
+   * @param root the panel element (data-testid="properties")
+   * @param handlers {edit(doc, description, mergeKey), rename(oldId, newId), remove(),
+   *   message(text)}
+   */
+  constructor(root, handlers) {
+    this.root = root;
+    this.handlers = handlers;
+    this.doc = null;
+    this.selectionKey = null;
+    this.problems = [];
+  }
+
+  /** The panel's document is `doc` already (the edit came from the panel): no redraw. */
+  acknowledge(doc) {
+    this.doc = doc;
+  }
+
+  /** Show the fields for `selection` in `doc`, keeping the focus on the same path. */
+  show(doc, selection) {
+    const key = JSON.stringify(selection);
+    if (doc === this.doc && key === this.selectionKey) return;
+    const focused = this.root.contains(document.activeElement) ? document.activeElement : null;
+    const focusPath = focused && focused.dataset.path;
+    const caret = focused && "selectionStart" in focused ? focused.selectionStart : null;
+    this.doc = doc;
+    this.selectionKey = key;
+    this.selection = selection;
+    this.root.replaceChildren(...this.#content(doc, selection));
+    this.showProblems(this.problems);
+    if (focusPath) {
+      const again = this.root.querySelector(`[data-path="${CSS.escape(focusPath)}"]`);
+      if (again) {
+        again.focus();
+        if (caret !== null && "setSelectionRange" in again) {
+          try { again.setSelectionRange(caret, caret); } catch { /* not a text field */ }
+        }
+      }
+    }
+  }
+
+  /** Mark each field that a problem is about (or its nearest enclosing field). */
+  showProblems(problems) {
+    this.problems = problems;
+    for (const element of this.root.querySelectorAll(".field-problem")) element.remove();
+    for (const element of this.root.querySelectorAll("[aria-invalid]")) {
+      element.removeAttribute("aria-invalid");
+    }
+    for (const problem of problems) {
+      let path = problem.path;
+      let field = null;
+      while (path && !field) {
+        field = this.find(path);
+        if (!field) path = parentPath(path);
+      }
+      if (!field) continue;
+      field.setAttribute("aria-invalid", "true");
+      const note = h("p", { className: "field-problem", "data-testid": "field-problem",
+        dataset: { for: problem.path } }, problem.message);
+      const row = field.closest(".row, label, fieldset") || field;
+      row.after(note);
+    }
+  }
+
+  /** The field editing `path`, or the row or group of fields that holds it. */
+  find(path) {
+    const quoted = CSS.escape(path);
+    return this.root.querySelector(`[data-path="${quoted}"]`) || this.root.querySelector(`[data-row="${quoted}"]`);
+  }
+
+  #edit(doc, description, mergeKey = null) {
+    this.handlers.edit(doc, description, mergeKey);
+  }
+
+  #content(doc, selection) {
+    const { nodes, links } = selection;
+    if (nodes.length + links.length > 1) {
+      return [
+        h("h2", {}, "Selection"),
+        h("p", {}, `${nodes.length} node(s) and ${links.length} link(s) selected.`),
+        h("p", { className: "hint" }, "Drag to move them together; Delete removes them; Ctrl+C and Ctrl+V copy them."),
+        h("button", { type: "button", className: "danger", onclick: () => this.handlers.remove() }, "Delete selection"),
+      ];
+    }
+    if (nodes.length === 1) {
+      const index = model.nodeIndex(doc, nodes[0]);
+      if (index >= 0) return this.#node(doc, index);
+    }
+    if (links.length === 1 && model.linksOf(doc)[links[0]]) return this.#link(doc, links[0]);
+    return this.#design(doc);
+  }
+
+  #text(label, path, value, onValue, { merge = true, change = false, placeholder = "", testid } = {}) {
+    const input = h("input", { type: "text", value: value ?? "", placeholder,
+      dataset: { path }, "data-testid": testid, spellcheck: "false", autocomplete: "off" });
+    input.addEventListener(change ? "change" : "input", () => onValue(input.value, merge ? path : null));
+    return h("label", { className: "field" }, h("span", {}, label), input);
+  }
+
+  #design(doc) {
+    const set = (field) => (value, key) =>
+      this.#edit(model.updateDesign(this.doc, { [field]: field === "name" ? value.trim() : value }), `change the design's ${field}`, key);
+    return [
+      h("h2", {}, "Design"),
+      this.#text("Name", "name", doc.name, set("name"), { testid: "design-name" }),
+      this.#text("Title", "title", doc.title, set("title")),
+      h("label", { className: "field" }, h("span", {}, "Description"),
+        (() => {
+          const area = h("textarea", { rows: 3, dataset: { path: "description" } });
+          area.value = doc.description || "";
+          area.addEventListener("input", () => set("description")(area.value, "description"));
+          return area;
+        })()),
+      h("p", { className: "hint" }, "Select a node or a link to edit it. Drag a namespace or a bridge from the palette; drag a node's handle (the dot above it) to another node to link them."),
+    ];
+  }
+
+  #node(doc, index) {
+    const node = model.nodesOf(doc)[index];
+    const base = `nodes[${index}]`;
+    const id = node.id;
+    const update = (changes, description, key) =>
+      this.#edit(model.updateNode(this.doc, id, changes), description, key);
+    const idField = this.#text("Id", `${base}.id`, node.id, (value) => {
+      const wanted = value.trim();
+      if (wanted === id) return;
+      const problem = model.nodeIdProblem(this.doc, wanted, id);
+      if (problem) {
+        this.showProblems([...this.problems.filter((item) => item.path !== `${base}.id`), { path: `${base}.id`, message: problem }]);
+        return;
+      }
+      this.handlers.rename(id, wanted);
+    }, { change: true, merge: false, testid: "node-id" });
+    const parts = [
+      h("h2", {}, `${node.kind[0].toUpperCase()}${node.kind.slice(1)} ${node.id}`),
+      idField,
+      this.#text("Label", `${base}.label`, node.label, (value, key) =>
+        update({ label: value === "" ? undefined : value }, `label ${id}`, key)),
+    ];
+    if (node.kind === "bridge") {
+      const holders = model.nodesOf(doc).filter((other) => other.kind !== "bridge");
+      const select = h("select", { dataset: { path: `${base}.in` } },
+        h("option", { value: "" }, "the host (default)"),
+        holders.map((other) => h("option", { value: other.id, selected: node.in === other.id }, other.id)));
+      select.addEventListener("change", () => update({ in: select.value || undefined }, `move bridge ${id}`));
+      parts.push(h("label", { className: "field" }, h("span", {}, "Lives in"), select));
+      parts.push(this.#list("Addresses", `${base}.addresses`, () => model.findNode(this.doc, id)?.addresses || [],
+        (items, key) => update({ addresses: items }, `addresses of ${id}`, key),
+        (value, path, set) => [this.#bare(path, value, set, "192.168.15.5/24", "address")],
+        () => "", "address"));
+      return parts;
+    }
+    const forwarding = h("input", { type: "checkbox", checked: node.forwarding, dataset: { path: `${base}.forwarding` }, "data-testid": "forwarding" });
+    forwarding.addEventListener("change", () => update({ forwarding: forwarding.checked }, `forwarding on ${id}`));
+    parts.push(h("label", { className: "check" }, forwarding, " Forwarding (net.ipv4.ip_forward)"));
+    const gateway = model.gatewayFor(doc, id);
+    parts.push(this.#list("Routes", `${base}.routes`, () => model.findNode(this.doc, id)?.routes || [],
+      (items, key) => update({ routes: items }, `routes of ${id}`, key),
+      (route, path, set) => [
+        this.#bare(`${path}.to`, route.to, (to, key) => set((route) => ({ ...route, to }), key), "default or 10.0.0.0/24", "route-to"),
+        this.#bare(`${path}.via`, route.via, (via, key) => set((route) => clean({ ...route, via: optional(via) }), key), "via", "route-via"),
+        this.#bare(`${path}.dev`, route.dev, (dev, key) => set((route) => clean({ ...route, dev: optional(dev) }), key), "dev", "route-dev"),
+      ],
+      () => ({ to: "default", via: gateway || "" }), "route",
+      h("button", { type: "button", "data-testid": "default-route", disabled: !gateway,
+        title: gateway ? `ip route add default via ${gateway}` : "No gateway on this node's subnets: link it to an addressed bridge or node first",
+        onclick: () => this.#edit(model.setDefaultRoute(this.doc, id, gateway), `default route of ${id}`) },
+      gateway ? `Default route via ${gateway}` : "Default route via the gateway")));
+    parts.push(this.#list("NAT (masquerade)", `${base}.nat`, () => model.findNode(this.doc, id)?.nat || [],
+      (items, key) => update({ nat: items }, `NAT of ${id}`, key),
+      (nat, path, set) => [
+        this.#bare(`${path}.source`, nat.source, (source, key) => set((nat) => ({ ...nat, source }), key), "source 192.168.15.0/24", "nat-source"),
+        this.#bare(`${path}.out`, nat.out, (out, key) => set((nat) => clean({ ...nat, out: optional(out) }), key), "out (any)", "nat-out"),
+      ],
+      () => ({ source: "" }), "NAT rule"));
+    parts.push(this.#list("Port forwards", `${base}.port_forwards`, () => model.findNode(this.doc, id)?.port_forwards || [],
+      (items, key) => update({ port_forwards: items }, `port forwards of ${id}`, key),
+      (forward, path, set) => [
+        this.#choice(`${path}.protocol`, forward.protocol || "tcp", PROTOCOLS, (protocol) => set((forward) => clean({ ...forward, protocol: protocol === "tcp" ? undefined : protocol }))),
+        this.#bare(`${path}.port`, forward.port, (port, key) => set((forward) => ({ ...forward, port: portValue(port) }), key), "port", "forward-port"),
+        this.#bare(`${path}.in`, forward.in, (inside, key) => set((forward) => clean({ ...forward, in: optional(inside) }), key), "in (any)", "forward-in"),
+        this.#bare(`${path}.to`, forward.to, (to, key) => set((forward) => ({ ...forward, to }), key), "to 192.168.15.2:80", "forward-to"),
+      ],
+      () => ({ port: 80, to: "" }), "port forward"));
+    parts.push(this.#list("Services", `${base}.services`, () => model.findNode(this.doc, id)?.services || [],
+      (items, key) => update({ services: items }, `services of ${id}`, key),
+      (service, path, set) => [
+        this.#choice(`${path}.kind`, service.kind, SERVICE_KINDS, (kind) => set((service) => ({ ...service, kind }))),
+        this.#bare(`${path}.port`, service.port, (port, key) => set((service) => ({ ...service, port: portValue(port) }), key), "port", "service-port"),
+      ],
+      () => ({ kind: "http", port: 80 }), "service"));
+    return parts;
+  }
+
+  #link(doc, index) {
+    const link = model.linksOf(doc)[index];
+    const parts = [h("h2", {}, `Link ${link.endpoints[0].node} — ${link.endpoints[1].node}`)];
+    link.endpoints.forEach((end, which) => {
+      const base = `links[${index}].endpoints[${which}]`;
+      const node = model.findNode(doc, end.node);
+      const bridge = node && node.kind === "bridge";
+      const update = (changes, description, key) =>
+        this.#edit(model.updateEndpoint(this.doc, index, which, changes), description, key);
+      const fieldset = h("fieldset", { dataset: { row: base } },
+        h("legend", {}, `End on ${end.node}${bridge ? " (a port of the bridge)" : ""}`),
+        this.#text("Interface", `${base}.interface`, end.interface,
+          (value, key) => update({ interface: value.trim() }, `rename interface ${end.interface}`, key),
+          { testid: `interface-${which}` }));
+      if (bridge && !(end.addresses || []).length) {
+        fieldset.append(h("p", { className: "hint" }, "A bridge port takes no address: address the bridge itself."));
+      } else {
+        fieldset.append(this.#list("Addresses", `${base}.addresses`, () => model.linksOf(this.doc)[index]?.endpoints[which].addresses || [],
+          (items, key) => update({ addresses: items }, `addresses of ${end.interface}`, key),
+          (value, path, set) => [this.#bare(path, value, set, "192.168.15.1/24", `address-${which}`)],
+          () => "", "address"));
+      }
+      parts.push(fieldset);
+    });
+    parts.push(h("button", { type: "button", className: "danger", onclick: () => this.handlers.remove() }, "Delete link"));
+    return parts;
+  }
+
+  #bare(path, value, onValue, placeholder, testid) {
+    const input = h("input", { type: "text", value: value ?? "", placeholder, "aria-label": placeholder,
+      dataset: { path }, "data-testid": testid, spellcheck: "false", autocomplete: "off" });
+    input.addEventListener("input", () => onValue(input.value, path));
+    return input;
+  }
+
+  #choice(path, value, options, onValue) {
+    const select = h("select", { dataset: { path } },
+      options.map((option) => h("option", { value: option, selected: option === value }, option)));
+    select.addEventListener("change", () => onValue(select.value));
+    return select;
+  }
+
+  /** A list of rows (addresses, routes...) with add and remove buttons. */
+  #list(title, path, getItems, onItems, row, blank, noun, extra = null) {
+    const rows = getItems().map((item, position) => {
+      const itemPath = `${path}[${position}]`;
+      // Read the items again at each edit: the panel is not redrawn while the user types.
+      const set = (change, key = null) => {
+        const next = getItems().slice();
+        next[position] = typeof change === "function" ? change(next[position]) : change;
+        onItems(next, key);
+      };
+      const remove = h("button", { type: "button", className: "icon", title: `Remove this ${noun}`,
+        "aria-label": `Remove this ${noun}`, onclick: () => onItems(getItems().filter((_, other) => other !== position)) }, "×");
+      return h("div", { className: "row", dataset: { row: itemPath } }, row(item, itemPath, set), remove);
+    });
+    const add = h("button", { type: "button", className: "secondary", "data-testid": `add-${noun.replace(/\s+/g, "-").toLowerCase()}`,
+      onclick: () => onItems([...getItems(), blank()]) }, `Add ${noun}`);
+    return h("fieldset", { className: "list", dataset: { row: path } }, h("legend", {}, title), rows,
+      h("div", { className: "list-actions" }, add, extra));
+  }
+}
+
+function clean(value) {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
+}
