@@ -7,23 +7,15 @@ context (fresh cookies) logged in through the login page.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import PASSWORD, ROOT, USERNAME, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-USERNAME = "editor"
-PASSWORD = "correct horse battery staple"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,7 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-START_TIMEOUT = 30.0
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -56,65 +47,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a netlab server with one user, USERNAME; killed at the end."""
-    data = tmp_path_factory.mktemp("netlab-data")
-    env = {**os.environ, "NETLAB_DATA_DIR": str(data), "NETLAB_DEBUG": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    manage(env, "migrate", "--verbosity", "0")
-    manage(
-        env,
-        "shell",
-        "-c",
-        "from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_user({USERNAME!r}, password={PASSWORD!r})",
-    )
-    port = free_port()
-    log = (data / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "netlab", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                # an http:// URL built just above, never a user's
-                with urllib.request.urlopen(f"{base}/login/", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = (data / "serve.log").read_text()
-                raise RuntimeError(f"netlab serve did not start: {output}")
-            time.sleep(0.1)
+    with running_server(tmp_path_factory.mktemp("netlab-data")) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,7 @@ class Editor {
     this.panel.show(this.doc, this.canvas.selection());
     this.refresh();
     this.validateSoon(0);
+    root.dataset.readyMs = String(Math.round(performance.now()));
     root.dataset.ready = "true";
   }
 
