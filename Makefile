@@ -52,6 +52,7 @@ lint: setup
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: lint
+	node --test tests/js/
 	$(VENV)/bin/pytest
 
 bench: setup
