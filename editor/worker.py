@@ -110,7 +110,10 @@ class Worker:
         receiver = asyncio.create_task(self._receive(), name="netlab-worker-receive")
         try:
             while True:
-                await self._claim_and_run()
+                try:
+                    await self._claim_and_run()
+                except Exception:  # a busy database must not end the worker: poll again
+                    logger.exception("worker %s: scanning for work failed", self.name)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
                 self._wake.clear()

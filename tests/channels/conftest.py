@@ -8,21 +8,37 @@ flushed before and after every test: its queues must not outlive their loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db.backends.signals import connection_created
 from livekit import ORIGIN, communicator
 
 
+def _read_uncommitted(sender: Any, connection: Any, **kwargs: Any) -> None:
+    # The test database is SQLite in shared-cache memory, where a reader meets a writer's
+    # table lock with an immediate "table is locked" (no busy timeout applies). Here the
+    # worker's threads and the consumers' really run at once, so let readers not lock.
+    # The real database (a WAL file) waits instead, and needs none of this.
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        connection.connection.execute("PRAGMA read_uncommitted = 1")
+
+
+connection_created.connect(_read_uncommitted, dispatch_uid="netlab-live-read-uncommitted")
+
+
 @pytest.fixture(autouse=True)
-async def _clean_layer() -> AsyncIterator[None]:
+def _clean_layer() -> Iterator[None]:
+    # Flushing only drops the layer's dicts, so it needs no event loop of its own; a sync
+    # fixture keeps the sync tests of this directory free of any loop.
     layer = get_channel_layer()
-    await layer.flush()
+    async_to_sync(layer.flush)()
     yield
-    await layer.flush()
+    async_to_sync(layer.flush)()
 
 
 @pytest.fixture
@@ -39,6 +55,8 @@ async def worker() -> AsyncIterator[Any]:
     instance = Worker(poll_interval=0.05)
     task = asyncio.create_task(instance.run())
     yield instance
+    if task.done():  # the worker must outlive the test: a crash is the test's failure
+        task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 

@@ -31,7 +31,10 @@ async def receive_until(
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0:
             raise AssertionError(f"the awaited message never came; got {seen}")
-        message = await client.receive_json_from(timeout=left)
+        try:
+            message = await client.receive_json_from(timeout=left)
+        except TimeoutError:
+            raise AssertionError(f"the awaited message never came; got {seen}") from None
         seen.append(message)
         if wanted(message):
             return seen
