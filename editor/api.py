@@ -72,6 +72,12 @@ class DesignSummaryOut(Schema):
     links: int
 
 
+class OriginOut(Schema):
+    id: int
+    name: str
+    owner: str
+
+
 class DesignOut(Schema):
     id: int
     name: str
@@ -79,6 +85,9 @@ class DesignOut(Schema):
     owner: str
     updated: datetime
     revision: int
+    visibility: str
+    fork_count: int
+    forked_from: OriginOut | None
     document: dict[str, Any]
 
 
@@ -116,7 +125,20 @@ def _document_body(request: HttpRequest) -> Any:
         raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
 
 
-def _design_out(design: Design) -> dict[str, Any]:
+def summary_out(design: Design) -> dict[str, Any]:
+    return {
+        "id": design.pk,
+        "name": design.name,
+        "title": design.title,
+        "owner": design.owner.get_username(),
+        "updated": design.updated,
+        "nodes": design.node_count,
+        "links": design.link_count,
+    }
+
+
+def design_out(design: Design) -> dict[str, Any]:
+    origin = design.forked_from
     return {
         "id": design.pk,
         "name": design.name,
@@ -124,6 +146,11 @@ def _design_out(design: Design) -> dict[str, Any]:
         "owner": design.owner.get_username(),
         "updated": design.updated,
         "revision": design.current.number if design.current else 0,
+        "visibility": design.visibility,
+        "fork_count": design.forks.count(),
+        "forked_from": None
+        if origin is None
+        else {"id": origin.pk, "name": origin.name, "owner": origin.owner.get_username()},
         "document": design.document,
     }
 
@@ -162,19 +189,8 @@ def design_not_found(request: HttpRequest, error: permissions.DesignNotFound) ->
 @api.get("/designs", response=list[DesignSummaryOut], tags=["designs"])
 def list_designs(request: HttpRequest) -> list[dict[str, Any]]:
     """The designs you may open, most recently changed first."""
-    designs = permissions.designs_visible_to(request.user).select_related("owner")
-    return [
-        {
-            "id": design.pk,
-            "name": design.name,
-            "title": design.title,
-            "owner": design.owner.get_username(),
-            "updated": design.updated,
-            "nodes": design.node_count,
-            "links": design.link_count,
-        }
-        for design in designs
-    ]
+    designs = permissions.designs_listed_for(request.user).select_related("owner")
+    return [summary_out(design) for design in designs]
 
 
 @api.post(
@@ -188,13 +204,13 @@ def create_design(request: HttpRequest, message: str = "") -> Status[dict[str, A
     design = services.create_design(
         owner=request.user, data=_document_body(request), message=message
     )
-    return Status(201, _design_out(design))
+    return Status(201, design_out(design))
 
 
 @api.get("/designs/{design_id}", response={200: DesignOut, 404: ErrorOut}, tags=["designs"])
 def read_design(request: HttpRequest, design_id: int) -> dict[str, Any]:
     """A design and its current document."""
-    return _design_out(permissions.access_design(request.user, design_id))
+    return design_out(permissions.access_design(request.user, design_id))
 
 
 @api.put(
@@ -209,13 +225,13 @@ def update_design(request: HttpRequest, design_id: int, message: str = "") -> di
     services.save_revision(
         design, author=request.user, data=_document_body(request), message=message
     )
-    return _design_out(design)
+    return design_out(design)
 
 
 @api.delete("/designs/{design_id}", response={204: None, 404: ErrorOut}, tags=["designs"])
 def delete_design(request: HttpRequest, design_id: int) -> Status[None]:
     """Delete a design and its history."""
-    design = permissions.access_design_for_edit(request.user, design_id)
+    design = permissions.access_design_as_owner(request.user, design_id)
     services.delete_design(design, actor=request.user)
     return Status(204, None)
 
@@ -262,3 +278,8 @@ def validate_document(request: HttpRequest) -> dict[str, Any]:
 def document_schema(request: HttpRequest) -> dict[str, Any]:
     """The JSON Schema of a netlab/v1 document."""
     return json_schema()
+
+
+# Sharing, forks and history live in their own module; imported last, as it adds
+# operations to ``api``.
+from editor import api_sharing  # noqa: E402, F401

@@ -71,6 +71,7 @@ def request_deploy(
         and Deployment.objects.filter(host_mode=True, state__in=Deployment.ACTIVE_STATES).exists()
     ):
         raise DeploymentRefused("host mode allows one deployment at a time on this machine")
+    _check_quotas(design, actor)
     try:
         with transaction.atomic():
             return Deployment.objects.create(
@@ -89,6 +90,29 @@ def request_deploy(
         raise DeploymentRefused(
             f"{design.name} is already {state}; destroy it before deploying again"
         ) from None
+
+
+def _check_quotas(design: Design, actor: AbstractBaseUser) -> None:
+    """Refuse a deployment that would pass the user's or the machine's limits."""
+    live = Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES)
+    running = live.filter(owner=actor).count()
+    if running >= settings.NETLAB_MAX_RUNNING_PER_USER:
+        raise DeploymentRefused(
+            f"you already run {running} labs, the most this server allows per user; "
+            "destroy one first"
+        )
+    wanted = namespace_count(Document.model_validate(design.document))
+    in_use = sum(namespace_count(document_of(other)) for other in live.select_related("revision"))
+    if in_use + wanted > settings.NETLAB_MAX_NAMESPACES:
+        raise DeploymentRefused(
+            f"this lab needs {wanted} namespaces and the machine has "
+            f"{max(settings.NETLAB_MAX_NAMESPACES - in_use, 0)} left; try again later"
+        )
+
+
+def namespace_count(document: Document) -> int:
+    """Return how many namespaces a deployment of ``document`` creates (bridges need none)."""
+    return sum(1 for node in document.nodes if node.kind != "bridge")
 
 
 def request_destroy(deployment: Deployment, *, actor: AbstractBaseUser) -> Deployment:

@@ -14,8 +14,14 @@ class Design(models.Model):
     """A user's lab design: a name, and a chain of immutable revisions of its document.
 
     ``name`` and ``title`` repeat those of the current revision's document so that lists
-    and look-ups need not read documents.
+    and look-ups need not read documents. Who else may see or change it is decided in
+    ``editor.permissions`` from ``visibility``, the share link and the collaborators.
     """
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "private"
+        LINK = "link", "anyone with the link"
+        PUBLIC = "public", "public"
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="designs"
@@ -27,6 +33,23 @@ class Design(models.Model):
     )
     node_count = models.PositiveIntegerField(default=0)
     link_count = models.PositiveIntegerField(default=0)
+    visibility = models.CharField(
+        max_length=8, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    share_token = models.CharField(
+        max_length=43,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="the secret of the share link; none when there is no link",
+    )
+    share_anonymous = models.BooleanField(
+        default=False, help_text="the share link works without logging in"
+    )
+    forked_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="forks"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -65,6 +88,30 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.design} r{self.number}"
+
+
+class Collaborator(models.Model):
+    """Another user the owner lets view, or edit (save and deploy), a design."""
+
+    class Role(models.TextChoices):
+        VIEW = "view"
+        EDIT = "edit"
+
+    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="collaborators")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations"
+    )
+    role = models.CharField(max_length=4, choices=Role.choices, default=Role.VIEW)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["design", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["design", "user"], name="one_role_per_collaborator")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role}s {self.design}"
 
 
 class ApiToken(models.Model):

@@ -1,52 +1,158 @@
-"""Who may see and change what: every check of the editor goes through this module.
+"""Who may see and change what: every access rule of the editor lives in this module.
 
-A design that exists but that the user may not see answers exactly like one that does not
-exist (:class:`DesignNotFound`), so ids reveal nothing.
+Pages, API handlers, websocket consumers and the worker ask these functions, never the
+models. A design that exists but that the user may not reach answers exactly like one that
+does not exist (:class:`DesignNotFound`), so ids and share links reveal nothing.
+
+The rules, per design:
+
+- the owner may do everything: read, save, delete, deploy, share, manage collaborators;
+- a collaborator with the ``edit`` role may read, save and deploy (their own deployment);
+- a collaborator with the ``view`` role may read;
+- a public design may be read by anyone, anonymous visitors included;
+- a design shared by link (``link`` or ``public`` visibility, with a share token) may be read
+  through its link by anyone logged in, and anonymously if the owner allows it;
+- whoever may read a design may fork it into their own designs;
+- deployments, pings and probes are always the user's own: nobody acts on another user's lab.
 """
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+import secrets
+from enum import Enum
 
-from editor.models import Design
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+
+from editor.models import Collaborator, Deployment, Design
 
 User = AbstractBaseUser | AnonymousUser
 
 
 class DesignNotFound(Exception):
-    """No such design, or not one this user may see."""
+    """No such design, or not one this user may reach this way."""
+
+
+class Role(Enum):
+    """What a user may do with a design, from least to most."""
+
+    READ = 1
+    EDIT = 2
+    OWN = 3
+
+
+def role_of(user: User, design: Design) -> Role | None:
+    """Return ``user``'s role on ``design`` by ownership, collaboration or publicity."""
+    if user.is_authenticated and design.owner_id == user.pk:
+        return Role.OWN
+    if user.is_authenticated:
+        collaboration = Collaborator.objects.filter(design=design, user=user).first()
+        if collaboration is not None:
+            return Role.EDIT if collaboration.role == Collaborator.Role.EDIT else Role.READ
+    if design.visibility == Design.Visibility.PUBLIC:
+        return Role.READ
+    return None
+
+
+def designs_owned_by(user: User) -> QuerySet[Design]:
+    """Return the designs ``user`` owns (the dashboard's "your designs")."""
+    if not user.is_authenticated:
+        return Design.objects.none()
+    return Design.objects.filter(owner=user)
+
+
+def designs_shared_with(user: User) -> QuerySet[Design]:
+    """Return the designs other users made ``user`` a collaborator of."""
+    if not user.is_authenticated:
+        return Design.objects.none()
+    return Design.objects.filter(collaborators__user=user).exclude(owner=user)
+
+
+def designs_listed_for(user: User) -> QuerySet[Design]:
+    """Return the designs listed as ``user``'s: owned, and shared with them."""
+    if not user.is_authenticated:
+        return Design.objects.none()
+    return Design.objects.filter(Q(owner=user) | Q(collaborators__user=user)).distinct()
 
 
 def designs_visible_to(user: User) -> QuerySet[Design]:
-    """Return the designs ``user`` may open."""
+    """Return the designs ``user`` may open by id: own, shared with them, and public."""
+    public = Q(visibility=Design.Visibility.PUBLIC)
     if not user.is_authenticated:
-        return Design.objects.none()
-    return Design.objects.filter(owner=user)
+        return Design.objects.filter(public)
+    return Design.objects.filter(Q(owner=user) | Q(collaborators__user=user) | public).distinct()
 
 
-def designs_editable_by(user: User) -> QuerySet[Design]:
-    """Return the designs ``user`` may change, save, delete and deploy."""
-    if not user.is_authenticated:
-        return Design.objects.none()
-    return Design.objects.filter(owner=user)
+def public_designs() -> QuerySet[Design]:
+    """Return the designs listed in the public gallery."""
+    return Design.objects.filter(visibility=Design.Visibility.PUBLIC)
+
+
+def _access(user: User, design_id: int, needed: Role) -> Design:
+    design = Design.objects.select_related("current", "owner").filter(pk=design_id).first()
+    if design is None:
+        raise DesignNotFound(design_id)
+    role = role_of(user, design)
+    if role is None or role.value < needed.value:
+        raise DesignNotFound(design_id)
+    return design
 
 
 def access_design(user: User, design_id: int) -> Design:
-    """Return design ``design_id`` if ``user`` may see it, else raise :class:`DesignNotFound`."""
-    try:
-        return designs_visible_to(user).select_related("current", "owner").get(pk=design_id)
-    except Design.DoesNotExist:
-        raise DesignNotFound(design_id) from None
+    """Return design ``design_id`` if ``user`` may read it, else raise :class:`DesignNotFound`."""
+    return _access(user, design_id, Role.READ)
 
 
 def access_design_for_edit(user: User, design_id: int) -> Design:
-    """Return design ``design_id`` if ``user`` may change it, else raise :class:`DesignNotFound`.
+    """Return design ``design_id`` if ``user`` may save and deploy it.
 
-    A design the user may see but not change also answers "not found": write endpoints
-    tell nothing more than read ones.
+    A design the user may read but not change answers "not found" all the same: write
+    requests learn nothing more than read ones.
     """
-    try:
-        return designs_editable_by(user).select_related("current", "owner").get(pk=design_id)
-    except Design.DoesNotExist:
-        raise DesignNotFound(design_id) from None
+    return _access(user, design_id, Role.EDIT)
+
+
+def access_design_as_owner(user: User, design_id: int) -> Design:
+    """Return design ``design_id`` if ``user`` owns it (delete, sharing, collaborators)."""
+    return _access(user, design_id, Role.OWN)
+
+
+def access_shared_design(user: User, token: str) -> Design:
+    """Return the design whose share link holds ``token``, if the link works for ``user``.
+
+    A revoked, guessed or malformed token, a design made private again, or an anonymous
+    visitor where the owner did not allow one, all raise :class:`DesignNotFound`.
+    """
+    if not token or len(token) > 64:
+        raise DesignNotFound(token)
+    design = (
+        Design.objects.select_related("current", "owner")
+        .filter(share_token=token)
+        .exclude(visibility=Design.Visibility.PRIVATE)
+        .first()
+    )
+    # Compare in constant time all the same: the look-up above is by index, but a
+    # mismatch must not be told apart from a missing row by timing either.
+    if design is None or not secrets.compare_digest(design.share_token or "", token):
+        raise DesignNotFound(token)
+    if not user.is_authenticated and not design.share_anonymous:
+        raise DesignNotFound(token)
+    return design
+
+
+def can_edit(user: User, design: Design) -> bool:
+    role = role_of(user, design)
+    return role is not None and role.value >= Role.EDIT.value
+
+
+def is_owner(user: User, design: Design) -> bool:
+    return role_of(user, design) is Role.OWN
+
+
+def access_deployment(user: User, design: Design) -> Deployment | None:
+    """Return ``user``'s own live deployment of ``design`` (never another user's), or None."""
+    if not user.is_authenticated:
+        return None
+    return Deployment.objects.filter(
+        design=design, owner=user, state__in=Deployment.ACTIVE_STATES
+    ).first()

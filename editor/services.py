@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from editor.models import ApiToken, Design, Revision
+from editor.models import ApiToken, Collaborator, Design, Revision
 from netlab.core import validation
 from netlab.core.document import Design as Document
 from netlab.core.validation import InvalidDesign, Problem
@@ -33,6 +34,31 @@ def _name_taken(owner: AbstractBaseUser, name: str, *, excluding: Design | None 
 
 def _name_taken_problem(name: str) -> InvalidDesign:
     return InvalidDesign([Problem("name", f"you already have a design named {name!r}")])
+
+
+def _checked(data: Any) -> Document:
+    """Return the valid document in ``data``, within the server's size quotas."""
+    document = validation.load(data)
+    problems = []
+    if len(document.nodes) > settings.NETLAB_MAX_NODES:
+        problems.append(
+            Problem(
+                "nodes",
+                f"{len(document.nodes)} nodes is more than this server allows in a design "
+                f"({settings.NETLAB_MAX_NODES})",
+            )
+        )
+    if len(document.links) > settings.NETLAB_MAX_LINKS:
+        problems.append(
+            Problem(
+                "links",
+                f"{len(document.links)} links is more than this server allows in a design "
+                f"({settings.NETLAB_MAX_LINKS})",
+            )
+        )
+    if problems:
+        raise InvalidDesign(problems)
+    return document
 
 
 def _write_revision(
@@ -57,7 +83,7 @@ def create_design(*, owner: AbstractBaseUser, data: Any, message: str = "") -> D
     Raises :class:`InvalidDesign` (every problem listed) when the document is invalid or
     ``owner`` already has a design of that name.
     """
-    document = validation.load(data)
+    document = _checked(data)
     if _name_taken(owner, document.name):
         raise _name_taken_problem(document.name)
     try:
@@ -76,7 +102,7 @@ def save_revision(
 
     Raises :class:`InvalidDesign` when the document is invalid or its name is taken.
     """
-    document = validation.load(data)
+    document = _checked(data)
     if _name_taken(design.owner, document.name, excluding=design):
         raise _name_taken_problem(document.name)
     try:
@@ -104,10 +130,105 @@ def free_name(owner: AbstractBaseUser, name: str) -> str:
     return candidate
 
 
-def copy_design(*, owner: AbstractBaseUser, document: Document, message: str) -> Design:
+def copy_design(
+    *, owner: AbstractBaseUser, document: Document, message: str, forked_from: Design | None = None
+) -> Design:
     """Create ``owner``'s own copy of ``document`` under a name they do not use yet."""
     copy = document.model_copy(update={"name": free_name(owner, document.name)})
-    return create_design(owner=owner, data=copy.to_data(), message=message)
+    design = create_design(owner=owner, data=copy.to_data(), message=message)
+    if forked_from is not None:
+        Design.objects.filter(pk=design.pk).update(forked_from=forked_from)
+        design.forked_from = forked_from
+    return design
+
+
+def fork_design(design: Design, *, actor: AbstractBaseUser) -> Design:
+    """Copy ``design``'s current document into ``actor``'s designs, remembering its origin.
+
+    The caller has checked that ``actor`` may read ``design``.
+    """
+    document = Document.model_validate(design.document)
+    return copy_design(
+        owner=actor,
+        document=document,
+        message=f"forked from {design.owner}/{design.name} r{design.current.number}"
+        if design.current
+        else "forked",
+        forked_from=design,
+    )
+
+
+def restore_revision(design: Design, *, actor: AbstractBaseUser, number: int) -> Revision:
+    """Save revision ``number``'s document as ``design``'s new current revision.
+
+    History is never rewritten: the restored state is a new revision. Raises
+    ``Revision.DoesNotExist`` for an unknown number.
+    """
+    old = design.revisions.get(number=number)
+    return save_revision(
+        design, author=actor, data=old.document, message=f"restored revision {number}"
+    )
+
+
+def set_visibility(
+    design: Design, *, actor: AbstractBaseUser, visibility: str, anonymous: bool | None = None
+) -> Design:
+    """Set who may read ``design``; a link or public design gets a share link if it has none.
+
+    ``anonymous`` (when given) lets the share link work without logging in.
+    """
+    design.visibility = Design.Visibility(visibility)
+    fields = ["visibility", "updated"]
+    if design.visibility != Design.Visibility.PRIVATE and not design.share_token:
+        design.share_token = _new_share_token()
+        fields.append("share_token")
+    if anonymous is not None:
+        design.share_anonymous = anonymous
+        fields.append("share_anonymous")
+    design.save(update_fields=fields)
+    return design
+
+
+def renew_share_link(design: Design, *, actor: AbstractBaseUser) -> Design:
+    """Replace ``design``'s share link with a new one; the old link stops working at once."""
+    design.share_token = _new_share_token()
+    if design.visibility == Design.Visibility.PRIVATE:
+        design.visibility = Design.Visibility.LINK
+    design.save(update_fields=["share_token", "visibility", "updated"])
+    return design
+
+
+def revoke_share_link(design: Design, *, actor: AbstractBaseUser) -> Design:
+    """Remove ``design``'s share link; a link-shared design becomes private again."""
+    design.share_token = None
+    if design.visibility == Design.Visibility.LINK:
+        design.visibility = Design.Visibility.PRIVATE
+    design.save(update_fields=["share_token", "visibility", "updated"])
+    return design
+
+
+def _new_share_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def set_collaborator(
+    design: Design, *, actor: AbstractBaseUser, user: AbstractBaseUser, role: str
+) -> Collaborator:
+    """Give ``user`` the ``role`` (view or edit) on ``design``; the owner needs none.
+
+    Raises ``ValueError`` when ``user`` is the owner.
+    """
+    if user.pk == design.owner_id:
+        raise ValueError(f"{user} owns {design.name} already")
+    collaborator, _created = Collaborator.objects.update_or_create(
+        design=design, user=user, defaults={"role": Collaborator.Role(role)}
+    )
+    return collaborator
+
+
+def remove_collaborator(design: Design, *, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
+    """Take every right on ``design`` away from ``user`` (nothing happens if they had none)."""
+    Collaborator.objects.filter(design=design, user=user).delete()
 
 
 def create_token(*, user: AbstractBaseUser, name: str = "") -> str:

@@ -46,7 +46,7 @@ def _preview(document: Document) -> dict[str, Any]:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    designs = permissions.designs_visible_to(request.user).select_related("owner")
+    designs = permissions.designs_listed_for(request.user).select_related("owner")
     return render(
         request,
         "editor/dashboard.html",

@@ -16,7 +16,18 @@ from editor.models import Design, Revision
 
 pytestmark = pytest.mark.django_db
 
-DESIGN_KEYS = {"id", "name", "title", "owner", "updated", "revision", "document"}
+DESIGN_KEYS = {
+    "id",
+    "name",
+    "title",
+    "owner",
+    "updated",
+    "revision",
+    "document",
+    "visibility",
+    "fork_count",
+    "forked_from",
+}
 BAD_ADDRESS = {"links[0].endpoints[0].addresses[0]": "192.168.15.300/24"}
 
 
