@@ -275,17 +275,17 @@ def test_deploy_without_privileges_fails_at_once_and_changes_nothing(kit: Kit) -
     assert not Path(kit.state_dir).exists()
 
 
-def test_a_star_of_one_hundred_deploys_and_is_gone_fast(kit: Kit) -> None:
-    started = time.perf_counter()
+def test_a_star_of_one_hundred_deploys_and_is_gone(kit: Kit) -> None:
+    """A star of 100 namespaces deploys without drift, answers, and settles when destroyed.
+
+    How fast is the benchmark's business (``python -m netlab.bench``), not a test's.
+    """
     record = kit.deploy(star(100))
-    deployed = time.perf_counter() - started
     assert engine.check(star(100), record) == []
     assert probes.ping(record.namespaces["n99"] or "", "10.77.0.1", count=1).received == 1
-    started = time.perf_counter()
     report = kit.destroy(record)
     assert report.settled
-    assert deployed < 1.0
-    assert time.perf_counter() - started < 1.0
+    assert kit.namespaces() == []
 
 
 def test_host_mode_in_a_sandbox_touches_only_its_own_objects(tmp_path: Path) -> None:
