@@ -31,8 +31,15 @@ EXPORT_TYPES = {
 }
 
 
-def _design_or_404(request: HttpRequest, design_id: int, *, edit: bool = False) -> Design:
-    access = permissions.access_design_for_edit if edit else permissions.access_design
+def _design_or_404(
+    request: HttpRequest, design_id: int, *, edit: bool = False, own: bool = False
+) -> Design:
+    if own:
+        access = permissions.access_design_as_owner
+    elif edit:
+        access = permissions.access_design_for_edit
+    else:
+        access = permissions.access_design
     try:
         return access(request.user, design_id)
     except permissions.DesignNotFound:
@@ -140,7 +147,7 @@ def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
-    design = _design_or_404(request, design_id, edit=True)
+    design = _design_or_404(request, design_id, own=True)
     services.delete_design(design, actor=request.user)
     messages.success(request, f"Deleted {design.name}.")
     return redirect("dashboard")
