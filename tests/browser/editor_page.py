@@ -114,6 +114,8 @@ class EditorPage:
     def rename(self, node_id: str, new_id: str) -> None:
         self.click(f"n:{node_id}")
         field = self.by_testid("node-id")
+        # The panel follows the selection a moment after the click: wait for it.
+        expect(field).to_have_value(node_id)
         field.fill(new_id)
         field.press("Enter")
         self.page.wait_for_function(
