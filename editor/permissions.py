@@ -11,7 +11,8 @@ The rules, per design:
 - a collaborator with the ``view`` role may read;
 - a public design may be read by anyone, anonymous visitors included;
 - a design shared by link (``link`` or ``public`` visibility, with a share token) may be read
-  through its link by anyone logged in, and anonymously if the owner allows it;
+  through its link by anyone logged in, and anonymously if it is public or the owner allows
+  it (the API by id always needs an account);
 - whoever may read a design may fork it into their own designs;
 - deployments, pings and probes are always the user's own: nobody acts on another user's lab.
 """
@@ -135,7 +136,8 @@ def access_shared_design(user: User, token: str) -> Design:
     # mismatch must not be told apart from a missing row by timing either.
     if design is None or not secrets.compare_digest(design.share_token or "", token):
         raise DesignNotFound(token)
-    if not user.is_authenticated and not design.share_anonymous:
+    anonymous_allowed = design.share_anonymous or design.visibility == Design.Visibility.PUBLIC
+    if not user.is_authenticated and not anonymous_allowed:
         raise DesignNotFound(token)
     return design
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from editor import views
+from editor import views, views_sharing
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -19,6 +19,17 @@ urlpatterns = [
         views.export_design,
         name="export-design",
     ),
+    path("designs/<int:design_id>/sharing", views_sharing.sharing, name="sharing"),
+    path("designs/<int:design_id>/fork", views_sharing.fork_design, name="fork-design"),
+    path("designs/<int:design_id>/history", views_sharing.history, name="history"),
+    path(
+        "designs/<int:design_id>/revisions/<int:number>/restore",
+        views_sharing.restore_revision,
+        name="restore-revision",
+    ),
+    path("gallery/", views_sharing.gallery, name="gallery"),
+    path("shared/<str:token>/", views_sharing.shared_design, name="shared"),
+    path("shared/<str:token>/fork", views_sharing.fork_shared_design, name="fork-shared"),
     path("examples/<slug:slug>/", views.example_detail, name="example"),
     path("examples/<slug:slug>/copy", views.copy_example, name="copy-example"),
 ]

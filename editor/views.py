@@ -53,11 +53,15 @@ def _preview(document: Document) -> dict[str, Any]:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    designs = permissions.designs_listed_for(request.user).select_related("owner")
     return render(
         request,
         "editor/dashboard.html",
-        {"designs": designs, "examples": examples(), "import_form": ImportForm()},
+        {
+            "designs": permissions.designs_owned_by(request.user),
+            "shared": permissions.designs_shared_with(request.user).select_related("owner"),
+            "examples": examples(),
+            "import_form": ImportForm(),
+        },
     )
 
 

@@ -101,3 +101,30 @@ def diff(old: Design, new: Design) -> Diff:
 def _link_data(link: Link) -> dict[str, tuple[str, ...]]:
     """A link's addresses by end, whichever order its endpoints are written in."""
     return {f"{end.node}:{end.interface}": end.addresses for end in link.endpoints}
+
+
+def overlay(old: Design, new: Design) -> dict[str, Any]:
+    """Return ``new`` as data, with ``old``'s removed nodes and links added back for display.
+
+    The result is for drawing a diff, not a valid document: removed elements sit beside
+    the new ones (nodes at their old positions) so the canvas can show both.
+    """
+    data = new.to_data()
+    kept_nodes = {node.id for node in new.nodes}
+    kept_links = {link_key(link) for link in new.links}
+    data["nodes"] = data.get("nodes", []) + [
+        node.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        for node in old.nodes
+        if node.id not in kept_nodes
+    ]
+    data["links"] = data.get("links", []) + [
+        link.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        for link in old.links
+        if link_key(link) not in kept_links
+    ]
+    return data
+
+
+def change_marks(changes: Diff) -> dict[str, str]:
+    """Return ``{"node:<id>" or "link:<key>": change}`` for colouring a canvas."""
+    return {f"{element.kind}:{element.key}": element.change for element in changes.elements}

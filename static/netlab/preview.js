@@ -1,14 +1,23 @@
-// Read-only topology preview of a netlab/v1 document (the editor canvas comes later).
-// The document is embedded in the page by Django's json_script; cytoscape is loaded as
-// a classic script from the npm package installed by the setup.
+// Read-only topology picture of a netlab/v1 document (examples, revisions, shared designs,
+// and the diff of two revisions). The document is embedded in the page by Django's
+// json_script, with an optional map of changes ("node:<id>" or "link:<a:if -- b:if>" to
+// added, removed, changed or moved) that colours the elements; cytoscape is loaded as a
+// classic script from the npm package installed by the setup.
 
 const data = JSON.parse(document.getElementById("preview-document").textContent);
+const changesElement = document.getElementById("preview-changes");
+const changes = changesElement ? JSON.parse(changesElement.textContent) : {};
 const container = document.getElementById("preview");
+
+// The same name the server gives a link in a diff: its two ends, sorted.
+const linkKey = (link) => link.endpoints.map((end) => `${end.node}:${end.interface}`).sort().join(" -- ");
+const hostId = (design) => ((design.nodes || []).find((node) => node.kind === "host") || { id: "host" }).id;
 
 function elements(design) {
   const nodes = (design.nodes || []).map((node) => ({
     group: "nodes",
-    data: { id: `node:${node.id}`, label: node.label ? `${node.id}\n${node.label}` : node.id, kind: node.kind },
+    data: { id: `node:${node.id}`, label: node.label ? `${node.id}\n${node.label}` : node.id, kind: node.kind,
+            change: changes[`node:${node.id}`] || "" },
     position: node.position,
   }));
   const links = (design.links || []).map((link, index) => {
@@ -17,13 +26,13 @@ function elements(design) {
     return {
       group: "edges",
       data: { id: `link:${index}`, source: `node:${a.node}`, target: `node:${b.node}`,
-              sourceLabel: ends(a), targetLabel: ends(b) },
+              sourceLabel: ends(a), targetLabel: ends(b), change: changes[`link:${linkKey(link)}`] || "" },
     };
   });
   // A bridge lives in a namespace: draw that as a dashed edge to its holder.
   const holders = (design.nodes || []).filter((node) => node.kind === "bridge").map((node) => ({
     group: "edges",
-    data: { id: `in:${node.id}`, source: `node:${node.in || "host"}`, target: `node:${node.id}`, holder: true },
+    data: { id: `in:${node.id}`, source: `node:${node.in || hostId(design)}`, target: `node:${node.id}`, holder: true },
   }));
   return [...nodes, ...links, ...holders];
 }
@@ -43,5 +52,12 @@ window.cytoscape({
       "source-label": "data(sourceLabel)", "target-label": "data(targetLabel)", "font-size": 9,
       "source-text-offset": 40, "target-text-offset": 40, color: "#415566" } },
     { selector: "edge[?holder]", style: { "line-style": "dashed", width: 1, "line-color": "#c0c8d0" } },
+    { selector: 'node[change = "added"]', style: { "border-width": 4, "border-color": "#2e7d32" } },
+    { selector: 'node[change = "removed"]', style: { "border-width": 4, "border-color": "#c62828", opacity: 0.45 } },
+    { selector: 'node[change = "changed"]', style: { "border-width": 4, "border-color": "#f9a825" } },
+    { selector: 'node[change = "moved"]', style: { "border-width": 2, "border-color": "#8e24aa", "border-style": "dashed" } },
+    { selector: 'edge[change = "added"]', style: { "line-color": "#2e7d32", width: 4 } },
+    { selector: 'edge[change = "removed"]', style: { "line-color": "#c62828", width: 4, "line-style": "dashed", opacity: 0.6 } },
+    { selector: 'edge[change = "changed"]', style: { "line-color": "#f9a825", width: 4 } },
   ],
 });

@@ -76,7 +76,7 @@ MATRIX = [
     ("revisions", "private", (200, 200, 200, 404, 401)),
     ("revisions", "public", (200, 200, 200, 200, 401)),
     ("shared-link", "link", (200, 200, 200, 200, 404)),
-    ("shared-link", "public", (200, 200, 200, 200, 404)),
+    ("shared-link", "public", (200, 200, 200, 200, 200)),  # public: anyone may read
 ]
 
 

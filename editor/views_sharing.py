@@ -1,0 +1,211 @@
+"""Pages of sharing: the public gallery, a design through its share link, sharing settings,
+forks, and the history with restore and the diff of two revisions.
+
+Like every view: parse, authorise through ``editor.permissions``, call ``editor.services``,
+render. A page the user may not reach answers 404, whatever the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from editor import permissions, services
+from editor.models import Collaborator, Design, Revision
+from netlab.core import codec, diff
+from netlab.core.document import Design as Document
+from netlab.core.layout import auto_layout
+
+
+def _owned_or_404(request: HttpRequest, design_id: int) -> Design:
+    try:
+        return permissions.access_design_as_owner(request.user, design_id)
+    except permissions.DesignNotFound:
+        raise Http404("no such design") from None
+
+
+def _readable_or_404(request: HttpRequest, design_id: int) -> Design:
+    try:
+        return permissions.access_design(request.user, design_id)
+    except permissions.DesignNotFound:
+        raise Http404("no such design") from None
+
+
+def _shared_or_404(request: HttpRequest, token: str) -> Design:
+    try:
+        return permissions.access_shared_design(request.user, token)
+    except permissions.DesignNotFound:
+        raise Http404("no such design") from None
+
+
+def gallery(request: HttpRequest) -> HttpResponse:
+    """Public designs, searchable by name and title; open to anyone."""
+    query = request.GET.get("q", "").strip()
+    designs = permissions.public_designs().select_related("owner", "current")
+    if query:
+        designs = designs.filter(Q(name__icontains=query) | Q(title__icontains=query))
+    cards = [
+        {
+            "design": design,
+            "preview": auto_layout(Document.model_validate(design.document)).to_data(),
+        }
+        for design in designs[:60]
+    ]
+    return render(request, "editor/gallery.html", {"cards": cards, "query": query})
+
+
+def shared_design(request: HttpRequest, token: str) -> HttpResponse:
+    """A design, read-only, through its share link."""
+    design = _shared_or_404(request, token)
+    document = Document.model_validate(design.document)
+    return render(
+        request,
+        "editor/shared.html",
+        {
+            "design": design,
+            "document": document,
+            "preview": auto_layout(document).to_data(),
+            "yaml": codec.dump(document, "yaml"),
+            "revisions": design.revisions.select_related("author"),
+            "token": token,
+            "fork_count": design.forks.count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def fork_design(request: HttpRequest, design_id: int) -> HttpResponse:
+    design = _readable_or_404(request, design_id)
+    fork = services.fork_design(design, actor=request.user)
+    messages.success(request, f"{fork.name} is your own fork of {design.owner}/{design.name}.")
+    return redirect("design", design_id=fork.pk)
+
+
+@login_required
+@require_POST
+def fork_shared_design(request: HttpRequest, token: str) -> HttpResponse:
+    design = _shared_or_404(request, token)
+    fork = services.fork_design(design, actor=request.user)
+    messages.success(request, f"{fork.name} is your own fork of {design.owner}/{design.name}.")
+    return redirect("design", design_id=fork.pk)
+
+
+@login_required
+def sharing(request: HttpRequest, design_id: int) -> HttpResponse:
+    """The owner's sharing settings: visibility, share link, collaborators."""
+    design = _owned_or_404(request, design_id)
+    if request.method == "POST":
+        _change_sharing(request, design)
+        return redirect("sharing", design_id=design.pk)
+    share_url = (
+        request.build_absolute_uri(f"/shared/{design.share_token}/") if design.share_token else None
+    )
+    return render(
+        request,
+        "editor/sharing.html",
+        {
+            "design": design,
+            "share_url": share_url,
+            "collaborators": design.collaborators.select_related("user"),
+            "visibilities": Design.Visibility.choices,
+            "roles": Collaborator.Role.choices,
+            "forks": design.forks.select_related("owner"),
+        },
+    )
+
+
+def _change_sharing(request: HttpRequest, design: Design) -> None:
+    action = request.POST.get("action", "")
+    actor = request.user
+    if action == "visibility":
+        visibility = request.POST.get("visibility", "")
+        if visibility not in Design.Visibility.values:
+            messages.error(request, "Choose private, anyone with the link, or public.")
+            return
+        anonymous = request.POST.get("anonymous") == "on"
+        services.set_visibility(design, actor=actor, visibility=visibility, anonymous=anonymous)
+        messages.success(request, f"{design.name} is now {design.get_visibility_display()}.")
+    elif action == "renew-link":
+        services.renew_share_link(design, actor=actor)
+        messages.success(request, "A new share link is ready; the old one no longer works.")
+    elif action == "revoke-link":
+        services.revoke_share_link(design, actor=actor)
+        messages.success(request, "The share link is revoked.")
+    elif action in ("add-collaborator", "remove-collaborator"):
+        users = get_user_model()
+        username = request.POST.get("username", "").strip()
+        user = users.objects.filter(**{users.USERNAME_FIELD: username}, is_active=True).first()
+        if user is None:
+            messages.error(request, f"There is no user {username!r}.")
+        elif action == "remove-collaborator":
+            services.remove_collaborator(design, actor=actor, user=user)
+            messages.success(request, f"{username} no longer has access.")
+        else:
+            role = request.POST.get("role", "")
+            if role not in Collaborator.Role.values:
+                messages.error(request, "Choose view or edit.")
+                return
+            try:
+                services.set_collaborator(design, actor=actor, user=user, role=role)
+            except ValueError as error:
+                messages.error(request, str(error))
+                return
+            messages.success(request, f"{username} may now {role} {design.name}.")
+    else:
+        messages.error(request, "Unknown sharing action.")
+
+
+@login_required
+def history(request: HttpRequest, design_id: int) -> HttpResponse:
+    """The revision list, and the diff of two revisions on the canvas and as a list."""
+    design = _readable_or_404(request, design_id)
+    revisions = list(design.revisions.select_related("author"))
+    context: dict[str, Any] = {
+        "design": design,
+        "revisions": revisions,
+        "can_edit": permissions.can_edit(request.user, design),
+    }
+    if len(revisions) >= 2:
+        by_number = {revision.number: revision for revision in revisions}
+        head = _number(request.GET.get("head"), revisions[0].number)
+        base = _number(request.GET.get("base"), revisions[1].number)
+        if head not in by_number or base not in by_number:
+            raise Http404("no such revision")
+        old = auto_layout(Document.model_validate(by_number[base].document))
+        new = auto_layout(Document.model_validate(by_number[head].document))
+        changes = diff.diff(old, new)
+        context.update(
+            base=base,
+            head=head,
+            changes=changes,
+            preview=diff.overlay(old, new),
+            marks=diff.change_marks(changes),
+        )
+    return render(request, "editor/history.html", context)
+
+
+def _number(text: str | None, default: int) -> int:
+    return int(text) if text and text.isdigit() else default
+
+
+@login_required
+@require_POST
+def restore_revision(request: HttpRequest, design_id: int, number: int) -> HttpResponse:
+    try:
+        design = permissions.access_design_for_edit(request.user, design_id)
+    except permissions.DesignNotFound:
+        raise Http404("no such design") from None
+    try:
+        revision = services.restore_revision(design, actor=request.user, number=number)
+    except Revision.DoesNotExist:
+        raise Http404("no such revision") from None
+    messages.success(request, f"Revision {number} restored as revision {revision.number}.")
+    return redirect("history", design_id=design.pk)

@@ -1,0 +1,168 @@
+"""Sharing through the pages: the same rules as the API, answers listed in the tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from factories import design_data
+
+from editor import services
+from editor.models import Collaborator, Design
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
+LOGIN = 302  # login_required sends anonymous visitors to the login page
+
+
+@pytest.fixture
+def people(django_user_model: Any, owner: Any) -> dict[str, Any]:
+    make = django_user_model.objects.create_user
+    return {
+        "owner": owner,
+        "editor": make(username="eddie", password="x"),
+        "viewer": make(username="vera", password="x"),
+        "stranger": make(username="mallory2", password="x"),
+        "anonymous": None,
+    }
+
+
+def client_of(user: Any) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def shared(make_design: Any, people: dict[str, Any]) -> Any:
+    def make(visibility: str, name: str = "lab", anonymous: bool = False) -> Design:
+        design = make_design(name)
+        owner = people["owner"]
+        services.set_collaborator(design, actor=owner, user=people["editor"], role="edit")
+        services.set_collaborator(design, actor=owner, user=people["viewer"], role="view")
+        services.set_visibility(design, actor=owner, visibility=visibility, anonymous=anonymous)
+        design.refresh_from_db()
+        return design
+
+    return make
+
+
+# (page, visibility): status for owner, editor, viewer, stranger, anonymous.
+PAGES = [
+    ("design", "private", (200, 200, 200, 404, LOGIN)),
+    ("design", "public", (200, 200, 200, 200, LOGIN)),
+    ("history", "private", (200, 200, 200, 404, LOGIN)),
+    ("history", "public", (200, 200, 200, 200, LOGIN)),
+    ("sharing", "private", (200, 404, 404, 404, LOGIN)),
+    ("sharing", "public", (200, 404, 404, 404, LOGIN)),
+    ("shared", "link", (200, 200, 200, 200, 404)),
+    ("shared", "public", (200, 200, 200, 200, 200)),
+    ("shared-anonymous", "link", (200, 200, 200, 200, 200)),
+    ("fork", "private", (302, 302, 302, 404, LOGIN)),
+    ("fork", "public", (302, 302, 302, 302, LOGIN)),
+    ("delete", "private", (302, 404, 404, 404, LOGIN)),
+    ("restore", "private", (302, 302, 404, 404, LOGIN)),
+]
+
+
+def visit(client: Client, page: str, design: Design) -> int:
+    if page == "design":
+        return client.get(f"/designs/{design.pk}/").status_code
+    if page == "history":
+        return client.get(f"/designs/{design.pk}/history").status_code
+    if page == "sharing":
+        return client.get(f"/designs/{design.pk}/sharing").status_code
+    if page in ("shared", "shared-anonymous"):
+        return client.get(f"/shared/{design.share_token}/").status_code
+    if page == "fork":
+        return client.post(f"/designs/{design.pk}/fork").status_code
+    if page == "delete":
+        return client.post(f"/designs/{design.pk}/delete").status_code
+    if page == "restore":
+        return client.post(f"/designs/{design.pk}/revisions/1/restore").status_code
+    raise AssertionError(page)
+
+
+@pytest.mark.parametrize(
+    ("page", "visibility", "expected"),
+    [pytest.param(*row, id=f"{row[0]}-{row[1]}") for row in PAGES],
+)
+def test_page_matrix(
+    shared: Any, people: dict[str, Any], page: str, visibility: str, expected: tuple[int, ...]
+) -> None:
+    """Each kind of user gets exactly the listed answer from each page."""
+    answers = {}
+    for actor in ACTORS:
+        design = shared(visibility, name=f"lab-{actor}", anonymous=page == "shared-anonymous")
+        answers[actor] = visit(client_of(people[actor]), page, design)
+    assert answers == dict(zip(ACTORS, expected, strict=True))
+
+
+def test_gallery_is_public_and_searchable(shared: Any) -> None:
+    """Anyone sees public designs in the gallery, and only those."""
+    shared("public", name="open-lab")
+    shared("link", name="secret-lab")
+    page = Client().get("/gallery/")
+    assert page.status_code == 200
+    assert b"open-lab" in page.content
+    assert b"secret-lab" not in page.content
+    assert b"open-lab" not in Client().get("/gallery/?q=nothing-like-it").content
+
+
+def test_owner_shares_through_the_sharing_page(shared: Any, people: dict[str, Any]) -> None:
+    """Visibility, collaborators and the share link are all set from the sharing page."""
+    design = shared("private")
+    owner = client_of(people["owner"])
+    url = f"/designs/{design.pk}/sharing"
+    owner.post(url, {"action": "visibility", "visibility": "link"})
+    design.refresh_from_db()
+    assert design.visibility == "link"
+    assert design.share_token
+    old = design.share_token
+    owner.post(url, {"action": "renew-link"})
+    design.refresh_from_db()
+    assert design.share_token != old
+    assert Client().get(f"/shared/{old}/").status_code == 404
+
+    owner.post(url, {"action": "add-collaborator", "username": "mallory2", "role": "edit"})
+    assert Collaborator.objects.get(design=design, user=people["stranger"]).role == "edit"
+    owner.post(url, {"action": "remove-collaborator", "username": "mallory2"})
+    assert not Collaborator.objects.filter(design=design, user=people["stranger"]).exists()
+
+    owner.post(url, {"action": "revoke-link"})
+    design.refresh_from_db()
+    assert design.share_token is None
+    assert design.visibility == "private"
+
+
+def test_fork_from_a_share_link(shared: Any, people: dict[str, Any]) -> None:
+    """A logged-in visitor of a share link forks it; the fork shows its origin's count."""
+    design = shared("link")
+    stranger = client_of(people["stranger"])
+    response = stranger.post(f"/shared/{design.share_token}/fork")
+    assert response.status_code == 302
+    fork = Design.objects.get(owner=people["stranger"])
+    assert fork.forked_from == design
+    page = stranger.get(f"/shared/{design.share_token}/")
+    assert b"1 fork" in page.content
+
+
+def test_history_shows_the_diff(make_design: Any, owner: Any) -> None:
+    """The history page lists revisions and what changed between the last two."""
+    design = make_design("lab")
+    services.save_revision(
+        design,
+        author=owner,
+        data=design_data(
+            name="lab", nodes=[*design_data()["nodes"], {"id": "green", "kind": "namespace"}]
+        ),
+        message="add green",
+    )
+    page = client_of(owner).get(f"/designs/{design.pk}/history")
+    assert page.status_code == 200
+    assert b"add green" in page.content
+    assert b"<code>green</code> added" in page.content
+    assert b'id="preview-changes"' in page.content
