@@ -166,3 +166,26 @@ def test_history_shows_the_diff(make_design: Any, owner: Any) -> None:
     assert b"add green" in page.content
     assert b"<code>green</code> added" in page.content
     assert b'id="preview-changes"' in page.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/designs/{id}/sharing",
+        "/designs/{id}/fork",
+        "/designs/{id}/revisions/1/restore",
+        "/designs/{id}/delete",
+        "/shared/{token}/fork",
+    ],
+)
+def test_every_write_needs_the_csrf_token(shared: Any, people: dict[str, Any], path: str) -> None:
+    """A session client posting without Django's CSRF token is refused and changes nothing."""
+    design = shared("link")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["owner"])
+    url = path.format(id=design.pk, token=design.share_token)
+    response = client.post(url, {"action": "revoke-link"})
+    assert response.status_code == 403
+    design.refresh_from_db()
+    assert design.share_token is not None
+    assert Design.objects.count() == 1
