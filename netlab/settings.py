@@ -9,6 +9,7 @@ The defaults are the embedded layout: a laptop user runs one command and gets SQ
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -103,16 +104,29 @@ DATABASES = {
     }
 }
 
-REDIS_URL = _env("REDIS_URL")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
+
+def channel_layers(redis_url: str) -> dict[str, Any]:
+    """The channel layer: Redis at ``redis_url`` (production), else in memory (embedded).
+
+    redis-py 8 gives every socket a 5 s read timeout by default, while channels_redis
+    waits for messages with blocking pops that the server itself ends after 5 s: an idle
+    receive would then fail with "Timeout reading from ..." and take a consumer or the
+    worker's receive loop down with it. Reads therefore wait as long as Redis holds them;
+    connecting still gives up after a few seconds, so a Redis that is down shows at once.
+    """
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    host = {"address": redis_url, "socket_timeout": None, "socket_connect_timeout": 5}
+    return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [host]},
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+REDIS_URL = _env("REDIS_URL")
+CHANNEL_LAYERS = channel_layers(REDIS_URL)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -142,8 +156,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# HTTPS. Development serves plain HTTP; production (NETLAB_DEBUG=0) defaults to what
+# `manage.py check --deploy` asks for, each switchable for a site that cannot have it yet
+# (plain HTTP on a lab network: NETLAB_SSL_REDIRECT=0 NETLAB_SECURE_COOKIES=0
+# NETLAB_HSTS_SECONDS=0). Behind a proxy that terminates TLS, NETLAB_PROXY_SSL=1 trusts its
+# X-Forwarded-Proto header, and only then, or a client could claim HTTPS itself.
+SECURE_SSL_REDIRECT = _env_flag("SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = _env_flag("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(_env("HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_flag("HSTS_PRELOAD", not DEBUG)
+if _env_flag("PROXY_SSL", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
