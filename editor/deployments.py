@@ -145,9 +145,97 @@ def claim(deployment: Deployment, *, worker: str) -> str | None:
     return None
 
 
-def worker_id() -> str:
-    """This process's claim mark: host and pid."""
-    return f"{os.uname().nodename}:{os.getpid()}"
+def worker_id(pid: int | None = None) -> str:
+    """The claim mark of process ``pid`` (this one by default): ``host:pid:start``.
+
+    ``start`` is the process's start time (in clock ticks since boot, from
+    ``/proc/<pid>/stat``), so a process that later gets the same pid is a different worker.
+    """
+    pid = os.getpid() if pid is None else pid
+    return f"{os.uname().nodename}:{pid}:{_start_time(pid)}"
+
+
+def _start_time(pid: int) -> str | None:
+    """Return field 22 of ``/proc/<pid>/stat`` (start time), or None if there is no such
+    process."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or ")": split
+    # after its last ")". What follows starts at field 3, so field 22 is item 19.
+    return text.rpartition(")")[2].split()[19]
+
+
+def worker_gone(worker: str) -> bool:
+    """Whether claim mark ``worker`` names a process of this host that no longer runs.
+
+    False for a live worker, for a worker of another host (this one cannot tell), and for
+    a mark that is not a ``host:pid:start`` worker id (a name given by hand).
+    """
+    host, _, rest = worker.partition(":")
+    pid, _, start = rest.partition(":")
+    if host != os.uname().nodename or not pid.isdigit() or not start:
+        return False
+    return _start_time(int(pid)) != start
+
+
+def recover_abandoned(
+    *,
+    worker: str | None = None,
+    on_state: StateCallback | None = None,
+) -> list[Deployment]:
+    """Take back the work of this host's workers that died holding it; return those rows.
+
+    A worker killed mid-work (SIGKILL, a crash, a power cut) leaves its row claimed.
+    For each row claimed by a :func:`worker_gone` worker:
+
+    - ``deploying``: the half-built lab is destroyed (the engine's destroy is idempotent
+      and finishes a half-deployed one) and the row ends ``failed``, saying so;
+    - ``destroying``: the claim is released, so the destroy is claimed and run again.
+
+    Each row is first re-claimed atomically for ``worker`` (this process by default), so
+    two workers recovering at once do it once. Rows claimed by workers of other hosts are
+    left alone: only their own host can tell whether they still run, and should recover
+    them. Blocking (the engine); ``on_state`` is called after each state change.
+    """
+    worker = worker or worker_id()
+    recovered = []
+    claimed = Deployment.objects.filter(state__in=[State.DEPLOYING, State.DESTROYING]).exclude(
+        worker=""
+    )
+    for deployment in claimed:
+        dead = deployment.worker
+        if not worker_gone(dead):
+            continue
+        if deployment.state == State.DESTROYING:
+            if Deployment.objects.filter(pk=deployment.pk, worker=dead).update(worker=""):
+                logger.warning("destroy of %s resumes: worker %s stopped", deployment.tag, dead)
+                deployment.refresh_from_db()
+                recovered.append(deployment)
+            continue
+        if not Deployment.objects.filter(
+            pk=deployment.pk, state=State.DEPLOYING, worker=dead
+        ).update(worker=worker):
+            continue
+        deployment.refresh_from_db()
+        logger.warning("deployment %s rolls back: worker %s stopped", deployment.tag, dead)
+        error = "the worker stopped in the middle of the deployment; the lab was rolled back"
+        try:
+            engine().destroy(
+                deployment.tag,
+                state_dir=settings.NETLAB_STATE_DIR,
+                namespaces=[name for name in deployment.namespaces.values() if name],
+            )
+        except Exception as failure:  # still failed: a destroy request finishes the job
+            error = (
+                "the worker stopped in the middle of the deployment, and rolling it back "
+                f"failed: {failure}; destroy it to try again"
+            )
+        _set_state(deployment, State.FAILED, on_state, error=error, worker="")
+        recovered.append(deployment)
+    return recovered
 
 
 def _step_recorder(

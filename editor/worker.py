@@ -8,12 +8,16 @@ the server's process (``manage.py netlab serve``, in-memory channel layer) or on
   the worker on :data:`WORKER_CHANNEL`. The worker claims queued work atomically, runs it
   in a thread and publishes each ``step`` and ``deployment`` event to the design's group.
   It also scans the database every ``poll_interval`` seconds, so a lost nudge (or one sent
-  while no worker ran) only delays work.
+  while no worker ran) only delays work. Each scan first recovers the work of this host's
+  workers that died holding it (``deployments.recover_abandoned``): a half-built lab is
+  rolled back and fails, an interrupted destroy runs again.
 - Every namespace of a running deployment has a neighbour monitor (netlink events, no
   polling); each change publishes the namespace's whole table. A restarted worker
   restarts the monitors of every running deployment.
 - Probes (ping, pingall, probe) arrive on :data:`WORKER_CHANNEL` with the asking
-  consumer's channel; their events go to that channel only, each as it happens.
+  consumer's channel; their events go to that channel only, each as it happens. A user
+  may have ``NETLAB_MAX_PROBES_PER_USER`` probes running at once (counted per worker);
+  one more is answered by an ``error`` and runs nothing.
 
 Blocking work (the engine, the database, probes, netlink dumps) runs in threads; events
 produced there are handed back to the loop with ``run_coroutine_threadsafe``, whose
@@ -24,12 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import Any, TypeVar
 
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import close_old_connections
 
@@ -79,7 +87,10 @@ async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T
 class Worker:
     """One worker: ``await Worker().run()`` until cancelled (or ``stop()``).
 
-    ``name`` is the claim mark written on the deployments it takes (host:pid by default).
+    ``name`` is the claim mark written on the deployments it takes (``host:pid:start`` by
+    default, see ``deployments.worker_id``). ``probes`` is the module that runs probes
+    (``netlab.kernel.probes`` by default); tests above the kernel may pass a double with
+    the same functions.
     """
 
     def __init__(
@@ -88,8 +99,11 @@ class Worker:
         *,
         name: str | None = None,
         poll_interval: float = 2.0,
+        probes: ModuleType | None = None,
     ) -> None:
         self.layer = layer or get_channel_layer()
+        self.probes = probes
+        self._probes_running: Counter[int] = Counter()  # user id: probes running
         self.name = name or deployments.worker_id()
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
@@ -155,7 +169,20 @@ class Worker:
 
     # -- deployments -----------------------------------------------------------------------
 
+    async def _recover(self) -> None:
+        """Take back the work of this host's dead workers (see ``recover_abandoned``)."""
+        loop = asyncio.get_running_loop()
+
+        def on_state(changed: Deployment) -> None:  # called from the recovery's thread
+            event = events.deployment_event(changed)
+            coroutine = publish(self.layer, changed.design_id, event)
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+        await _in_thread(deployments.recover_abandoned, worker=self.name, on_state=on_state)
+
     async def _claim_and_run(self) -> None:
+        await self._recover()
+
         def claim_pending() -> list[tuple[Deployment, str]]:
             pending = Deployment.objects.filter(
                 state__in=[Deployment.State.QUEUED, Deployment.State.DESTROYING], worker=""
@@ -269,15 +296,36 @@ class Worker:
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
         request = events.REQUEST.validate_python(message["request"])
+        user = int(message["user"])
+        limit = settings.NETLAB_MAX_PROBES_PER_USER
+        # Checked and counted with no await in between: the loop runs one probe task at a
+        # time up to here, so two requests cannot both take the last place.
+        if self._probes_running[user] >= limit:
+            text = (
+                f"you already have {self._probes_running[user]} probes running, the most this "
+                "server allows at once; wait for one to finish"
+            )
+            await self.layer.send(
+                reply_to, envelope(events.ErrorEvent(message=text, action=request.action))
+            )
+            return
+        self._probes_running[user] += 1
         try:
             await _in_thread(
-                run_probe, request, user_id=message["user"], design_id=message["design"], send=send
+                run_probe,
+                request,
+                user_id=user,
+                design_id=message["design"],
+                send=send,
+                driver=self.probes,
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
             await self.layer.send(
                 reply_to, envelope(events.ErrorEvent(message=text, action=request.action))
             )
+        finally:
+            self._probes_running[user] -= 1
 
 
 def _running_deployment(user_id: int, design_id: int) -> Deployment:
@@ -295,14 +343,17 @@ def run_probe(
     user_id: int,
     design_id: int,
     send: Callable[[events.Message], None],
+    driver: ModuleType | None = None,
 ) -> None:
     """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
 
     Blocking: each event is passed to ``send`` the moment it is known. Raises
     :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
     such node) or ``ValueError`` (a bad address or port) before anything is sent.
+    ``driver`` is the probes module, ``netlab.kernel.probes`` by default.
     """
-    from netlab.kernel import probes  # the driver: loaded only where the kernel is used
+    # The driver is loaded only where the kernel is used.
+    probes = driver or importlib.import_module("netlab.kernel.probes")
 
     deployment = _running_deployment(user_id, design_id)
     document = deployments.document_of(deployment)
@@ -311,7 +362,7 @@ def run_probe(
         address = deployments.resolve_target(document, request.target)
         source, target = request.source, request.target
 
-        def reply(answer: probes.PingReply) -> None:
+        def reply(answer: Any) -> None:  # a probes.PingReply
             send(events.PingReplyEvent(source=source, target=target, **answer.as_dict()))
 
         result = probes.ping(netns, address, count=request.count, on_reply=reply)
@@ -332,7 +383,7 @@ def run_probe(
             for address in deployments.node_addresses(document, node.id)
         }
 
-        def cell(found: probes.PingCell) -> None:
+        def cell(found: Any) -> None:  # a probes.PingCell
             send(events.PingAllCellEvent(**found.as_dict()))
 
         matrix = probes.ping_all(sources, addresses, on_cell=cell).as_dict()
