@@ -8,11 +8,13 @@ as they are. Nothing here touches the kernel or writes a model directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -81,6 +83,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.group = worker.group_name(self.design_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.tell_worker("worker.watch")
         deployment, steps = await database_sync_to_async(_connect_state)(design, user)
         await self.send_event(events.deployment_event(deployment))
         for step in steps:
@@ -94,6 +97,20 @@ class LabConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.tell_worker("worker.unwatch")
+
+    async def tell_worker(self, kind: str) -> None:
+        """Tell the worker this page watches (or stopped watching) the design: counters
+        are read only while someone looks. Best effort, like a nudge."""
+        with contextlib.suppress(ChannelFull):
+            await self.channel_layer.send(
+                worker.WORKER_CHANNEL,
+                {"type": kind, "design": self.design_id, "channel": self.channel_name},
+            )
+
+    async def lab_rewatch(self, message: dict[str, Any]) -> None:
+        """A restarted worker asks the open pages to say they watch."""
+        await self.tell_worker("worker.watch")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

@@ -223,6 +223,73 @@ class NeighboursEvent(Message):
     entries: list[NeighbourEntry]
 
 
+class LinkEntry(Message):
+    """One link (interface). ``state`` is the operational state as ``ip link`` shows it
+    (UP, DOWN, LOWERLAYERDOWN, UNKNOWN...); ``up`` says whether it is set up (``ip link set
+    ... up``); ``addresses`` as ``ip address`` shows them (``10.0.0.1/24``)."""
+
+    name: str
+    mac: str | None
+    state: str
+    up: bool
+    mtu: int | None
+    master: str | None = None
+    kind: str | None = None
+    addresses: list[str] = []
+
+
+class LinksEvent(Message):
+    """Every link of one node's namespace, with its addresses: on connect and on every
+    change of a link or an address."""
+
+    type: Literal["links"] = "links"
+    node: str
+    netns: str
+    links: list[LinkEntry]
+
+
+class RouteEntry(Message):
+    """One route of the main table; ``to`` is ``default`` or a prefix."""
+
+    to: str
+    via: str | None
+    dev: str | None
+    family: str
+    protocol: str
+    scope: str
+    type: str
+    source: str | None = None
+    metric: int | None = None
+
+
+class RoutesEvent(Message):
+    """The main routing table of one node's namespace: on connect and on every change."""
+
+    type: Literal["routes"] = "routes"
+    node: str
+    netns: str
+    routes: list[RouteEntry]
+
+
+class InterfaceCounters(Message):
+    """An interface's traffic since it was created."""
+
+    rx_bytes: int
+    tx_bytes: int
+    rx_packets: int
+    tx_packets: int
+
+
+class CountersEvent(Message):
+    """The counters of every interface of one node's namespace: on connect, then about
+    once a second, when they changed, while a page of the design is open."""
+
+    type: Literal["counters"] = "counters"
+    node: str
+    netns: str
+    interfaces: dict[str, InterfaceCounters]
+
+
 class ErrorEvent(Message):
     """A request was refused or failed; nothing changed. ``action`` names the request when
     it could be read."""
@@ -241,6 +308,9 @@ Event = Annotated[
     | PingAllDoneEvent
     | ProbeEvent
     | NeighboursEvent
+    | LinksEvent
+    | RoutesEvent
+    | CountersEvent
     | ErrorEvent,
     Field(discriminator="type"),
 ]
@@ -277,4 +347,55 @@ def step_event(step: Any) -> StepEvent:
         outcome=step.outcome,
         duration_ms=step.duration_ms if ended else None,
         error=(step.error or None) if ended else None,
+    )
+
+
+def neighbours_event(node: str, netns: str, entries: Any) -> NeighboursEvent:
+    """Return the ``neighbours`` event of ``netlab.kernel.observe.Neighbour`` entries."""
+    return NeighboursEvent(
+        node=node,
+        netns=netns,
+        entries=[
+            NeighbourEntry(
+                address=entry.address, mac=entry.mac, interface=entry.interface, state=entry.state
+            )
+            for entry in entries
+        ],
+    )
+
+
+def links_event(node: str, netns: str, links: Any) -> LinksEvent:
+    """Return the ``links`` event of ``netlab.kernel.observe.Link`` entries."""
+    return LinksEvent(
+        node=node,
+        netns=netns,
+        links=[
+            LinkEntry(
+                name=link.name,
+                mac=link.mac,
+                state=link.operstate,
+                up=link.state == "up",
+                mtu=link.mtu,
+                master=link.master,
+                kind=link.kind,
+                addresses=list(link.addresses),
+            )
+            for link in links
+        ],
+    )
+
+
+def routes_event(node: str, netns: str, routes: Any) -> RoutesEvent:
+    """Return the ``routes`` event of ``netlab.kernel.observe.Route`` entries."""
+    return RoutesEvent(
+        node=node, netns=netns, routes=[RouteEntry(**route.as_dict()) for route in routes]
+    )
+
+
+def counters_event(node: str, netns: str, counters: dict[str, dict[str, int]]) -> CountersEvent:
+    """Return the ``counters`` event of ``netlab.kernel.observe.counters``' answer."""
+    return CountersEvent(
+        node=node,
+        netns=netns,
+        interfaces={name: InterfaceCounters(**values) for name, values in counters.items()},
     )

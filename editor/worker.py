@@ -11,9 +11,16 @@ the server's process (``manage.py netlab serve``, in-memory channel layer) or on
   while no worker ran) only delays work. Each scan first recovers the work of this host's
   workers that died holding it (``deployments.recover_abandoned``): a half-built lab is
   rolled back and fails, an interrupted destroy runs again.
-- Every namespace of a running deployment has a neighbour monitor (netlink events, no
-  polling); each change publishes the namespace's whole table. A restarted worker
-  restarts the monitors of every running deployment.
+- Every namespace of a running deployment has a monitor (netlink events, no polling) of
+  its links, addresses, routes and neighbours; changes publish the namespace's whole
+  ``links``, ``routes`` or ``neighbours`` table, coalesced (at most one of each per
+  :data:`COALESCE` seconds). A restarted worker restarts the monitors of every running
+  deployment.
+- Open pages tell the worker they watch a design (``worker.watch`` and ``worker.unwatch``
+  with the consumer's channel); while a design has one, its running deployment's interface
+  counters are read about once a second and published when they changed. A restarted
+  worker asks the running deployments' pages to say so again (``lab.rewatch``). Viewers
+  are counted by the worker that receives the messages: one worker per channel layer.
 - Probes (ping, pingall, probe) arrive on :data:`WORKER_CHANNEL` with the asking
   consumer's channel; their events go to that channel only, each as it happens. A user
   may have ``NETLAB_MAX_PROBES_PER_USER`` probes running at once (counted per worker);
@@ -48,6 +55,16 @@ from editor.permissions import DesignNotFound, access_design
 logger = logging.getLogger("netlab.worker")
 
 WORKER_CHANNEL = "netlab.worker"
+COALESCE = 0.075  # seconds: a namespace publishes each table at most this often
+# The tables a change of each kind of netlink event may alter. IPv4 routes through a link
+# that goes down vanish without a route event, and its neighbours are flushed.
+TABLES = ("links", "routes", "neighbours")
+TABLES_OF = {
+    "link": ("links", "routes", "neighbours"),
+    "address": ("links", "routes"),
+    "route": ("routes",),
+    "neighbour": ("neighbours",),
+}
 T = TypeVar("T")
 
 
@@ -88,9 +105,10 @@ class Worker:
     """One worker: ``await Worker().run()`` until cancelled (or ``stop()``).
 
     ``name`` is the claim mark written on the deployments it takes (``host:pid:start`` by
-    default, see ``deployments.worker_id``). ``probes`` is the module that runs probes
-    (``netlab.kernel.probes`` by default); tests above the kernel may pass a double with
-    the same functions.
+    default, see ``deployments.worker_id``). ``probes`` and ``observer`` are the modules
+    that run probes and read namespaces (``netlab.kernel.probes`` and ``observe`` by
+    default); tests above the kernel may pass doubles with the same functions.
+    ``counter_interval`` is the period of the counters' polling, in seconds.
     """
 
     def __init__(
@@ -100,9 +118,16 @@ class Worker:
         name: str | None = None,
         poll_interval: float = 2.0,
         probes: ModuleType | None = None,
+        observer: ModuleType | None = None,
+        counter_interval: float = 1.0,
     ) -> None:
         self.layer = layer or get_channel_layer()
         self.probes = probes
+        self._observer = observer
+        self.counter_interval = counter_interval
+        self._running: dict[int, Deployment] = {}  # deployment id: the running deployment
+        self._viewers: dict[int, set[str]] = {}  # design id: channels of its open pages
+        self._counters: dict[str, dict[str, dict[str, int]]] = {}  # netns: last published
         self._probes_running: Counter[int] = Counter()  # user id: probes running
         self.name = name or deployments.worker_id()
         self.poll_interval = poll_interval
@@ -122,6 +147,9 @@ class Worker:
         for deployment in running:
             self._start_monitors(deployment)
         receiver = asyncio.create_task(self._receive(), name="netlab-worker-receive")
+        counting = asyncio.create_task(self._poll_counters(), name="netlab-worker-counters")
+        with contextlib.suppress(Exception):  # best effort: pages also say so when they open
+            await self._rewatch()
         try:
             while True:
                 try:
@@ -133,12 +161,14 @@ class Worker:
                 self._wake.clear()
         finally:
             receiver.cancel()
+            counting.cancel()
             await self.stop()
 
     async def stop(self) -> None:
         """Stop every monitor and running task (deployments in progress are left claimed)."""
         tasks = list(self._tasks) + [task for group in self._monitors.values() for task in group]
         self._monitors.clear()
+        self._running.clear()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -162,6 +192,8 @@ class Worker:
                 self._wake.set()
             elif kind == "worker.refresh":
                 self._spawn(self._refresh(int(message["deployment"])), "netlab-refresh")
+            elif kind in ("worker.watch", "worker.unwatch"):
+                self._viewing(message, kind == "worker.watch")
             elif kind == "worker.probe":
                 self._spawn(self._probe(message), "netlab-probe")
             else:
@@ -221,11 +253,19 @@ class Worker:
         if deployment.state == Deployment.State.RUNNING:
             self._start_monitors(deployment)
 
-    # -- neighbour monitors ----------------------------------------------------------------
+    # -- monitors: links, addresses, routes, neighbours; counters -----------------------------
+
+    @property
+    def observer(self) -> ModuleType:
+        """The module that reads and watches namespaces (``netlab.kernel.observe``)."""
+        if self._observer is None:  # the driver: loaded only where the kernel is used
+            self._observer = importlib.import_module("netlab.kernel.observe")
+        return self._observer
 
     def _start_monitors(self, deployment: Deployment) -> None:
         if deployment.pk in self._monitors:
             return
+        self._running[deployment.pk] = deployment
         self._monitors[deployment.pk] = [
             asyncio.create_task(
                 self._watch(deployment.design_id, node, netns), name=f"netlab-monitor-{netns}"
@@ -236,53 +276,131 @@ class Worker:
 
     async def _stop_monitors(self, deployment_id: int) -> None:
         tasks = self._monitors.pop(deployment_id, [])
+        stopped = self._running.pop(deployment_id, None)
+        for netns in stopped.namespaces.values() if stopped else ():
+            self._counters.pop(netns, None)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _watch(self, design_id: int, node: str, netns: str) -> None:
-        """Publish ``netns``'s neighbour table now and after every neighbour event."""
-        from netlab.kernel import observe  # the driver: loaded only where the kernel is used
+        """Publish ``netns``'s links, routes and neighbours now and after their changes.
 
-        while True:
-            try:
-                async with observe.Monitor(netns, kinds=("neighbour",)) as monitor:
-                    # Read after subscribing: a change between the two is then never lost.
-                    await self._publish_table(design_id, node, netns)
-                    async for _event in monitor:
-                        await self._publish_table(design_id, node, netns)
-                return  # the namespace is gone
-            except OSError as error:  # gone already, or this process may not enter it
-                logger.info("no neighbour monitor for %s: %s", netns, error)
-                return
-            except observe.MonitorError as error:
-                logger.warning("neighbour monitor of %s restarts: %s", netns, error)
+        Netlink events only mark what changed; a publisher sends each changed kind's whole
+        table at most once per :data:`COALESCE` seconds, so a burst (a lab being built, a
+        link flapping) costs a few messages, not one per event.
+        """
+        observe = self.observer
+        pending: set[str] = set()
+        changed = asyncio.Event()
 
-    async def _publish_table(self, design_id: int, node: str, netns: str) -> None:
-        from netlab.kernel import observe
+        async def publisher() -> None:
+            while True:
+                await changed.wait()
+                await asyncio.sleep(COALESCE)
+                changed.clear()
+                kinds = set(pending)
+                pending.clear()
+                await self._publish_state(design_id, node, netns, kinds)
 
+        publishing = asyncio.create_task(publisher(), name=f"netlab-publish-{netns}")
         try:
-            table = await asyncio.to_thread(observe.neighbours, netns)
+            while True:
+                try:
+                    async with observe.Monitor(netns) as monitor:
+                        # Read after subscribing: a change between the two is never lost.
+                        await self._publish_state(design_id, node, netns, set(TABLES))
+                        async for event in monitor:
+                            pending.update(TABLES_OF[event.kind])
+                            changed.set()
+                    return  # the namespace is gone
+                except OSError as error:  # gone already, or this process may not enter it
+                    logger.info("no monitor for %s: %s", netns, error)
+                    return
+                except observe.MonitorError as error:
+                    logger.warning("monitor of %s restarts: %s", netns, error)
+        finally:
+            publishing.cancel()
+            await asyncio.gather(publishing, return_exceptions=True)
+
+    async def _publish_state(
+        self, design_id: int, node: str, netns: str, kinds: set[str], *, counters: bool = False
+    ) -> None:
+        """Publish the ``kinds`` tables of ``netns`` (and its counters) from one snapshot."""
+        try:
+            snapshot = await asyncio.to_thread(self.observer.snapshot, netns)
         except OSError:  # the namespace went away meanwhile: its monitor ends too
             return
-        entries = [
-            events.NeighbourEntry(
-                address=entry.address, mac=entry.mac, interface=entry.interface, state=entry.state
+        if "links" in kinds:
+            await publish(self.layer, design_id, events.links_event(node, netns, snapshot.links))
+        if "routes" in kinds:
+            await publish(self.layer, design_id, events.routes_event(node, netns, snapshot.routes))
+        if "neighbours" in kinds:
+            await publish(
+                self.layer, design_id, events.neighbours_event(node, netns, snapshot.neighbours)
             )
-            for entry in table
-        ]
-        await publish(
-            self.layer, design_id, events.NeighboursEvent(node=node, netns=netns, entries=entries)
-        )
+        if counters:
+            self._counters[netns] = snapshot.counters
+            await publish(
+                self.layer, design_id, events.counters_event(node, netns, snapshot.counters)
+            )
 
     async def _refresh(self, deployment_id: int) -> None:
-        """Publish every neighbour table of a running deployment (a page just connected)."""
+        """Publish every table and the counters of a running deployment (a page connected)."""
         deployment = await _in_thread(Deployment.objects.filter(pk=deployment_id).first)
         if deployment is None or deployment.state != Deployment.State.RUNNING:
             return
         for node, netns in deployment.namespaces.items():
             if netns:
-                await self._publish_table(deployment.design_id, node, netns)
+                await self._publish_state(
+                    deployment.design_id, node, netns, set(TABLES), counters=True
+                )
+
+    def _viewing(self, message: dict[str, Any], watching: bool) -> None:
+        """Count a page of a design in (``worker.watch``) or out (``worker.unwatch``)."""
+        design_id, channel = int(message["design"]), str(message["channel"])
+        pages = self._viewers.setdefault(design_id, set())
+        if watching:
+            pages.add(channel)
+        else:
+            pages.discard(channel)
+            if not pages:
+                del self._viewers[design_id]
+
+    async def _poll_counters(self) -> None:
+        """About once a second, publish the counters that changed of every deployment that
+        an open page watches. Nobody watching: nothing is read."""
+        while True:
+            await asyncio.sleep(self.counter_interval)
+            try:
+                await self._publish_counters()
+            except Exception:  # a bad read must not end the polling
+                logger.exception("worker %s: reading counters failed", self.name)
+
+    async def _publish_counters(self) -> None:
+        for deployment in list(self._running.values()):
+            if not self._viewers.get(deployment.design_id):
+                continue
+            for node, netns in deployment.namespaces.items():
+                if not netns:
+                    continue
+                try:
+                    found = await asyncio.to_thread(self.observer.counters, netns)
+                except OSError:
+                    continue
+                if found != self._counters.get(netns) and deployment.pk in self._running:
+                    self._counters[netns] = found
+                    await publish(
+                        self.layer,
+                        deployment.design_id,
+                        events.counters_event(node, netns, found),
+                    )
+
+    async def _rewatch(self) -> None:
+        """Ask the open pages of every running deployment to say so again (a restarted
+        worker has forgotten who watches)."""
+        for design_id in {deployment.design_id for deployment in self._running.values()}:
+            await self.layer.group_send(group_name(design_id), {"type": "lab.rewatch"})
 
     # -- probes ----------------------------------------------------------------------------
 

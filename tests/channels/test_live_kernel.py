@@ -1,6 +1,7 @@
 """The live lab on the real kernel: the tutorial's bridge example deployed over the
-websocket, a ping streamed reply by reply, the neighbour table pushed by netlink events,
-and a destroy that leaves no namespace behind.
+websocket, a ping streamed reply by reply, the neighbour table pushed by netlink events, a
+link set down by hand pushed as a ``links`` table, and a destroy that leaves no namespace
+behind.
 
 Root only. The test's namespaces carry their own prefix (``nlw`` and five random
 characters) and its journal lives in a temporary directory; teardown removes both, pass or
@@ -13,6 +14,7 @@ import asyncio
 import os
 import secrets
 import string
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,27 @@ async def test_deploy_ping_neighbours_destroy(
     seen = await receive_until(client, lambda m: m["type"] in ("probe", "error"), timeout=10)
     probe = EVENT.validate_python(seen[-1]).as_message()
     assert (probe["type"], probe["address"], probe["port"]) == ("probe", "192.168.15.2", 9)
+
+    # Set by hand, outside netlab: the link's netlink event pushes the new table.
+    subprocess.run(["ip", "-n", red, "link", "set", "dev", "veth-red", "down"], check=True)
+
+    def red_link_down(message: dict[str, Any]) -> bool:
+        return message["type"] == "links" and any(
+            link["name"] == "veth-red" and not link["up"] and link["state"] == "DOWN"
+            for link in message["links"]
+        )
+
+    seen = await receive_until(client, red_link_down, timeout=10)
+    EVENT.validate_python(seen[-1])
+    assert seen[-1]["node"] == "red"
+    # A page opened now gets every table at once: red's link is down there too, and the
+    # counters show the pings' packets.
+    late = browser(bridge_design.pk)
+    assert (await late.connect())[0]
+    shown = await receive_until(late, lambda m: m["type"] == "counters" and m["node"] == "red")
+    assert any(red_link_down(m) for m in shown)
+    assert shown[-1]["interfaces"]["veth-red"]["tx_packets"] >= 3
+    await late.disconnect()
 
     await client.send_json_to({"action": "destroy"})
     seen = await receive_until(

@@ -1,0 +1,122 @@
+"""Links, routes and counters pushed to the page, with the in-memory engine and an observer
+double: whole tables on connect, every change pushed (a burst coalesced), and counters read
+only while a page of the design is open."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import live_fake_observe as fake
+import pytest
+from channels.db import database_sync_to_async
+from livekit import receive_until
+
+from editor import deployments
+from editor.events import EVENT
+from editor.models import Deployment
+from editor.worker import Worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+async def observing_worker(fake_engine: None) -> AsyncIterator[Worker]:
+    fake.reset()
+    instance = Worker(poll_interval=0.05, observer=fake, counter_interval=0.05)
+    task = asyncio.create_task(instance.run())
+    yield instance
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    fake.reset()
+
+
+@pytest.fixture
+async def running(make_design: Any, owner: Any, observing_worker: Worker) -> Deployment:
+    design = await database_sync_to_async(make_design)("tables")
+    deployment = await database_sync_to_async(deployments.request_deploy)(design, actor=owner)
+    for _ in range(500):
+        await database_sync_to_async(deployment.refresh_from_db)()
+        if deployment.state == Deployment.State.RUNNING and all(
+            fake.monitoring(netns) for netns in deployment.namespaces.values()
+        ):
+            return deployment
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the deployment is {deployment.state}")
+
+
+async def opened(browser: Any, deployment: Deployment) -> Any:
+    client = browser(deployment.design_id)
+    connected, _ = await client.connect()
+    assert connected
+    return client
+
+
+def of(kind: str, node: str) -> Any:
+    return lambda message: message["type"] == kind and message["node"] == node
+
+
+async def test_a_page_gets_every_table_of_every_namespace_on_connect(
+    running: Deployment, browser: Any
+) -> None:
+    client = await opened(browser, running)
+    kinds = ("links", "routes", "neighbours", "counters")
+    wanted = {(kind, node) for kind in kinds for node in running.namespaces}
+    seen: set[tuple[str, str]] = set()
+    while not wanted <= seen:
+        message = await client.receive_json_from(timeout=5)
+        EVENT.validate_python(message)
+        if "node" in message:
+            seen.add((message["type"], message["node"]))
+    await client.disconnect()
+
+
+async def test_a_link_change_is_pushed_and_a_burst_is_coalesced(
+    running: Deployment, browser: Any
+) -> None:
+    client = await opened(browser, running)
+    await receive_until(client, of("counters", "red"))  # the connect's refresh is over
+    red = running.namespaces["red"]
+    fake.set_link(red, "eth0", state="down", operstate="DOWN")
+    burst = 50
+    for _ in range(burst):
+        fake.emit(red, "link")
+
+    seen = await receive_until(
+        client,
+        lambda m: (
+            of("links", "red")(m)
+            and any(link["name"] == "eth0" and not link["up"] for link in m["links"])
+        ),
+    )
+    (eth0,) = [link for link in seen[-1]["links"] if link["name"] == "eth0"]
+    assert (eth0["state"], eth0["up"]) == ("DOWN", False)
+    # A link change may take routes with it: they are pushed too.
+    await receive_until(client, of("routes", "red"))
+    links = [m for m in seen if of("links", "red")(m)]
+    assert len(links) < burst
+    await client.disconnect()
+
+
+async def test_counters_are_read_only_while_a_page_is_open(
+    running: Deployment, browser: Any, observing_worker: Worker
+) -> None:
+    red = running.namespaces["red"]
+    client = await opened(browser, running)
+    await receive_until(client, of("counters", "red"))
+    fake.tables[red]["counters"]["eth0"]["rx_packets"] = 7
+    seen = await receive_until(
+        client, lambda m: of("counters", "red")(m) and m["interfaces"]["eth0"]["rx_packets"] == 7
+    )
+    EVENT.validate_python(seen[-1])
+    await client.disconnect()
+
+    for _ in range(500):  # the worker hears of the closed page
+        if not observing_worker._viewers:
+            break
+        await asyncio.sleep(0.01)
+    assert not observing_worker._viewers
+    reads = fake.counter_reads[red]
+    await asyncio.sleep(10 * observing_worker.counter_interval)
+    assert fake.counter_reads[red] == reads
