@@ -56,7 +56,8 @@ def test_links_name_the_master_of_a_bridge_port(lab: Lab) -> None:
 def test_neighbours_show_the_peer_mac_after_a_ping(pair: tuple[Lab, str, str]) -> None:
     _, a, b = pair
     assert [n for n in observe.neighbours(a) if n.address == "10.213.1.2"] == []
-    assert probes.ping(a, "10.213.1.2", count=1).received == 1
+    # The first ping also waits for ARP: allow it time on a loaded machine.
+    assert probes.ping(a, "10.213.1.2", count=1, timeout=5.0).received == 1
     (entry,) = [n for n in observe.neighbours(a) if n.address == "10.213.1.2"]
     assert entry.mac == _mac_of(b, "veth-b")
     assert entry.interface == "veth-a"
