@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from editor.models import Deployment, DeploymentStep, Design
 from netlab.core import names
@@ -117,12 +118,14 @@ def namespace_count(document: Document) -> int:
 
 def request_destroy(deployment: Deployment, *, actor: AbstractBaseUser) -> Deployment:
     """Ask for ``deployment`` to be destroyed. A queued one is simply cancelled."""
+    # ``updated`` is set by hand: update() skips auto_now, and pages order the state
+    # messages they receive by it.
     cancelled = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED).update(
-        state=State.STOPPED, error="cancelled before it started"
+        state=State.STOPPED, error="cancelled before it started", updated=timezone.now()
     )
     if not cancelled:
         Deployment.objects.filter(pk=deployment.pk, state__in=[State.RUNNING, State.FAILED]).update(
-            state=State.DESTROYING, worker=""
+            state=State.DESTROYING, worker="", updated=timezone.now()
         )
     deployment.refresh_from_db()
     return deployment
@@ -135,7 +138,7 @@ def claim(deployment: Deployment, *, worker: str) -> str | None:
     another worker already has it.
     """
     deploys = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED, worker="")
-    if deploys.update(state=State.DEPLOYING, worker=worker):
+    if deploys.update(state=State.DEPLOYING, worker=worker, updated=timezone.now()):
         deployment.refresh_from_db()
         return "deploy"
     destroys = Deployment.objects.filter(pk=deployment.pk, state=State.DESTROYING, worker="")

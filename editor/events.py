@@ -107,6 +107,8 @@ class DeploymentEvent(Message):
 
     ``deployment`` is None (and ``state`` "not deployed") when the user never deployed the
     design. ``namespaces`` maps node ids to kernel namespaces (None: the root namespace).
+    ``updated`` is when the state last changed (ISO 8601, microseconds): messages may cross
+    on their way, so of two about one deployment, the later ``updated`` is the current one.
     """
 
     type: Literal["deployment"] = "deployment"
@@ -117,6 +119,7 @@ class DeploymentEvent(Message):
     ]
     error: str = ""
     namespaces: dict[str, str | None] = {}
+    updated: str | None = None
 
 
 class StepEvent(Message):
@@ -331,6 +334,7 @@ def deployment_event(deployment: Any | None) -> DeploymentEvent:
         state=deployment.state,
         error=deployment.error,
         namespaces=dict(deployment.namespaces),
+        updated=deployment.updated.isoformat(timespec="microseconds"),
     )
 
 

@@ -85,6 +85,7 @@ async def test_bearer_token_without_origin_connects(design: Any, owner_token: st
         "state": "not deployed",
         "error": "",
         "namespaces": {},
+        "updated": None,
     }
     await client.disconnect()
 
@@ -138,8 +139,14 @@ async def test_deploy_streams_steps_and_states_then_reload_shows_them(
     seen = await receive_until(client, is_state("running"))
     for message in seen:
         EVENT.validate_python(message)
-    states = [message["state"] for message in seen if message["type"] == "deployment"]
-    assert states == ["queued", "deploying", "running"]
+    # The asking page publishes "queued" while the worker publishes "deploying": the two may
+    # cross, and ``updated`` puts them back in order.
+    announced = sorted(
+        (message["updated"], message["state"])
+        for message in seen
+        if message["type"] == "deployment"
+    )
+    assert [state for _, state in announced] == ["queued", "deploying", "running"]
     steps = [(m["index"], m["outcome"]) for m in seen if m["type"] == "step"]
     # The small design has three namespace nodes (host, red, blue): each starts and ends.
     assert steps == [
