@@ -124,6 +124,9 @@ def _render_design(
             "revisions": design.revisions.select_related("author"),
             "form": form,
             "problems": problems or [],
+            "can_edit": permissions.can_edit(request.user, design),
+            "is_owner": permissions.is_owner(request.user, design),
+            "fork_count": design.forks.count(),
         },
         status=status,
     )

@@ -36,6 +36,22 @@ const STYLE = [
   { selector: ".invalid", style: { "border-width": 3, "border-color": "#c62828",
     "border-style": "double" } },
   { selector: "edge.invalid", style: { "line-color": "#c62828", "line-style": "dashed" } },
+  // The live lab: the outline says a node's state, the underlay its ping-all reachability,
+  // a link's colour its interfaces' state.
+  { selector: "node.live-deploying, node.live-destroying", style: {
+    "outline-width": 3, "outline-color": "#f0a800", "outline-offset": 3, "outline-style": "dashed" } },
+  { selector: "node.live-running", style: {
+    "outline-width": 3, "outline-color": "#2e7d32", "outline-offset": 3 } },
+  { selector: "node.live-failed", style: {
+    "outline-width": 4, "outline-color": "#c62828", "outline-offset": 3 } },
+  { selector: "node.reach-reachable", style: {
+    "underlay-color": "#2e7d32", "underlay-padding": 10, "underlay-opacity": 0.25 } },
+  { selector: "node.reach-partial", style: {
+    "underlay-color": "#f0a800", "underlay-padding": 10, "underlay-opacity": 0.35 } },
+  { selector: "node.reach-unreachable", style: {
+    "underlay-color": "#c62828", "underlay-padding": 10, "underlay-opacity": 0.35 } },
+  { selector: "edge.link-up", style: { "line-color": "#2e7d32", width: 3 } },
+  { selector: "edge.link-down", style: { "line-color": "#c62828", "line-style": "dashed", width: 3 } },
   { selector: ".eh-preview, .eh-ghost-edge", style: {
     "line-color": "#1f6feb", "line-style": "dotted", width: 2 } },
   { selector: ".eh-ghost-node", style: { opacity: 0, width: 1, height: 1, label: "" } },
@@ -260,6 +276,34 @@ export class Canvas {
         if (!marks.has(element.id())) element.removeClass("invalid");
       });
       for (const key of marks.keys()) cy.getElementById(key).addClass("invalid");
+    });
+  }
+
+  /**
+   * Show the live lab: `nodeStates` maps node ids to deploying, running, failed or
+   * destroying; `linkStates` link indices to up or down; `reachability` node ids to
+   * reachable, partial or unreachable (the last ping-all). Absent: no mark.
+   */
+  markLive(nodeStates, linkStates, reachability) {
+    const cy = this.cy;
+    const LIVE = ["live-deploying", "live-running", "live-failed", "live-destroying"];
+    const REACH = ["reach-reachable", "reach-partial", "reach-unreachable"];
+    cy.batch(() => {
+      cy.nodes().forEach((node) => {
+        const id = idOf(node);
+        const live = nodeStates.has(id) ? `live-${nodeStates.get(id)}` : null;
+        const reach = reachability.has(id) ? `reach-${reachability.get(id)}` : null;
+        for (const name of [...LIVE, ...REACH]) {
+          if (name === live || name === reach) node.addClass(name);
+          else node.removeClass(name);
+        }
+        node.data("live", nodeStates.get(id) || "");
+      });
+      cy.edges().not(".holder").forEach((edge) => {
+        const state = linkStates.get(Number(edge.id().slice(2)));
+        edge.toggleClass("link-up", state === "up");
+        edge.toggleClass("link-down", state === "down");
+      });
     });
   }
 

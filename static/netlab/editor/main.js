@@ -6,6 +6,7 @@ import * as api from "./api.js";
 import { Canvas, bindPalette } from "./canvas.js";
 import { h, parentPath } from "./dom.js";
 import { History } from "./history.js";
+import { LivePanel } from "./live.js";
 import * as model from "./model.js";
 import { ProblemList, problemsByElement } from "./problems.js";
 import { PropertiesPanel } from "./properties.js";
@@ -19,6 +20,9 @@ class Editor {
     this.root = root;
     this.designId = Number(root.dataset.designId);
     this.revision = Number(root.dataset.revision);
+    // A reader who may not edit (a viewer, a public design) sees the design, runs nothing
+    // and changes nothing: every edit goes through `apply`, which refuses them.
+    this.readOnly = root.dataset.canEdit !== "true";
     const stored = JSON.parse(document.getElementById("design-document").textContent);
     // Nodes without a position are laid out here, for the eye only: opening a design never
     // saves it, and the positions are kept when the user next saves.
@@ -33,8 +37,15 @@ class Editor {
     this.canvas = new Canvas(this.find("canvas"), {
       onMove: (positions) => this.apply(model.moveNodes(this.doc, positions), "move"),
       onLink: (source, target) => this.link(source, target),
-      onSelect: (selection) => this.panel.show(this.doc, selection),
+      onSelect: (selection) => {
+        this.panel.show(this.doc, selection);
+        this.live?.selectionChanged(selection);
+      },
     });
+    if (this.readOnly) {
+      this.canvas.cy.autoungrabify(true);
+      this.canvas.edgeHandles.disable();
+    }
     bindPalette(root.querySelector(".palette"), this.canvas, (kind, position) => this.addNode(kind, position));
     this.panel = new PropertiesPanel(this.find("properties"), {
       // Typing (an edit with a merge key) keeps the panel as it is; adding or removing a row redraws it.
@@ -78,6 +89,15 @@ class Editor {
     this.panel.show(this.doc, this.canvas.selection());
     this.refresh();
     this.validateSoon(0);
+    const editor = this;
+    this.live = new LivePanel(root, {
+      get doc() { return editor.doc; },
+      canvas: this.canvas,
+      isDirty: () => this.history.isDirty(),
+      save: () => this.save(),
+      say: (text, kind) => this.say(text, kind),
+      openTab: (name) => this.#openTab(name),
+    });
     root.dataset.readyMs = String(Math.round(performance.now()));
     root.dataset.ready = "true";
   }
@@ -88,6 +108,10 @@ class Editor {
 
   /** Record `doc` as an edit and show it everywhere. */
   apply(doc, description, mergeKey = null, { fromPanel = false } = {}) {
+    if (this.readOnly) {
+      this.say("Read-only: you may not change this design. Fork it to make your own copy.", "warning");
+      return false;
+    }
     if (!this.history.push(doc, description, mergeKey)) return false;
     this.show({ fromPanel });
     return true;
@@ -100,6 +124,7 @@ class Editor {
     else this.panel.show(doc, this.canvas.selection());
     this.refresh();
     this.validateSoon();
+    this.live?.documentChanged();
   }
 
   refresh() {
@@ -255,6 +280,10 @@ class Editor {
 
   async save() {
     if (this.saving) return;
+    if (this.readOnly) {
+      this.say("Read-only: you may not save this design. Fork it to make your own copy.", "warning");
+      return;
+    }
     const doc = this.doc;
     if (!this.history.isDirty()) {
       this.say("Nothing to save: no changes since the last save.");
@@ -276,6 +305,7 @@ class Editor {
       this.root.dataset.revision = String(answer.revision);
       this.#addRevision(answer);
       this.refresh();
+      this.live?.documentChanged();
       const elapsed = Math.round(performance.now() - started);
       this.root.dataset.lastSaveMs = String(elapsed);
       this.say(`Saved revision ${answer.revision}.`, "ok");

@@ -1,0 +1,469 @@
+// The live panel of the design page: Deploy and Destroy, the deployment's state and
+// progress, the step log, each node's live tables, the ping tool, ping-all and the port
+// probe. Everything it shows comes from the websocket (socket.js) through a LiveState
+// (live-state.js); on every reconnect the server sends the state again and the panel is
+// drawn afresh from it.
+
+import { h } from "./dom.js";
+import { DEPLOYABLE, DESTROYABLE, LiveState, interfaceName, interfaceUp, namespaceNodes,
+  pingTargets, plannedInterfaces } from "./live-state.js";
+import { LabSocket, labUrl } from "./socket.js";
+
+const STATE_HINTS = {
+  "not deployed": "This design has never been deployed by you.",
+  queued: "Waiting for the worker to take the deployment.",
+  deploying: "The worker is creating the lab in the kernel, step by step.",
+  running: "The lab is running: ping between its nodes and watch their tables.",
+  failed: "The deployment failed; what had been made was rolled back.",
+  destroying: "The worker is removing the lab from the kernel.",
+  stopped: "The lab was destroyed: nothing of it is left in the kernel.",
+};
+
+function milliseconds(value) {
+  if (value === null || value === undefined) return "";
+  return value < 10 ? `${value.toFixed(2)} ms` : `${Math.round(value)} ms`;
+}
+
+function cellText(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (Array.isArray(value)) return value.join("\n") || "—";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+export class LivePanel {
+  /**
+   * @param root the editor element (#editor)
+   * @param editor {doc, isDirty(), save(), say(text, kind), openTab(name), canvas,
+   *   selectedNode()}
+   */
+  constructor(root, editor) {
+    this.root = root;
+    this.editor = editor;
+    this.canEdit = root.dataset.canEdit === "true";
+    this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
+    this.live = new LiveState();
+    this.node = null;
+    this.pending = null;
+    this.#bind();
+    this.socket = new LabSocket(labUrl(Number(root.dataset.designId)), {
+      onEvent: (event) => this.#onEvent(event),
+      onStatus: (status, detail) => this.#onStatus(status, detail),
+    });
+    this.socket.start();
+    window.addEventListener("pagehide", () => this.socket.stop());
+    this.render();
+  }
+
+  // Requests
+
+  deploy() {
+    if (!this.canEdit) {
+      this.#notice("You may read this design but not deploy it: fork it to run a lab of your own.", "error");
+      return;
+    }
+    if (this.editor.isDirty()) {
+      this.#askToSave();
+      return;
+    }
+    this.#notice(null);
+    if (this.#send({ action: "deploy" })) {
+      this.pending = "deploy";
+      this.editor.openTab("live");
+      this.editor.say(`Deploying the saved revision ${this.root.dataset.revision}…`);
+      this.render();
+    }
+  }
+
+  async saveAndDeploy() {
+    this.#notice(null);
+    await this.editor.save();
+    if (!this.editor.isDirty()) this.deploy();
+    else this.#notice("Not deployed: the changes could not be saved (see the status above).", "error");
+  }
+
+  destroy() {
+    if (this.#send({ action: "destroy" })) {
+      this.pending = "destroy";
+      this.editor.say("Destroying the lab…");
+      this.render();
+    }
+  }
+
+  ping() {
+    const source = this.find("ping-source").value;
+    const target = this.find("ping-target").value.trim();
+    const count = Number(this.find("ping-count").value || 3);
+    if (!source || !target) {
+      this.#toolMessage("ping-summary", "Choose a source node and type a target (an address or a node).", "error");
+      return;
+    }
+    if (this.#send({ action: "ping", source, target, count })) {
+      this.live.ping = { source, target, replies: [], done: null };
+      this.#toolMessage("ping-summary", `PING ${target} from ${source}…`);
+      this.find("ping-replies").replaceChildren();
+    }
+  }
+
+  pingAll() {
+    if (this.#send({ action: "pingall" })) {
+      this.live.pingall = null;
+      this.find("pingall-matrix").replaceChildren();
+      this.#toolMessage("pingall-summary", "Pinging every address from every node…");
+      this.#markCanvas();
+    }
+  }
+
+  probe() {
+    const source = this.find("probe-source").value;
+    const target = this.find("probe-target").value.trim();
+    if (!source || !/^.+:\d{1,5}$/.test(target)) {
+      this.#toolMessage("probe-result", "Choose a source node and type address:port (or node:port).", "error");
+      return;
+    }
+    if (this.#send({ action: "probe", source, target })) {
+      this.#toolMessage("probe-result", `Connecting from ${source} to ${target}…`);
+    }
+  }
+
+  #send(request) {
+    if (this.socket.send(request)) return true;
+    this.editor.say("Not connected to the lab: the page reconnects by itself, try again in a moment.", "error");
+    return false;
+  }
+
+  // Events
+
+  #onStatus(status, detail) {
+    const element = this.find("connection");
+    element.dataset.status = status;
+    if (status === "open") {
+      element.replaceChildren("● live");
+      element.title = "Connected to the lab: its state and tables follow the kernel";
+    } else if (status === "connecting") {
+      element.replaceChildren("connecting…");
+      element.title = "";
+      // What the server sends on connect replaces what was shown: start the steps afresh.
+      this.live.reconnecting();
+    } else {
+      const retry = h("button", { type: "button", className: "link", "data-testid": "reconnect",
+        onclick: () => this.socket.retryNow() }, "retry now");
+      element.replaceChildren(`connection lost, reconnecting in ${detail} s `, retry);
+      element.title = "The live lab's connection was lost; the page reconnects by itself";
+    }
+    this.#buttons();
+  }
+
+  #onEvent(event) {
+    const changed = new Set(this.live.apply(event));
+    if (changed.has("deployment")) {
+      this.pending = null;
+      const state = this.live.state;
+      if (state === "running") this.editor.say("The lab is running.", "ok");
+      else if (state === "failed") this.editor.say(`The deployment failed: ${this.live.deployment.error || "see the step log"}.`, "error");
+      else if (state === "stopped") this.editor.say("The lab is destroyed.", "ok");
+    }
+    if (changed.has("error")) {
+      this.pending = null;
+      this.#onError(event);
+    }
+    this.render(changed);
+  }
+
+  #onError(event) {
+    const text = event.message;
+    if (event.action === "ping") this.#toolMessage("ping-summary", text, "error");
+    else if (event.action === "pingall") this.#toolMessage("pingall-summary", text, "error");
+    else if (event.action === "probe") this.#toolMessage("probe-result", text, "error");
+    else this.#notice(text, "error");
+    this.editor.say(text, "error");
+  }
+
+  // Drawing
+
+  /** Redraw the parts in `changed` (everything when not given). */
+  render(changed = null) {
+    const all = changed === null;
+    const has = (part) => all || changed.has(part);
+    if (has("deployment")) this.#state();
+    if (has("deployment") || has("steps")) this.#steps();
+    if (all || ["deployment", "neighbours", "links", "routes", "counters"].some(has)) this.#nodeTables();
+    if (has("ping")) this.#ping();
+    if (has("pingall")) this.#pingall();
+    if (has("probe")) this.#probe();
+    this.#buttons();
+    this.#markCanvas();
+  }
+
+  /** The document changed (an edit, a save): refresh what depends on it. */
+  documentChanged() {
+    this.#choices();
+    this.#markCanvas();
+    this.#nodeTables();
+    this.#buttons();
+  }
+
+  /** The canvas selection changed: the node tables follow a selected node. */
+  selectionChanged(selection) {
+    if (selection.nodes.length !== 1) return;
+    const id = selection.nodes[0];
+    if (!namespaceNodes(this.editor.doc).includes(id)) return;
+    this.node = id;
+    this.find("live-node").value = id;
+    this.#nodeTables();
+  }
+
+  #state() {
+    const { state, error } = this.live.deployment;
+    const label = this.find("deployment-state");
+    label.textContent = state;
+    label.dataset.state = state;
+    label.title = STATE_HINTS[state] || "";
+    this.root.dataset.deploymentState = state;
+    const failure = this.find("deployment-error");
+    failure.hidden = !error;
+    failure.textContent = error ? `The deployment failed: ${error}` : "";
+    this.find("state-hint").textContent = STATE_HINTS[state] || "";
+  }
+
+  #buttons() {
+    const state = this.live.state;
+    const open = this.socket ? this.socket.isOpen : false;
+    const deploy = this.find("deploy");
+    const destroy = this.find("destroy");
+    const busy = this.pending !== null;
+    deploy.disabled = !this.canEdit || !open || busy || !DEPLOYABLE.has(state);
+    destroy.disabled = !this.canEdit || !open || busy || !DESTROYABLE.has(state);
+    if (!this.canEdit) {
+      deploy.title = "You may read this design but not deploy it: fork it to run your own lab";
+      destroy.title = deploy.title;
+    } else if (!open) {
+      deploy.title = "Not connected to the lab yet";
+      destroy.title = deploy.title;
+    } else {
+      deploy.title = DEPLOYABLE.has(state)
+        ? `Deploy the saved revision ${this.root.dataset.revision} to the kernel`
+        : `The lab is ${state}: destroy it before deploying again`;
+      destroy.title = DESTROYABLE.has(state) ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
+    }
+    const running = state === "running" && open;
+    for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;
+    this.find("tools-hint").hidden = running;
+  }
+
+  #steps() {
+    const list = this.find("steps");
+    const steps = this.live.orderedSteps();
+    let action = null;
+    const items = [];
+    for (const step of steps) {
+      if (step.action !== action) {
+        action = step.action;
+        items.push(h("li", { className: "phase" }, action === "deploy" ? "Deploy" : "Destroy"));
+      }
+      const outcome = step.outcome === "started" ? "…" : step.outcome === "done" ? "✓" : "✗";
+      items.push(h("li", { className: "step", dataset: { outcome: step.outcome, action: step.action, index: String(step.index) } },
+        h("div", { className: "line" },
+          h("span", { className: "outcome", "aria-label": step.outcome }, outcome),
+          h("span", { className: "index" }, `${step.index}/${step.total}`),
+          h("span", { className: "description" }, step.description),
+          h("span", { className: "time" }, milliseconds(step.duration_ms))),
+        step.shell ? h("pre", { className: "shell" }, step.shell) : null,
+        step.error ? h("p", { className: "step-error", "data-testid": "step-error" }, step.error) : null));
+    }
+    if (!items.length) items.push(h("li", { className: "empty hint" }, "No steps yet: Deploy shows each step here as the worker runs it."));
+    list.replaceChildren(...items);
+    const failed = list.querySelector('[data-outcome="failed"]');
+    if (failed) failed.scrollIntoView({ block: "nearest" });
+    const progress = this.live.progress();
+    const bar = this.find("progress");
+    bar.value = Math.round(progress.fraction * 100);
+    bar.dataset.action = progress.action;
+    bar.classList.toggle("failed", Boolean(progress.failed) || this.live.state === "failed");
+    this.find("progress-label").textContent = progress.total
+      ? `${progress.action === "deploy" ? "Deploy" : "Destroy"}: ${progress.done} of ${progress.total} steps${progress.failed ? `, step ${progress.failed.index} failed` : ""}`
+      : "";
+  }
+
+  #choices() {
+    const doc = this.editor.doc;
+    const nodes = namespaceNodes(doc);
+    for (const testid of ["live-node", "ping-source", "probe-source"]) {
+      const select = this.find(testid);
+      const value = select.value;
+      select.replaceChildren(...nodes.map((id) => h("option", { value: id }, id)));
+      if (nodes.includes(value)) select.value = value;
+    }
+    if (!this.node || !nodes.includes(this.node)) this.node = nodes.find((id) => id !== "host") || nodes[0] || null;
+    if (this.node) this.find("live-node").value = this.node;
+    const targets = pingTargets(doc);
+    const ids = [...new Set(targets.map((target) => target.node))];
+    this.find("ping-targets").replaceChildren(
+      ...ids.map((id) => h("option", { value: id }, "node")),
+      ...targets.map((target) => h("option", { value: target.address }, target.node)));
+  }
+
+  #nodeTables() {
+    const doc = this.editor.doc;
+    const node = this.node;
+    const box = this.find("node-live");
+    if (!node) {
+      box.replaceChildren(h("p", { className: "hint" }, "This design has no namespace yet."));
+      return;
+    }
+    const tables = this.live.tables;
+    const running = this.live.state === "running";
+    const netns = this.live.deployment.namespaces?.[node];
+    const parts = [];
+    parts.push(h("p", { className: "hint" }, running && netns !== undefined
+      ? `${node} lives in the namespace ${netns ?? "of the machine itself (host mode)"}.`
+      : `${node} as designed; deploy the lab to see it live.`));
+
+    const interfaces = tables.links.get(node);
+    const counters = tables.counters.get(node);
+    const countersBy = new Map((counters ? counters.rows : []).map((row) => [interfaceName(row), row]));
+    if (interfaces) {
+      parts.push(this.#table("Interfaces", "interfaces", ["name", "state", "MAC", "addresses", "rx/tx pkts"],
+        interfaces.rows.map((row) => {
+          const count = countersBy.get(interfaceName(row));
+          const traffic = count ? `${count.rx_packets ?? count.rx_bytes ?? "?"}/${count.tx_packets ?? count.tx_bytes ?? "?"}` : "";
+          const addresses = row.master ? [...(row.addresses || []), `port of ${row.master}`] : row.addresses;
+          return { cells: [interfaceName(row), interfaceUp(row) ? "up" : String(row.state || "down").toLowerCase(), row.mac, addresses, traffic],
+            className: interfaceUp(row) ? "up" : "down" };
+        })));
+    } else {
+      parts.push(this.#table("Interfaces (designed)", "interfaces", ["name", "addresses", ""],
+        plannedInterfaces(doc, node).map((row) => ({
+          cells: [row.name, row.addresses, row.bridge ? "bridge" : row.port ? `port of ${row.port}` : ""] }))));
+    }
+
+    const routes = tables.routes.get(node);
+    if (routes) {
+      const columns = ["to", "via", "dev"];
+      parts.push(this.#table("Routes", "routes", columns, routes.rows.map((row) => ({
+        cells: [row.to ?? row.destination ?? row.dst ?? "default", row.via ?? row.gateway, row.dev ?? row.interface ?? row.oif] }))));
+    } else {
+      const designed = (doc.nodes.find((item) => item.id === node)?.routes) || [];
+      parts.push(this.#table("Routes (designed; the kernel adds one per subnet)", "routes", ["to", "via", "dev"],
+        designed.map((route) => ({ cells: [route.to, route.via, route.dev] }))));
+    }
+
+    const neighbours = tables.neighbours.get(node);
+    const fresh = this.live.fresh.get(node) || new Set();
+    const neighbourRows = neighbours ? neighbours.rows.map((row) => ({
+      cells: [row.address, row.mac, row.interface, row.state],
+      className: fresh.has(row.address) ? "fresh" : "",
+      testid: "neighbour" })) : [];
+    parts.push(this.#table("Neighbours (ARP/NDP)", "neighbours", ["address", "MAC", "interface", "state"], neighbourRows,
+      running ? "No neighbours yet: ping from or to this node to fill its table." : "Shown while the lab runs."));
+    box.replaceChildren(...parts);
+  }
+
+  #table(title, testid, headings, rows, empty = "None.") {
+    const body = rows.length
+      ? rows.map((row) => h("tr", { className: row.className || "", "data-testid": row.testid },
+        row.cells.map((cell) => h("td", {}, cellText(cell)))))
+      : [h("tr", {}, h("td", { colspan: String(headings.length), className: "hint" }, empty))];
+    return h("div", { className: "live-table" }, h("h4", {}, title),
+      h("table", { className: "tight", "data-testid": testid },
+        h("thead", {}, h("tr", {}, headings.map((heading) => h("th", {}, heading)))),
+        h("tbody", {}, body)));
+  }
+
+  #ping() {
+    const ping = this.live.ping;
+    const list = this.find("ping-replies");
+    if (!ping) return;
+    list.replaceChildren(...ping.replies.map((reply) => h("li", {
+      className: reply.error ? "bad" : "good", "data-testid": "ping-reply" },
+    reply.error
+      ? `seq ${reply.seq}: ${reply.error}`
+      : `seq ${reply.seq}: reply from ${reply.from_address} ttl ${reply.ttl} time ${milliseconds(reply.rtt_ms)}`)));
+    if (ping.done) {
+      const done = ping.done;
+      const rtt = done.rtt_avg_ms === null ? "" : `, rtt min/avg/max ${done.rtt_min_ms}/${done.rtt_avg_ms}/${done.rtt_max_ms} ms`;
+      this.#toolMessage("ping-summary", `${done.sent} sent, ${done.received} received, ${done.loss}% loss${rtt}`,
+        done.received ? "ok" : "error");
+    }
+  }
+
+  #pingall() {
+    const table = this.find("pingall-matrix");
+    const pingall = this.live.pingall;
+    if (!pingall) {
+      table.replaceChildren();
+      return;
+    }
+    const { sources, columns, cell } = this.live.matrix();
+    table.replaceChildren(
+      h("thead", {}, h("tr", {}, h("th", {}, "from \\ to"),
+        columns.map((column) => h("th", { title: column.address }, column.target, h("br"), h("small", {}, column.address))))),
+      h("tbody", {}, sources.map((source) => h("tr", {}, h("th", {}, source), columns.map((column) => {
+        const found = cell(source, column.address);
+        if (!found) return h("td", { className: "pending" }, "…");
+        return h("td", { className: found.reachable ? "good" : "bad", "data-testid": "pingall-cell",
+          title: found.error || `${found.received}/${found.sent} replies` },
+        found.reachable ? milliseconds(found.rtt_ms) || "✓" : "✗");
+      })))));
+    if (pingall.done) {
+      this.#toolMessage("pingall-summary", `${pingall.done.reachable} of ${pingall.done.total} reachable`,
+        pingall.done.reachable === pingall.done.total ? "ok" : "error");
+    }
+  }
+
+  #probe() {
+    const probe = this.live.probe;
+    if (!probe) return;
+    const where = `${probe.address}:${probe.port}${probe.node ? ` (${probe.node})` : ""}`;
+    if (probe.connected) {
+      const line = probe.first_line ? `, first line: ${probe.first_line}` : "";
+      this.#toolMessage("probe-result", `${probe.source} connected to ${where} in ${milliseconds(probe.connect_ms)}${line}`, "ok");
+    } else {
+      this.#toolMessage("probe-result", `${probe.source} could not connect to ${where}: ${probe.error}`, "error");
+    }
+  }
+
+  #markCanvas() {
+    const doc = this.editor.doc;
+    this.editor.canvas.markLive(this.live.nodeStates(doc), this.live.linkStates(doc), this.live.reachability());
+  }
+
+  #toolMessage(testid, text, kind = "info") {
+    const element = this.find(testid);
+    element.textContent = text;
+    element.dataset.kind = kind;
+  }
+
+  #notice(text, kind = "info", ...actions) {
+    const notice = this.find("deploy-notice");
+    notice.hidden = !text;
+    notice.dataset.kind = kind;
+    notice.replaceChildren(...(text ? [h("span", {}, text), ...actions] : []));
+    if (text) this.editor.openTab("live");
+  }
+
+  #askToSave() {
+    this.#notice("This design has unsaved changes. Deploy runs the saved revision: save them first?", "warning",
+      h("button", { type: "button", "data-testid": "save-and-deploy", onclick: () => this.saveAndDeploy() }, "Save and deploy"),
+      h("button", { type: "button", className: "secondary", "data-testid": "cancel-deploy", onclick: () => this.#notice(null) }, "Cancel"));
+    this.editor.say("Not deployed: save your changes first (Deploy runs the saved revision).", "warning");
+  }
+
+  #bind() {
+    this.find("deploy").addEventListener("click", () => this.deploy());
+    this.find("destroy").addEventListener("click", () => this.destroy());
+    this.find("live-node").addEventListener("change", (event) => {
+      this.node = event.target.value;
+      this.#nodeTables();
+    });
+    const submit = (testid, action) => this.find(testid).addEventListener("submit", (event) => {
+      event.preventDefault();
+      action();
+    });
+    submit("ping", () => this.ping());
+    submit("probe", () => this.probe());
+    this.find("pingall-run").addEventListener("click", () => this.pingAll());
+    this.#choices();
+  }
+}
