@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 USERNAME = "editor"
+READER = "reader"  # a second user, for sharing between two people
 PASSWORD = "correct horse battery staple"
 START_TIMEOUT = 30.0
 
@@ -32,9 +33,10 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 
 @contextmanager
-def running_server(data: Path) -> Iterator[str]:
-    """Serve netlab with its database in ``data``; yields the base URL, then kills the server."""
-    env = {**os.environ, "NETLAB_DATA_DIR": str(data), "NETLAB_DEBUG": "1"}
+def running_server(data: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve netlab with its database in ``data`` (and ``extra_env`` set, e.g. the namespace
+    prefix); yields the base URL, then kills the server."""
+    env = {**os.environ, "NETLAB_DATA_DIR": str(data), "NETLAB_DEBUG": "1", **(extra_env or {})}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     manage(env, "migrate", "--verbosity", "0")
     manage(
@@ -42,7 +44,8 @@ def running_server(data: Path) -> Iterator[str]:
         "shell",
         "-c",
         "from django.contrib.auth import get_user_model; "
-        f"get_user_model().objects.create_user({USERNAME!r}, password={PASSWORD!r})",
+        f"[get_user_model().objects.create_user(name, password={PASSWORD!r}) "
+        f"for name in ({USERNAME!r}, {READER!r})]",
     )
     port = free_port()
     log_path = data / "serve.log"

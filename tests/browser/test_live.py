@@ -1,0 +1,282 @@
+"""The live lab from the design page, in a real Chromium against a real ``netlab serve``
+(daphne and the worker in one process): deploy, the step log, live tables, ping, ping-all,
+probe, reconnect, destroy; and the sharing flow from the page (share by link, fork, run).
+
+Tests that deploy need root and carry the ``kernel`` mark; the ``kernel_labs`` fixture
+checks that no namespace with the server's prefix is left, pass or fail. Packets only
+travel between the namespaces these tests deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from conftest import SCREENSHOTS, namespaces_with
+from editor_page import READY, EditorPage
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+pytestmark = pytest.mark.browser
+
+LAB_TIMEOUT = 60_000  # a deploy on a loaded CI machine: generous, never a measurement
+
+
+def copy_example(page: Page, slug: str = "2-bridge") -> EditorPage:
+    """Copy an example to the user's designs with the dashboard's button; open it."""
+    page.goto("/")
+    page.locator(f"form[action='/examples/{slug}/copy'] button").click()
+    page.wait_for_selector(READY)
+    editor = EditorPage(page)
+    editor.settle()
+    return editor
+
+
+def connected(page: Page) -> None:
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-status", "open")
+
+
+def state(page: Page) -> Any:
+    return page.get_by_test_id("deployment-state")
+
+
+def open_live_tab(page: Page) -> None:
+    page.locator("[role=tab][data-tab=live]").click()
+
+
+def mac_of(netns: str, interface: str) -> str:
+    from netlab.kernel import observe
+
+    (link,) = [link for link in observe.links(netns) if link.name == interface]
+    assert link.mac is not None
+    return link.mac
+
+
+def namespaces_of(page: Page) -> dict[str, str]:
+    return page.evaluate("window.netlabEditor.live.live.deployment.namespaces")
+
+
+def deploy(page: Page) -> None:
+    page.get_by_test_id("deploy").click()
+    expect(state(page)).to_have_text("running", timeout=LAB_TIMEOUT)
+
+
+def destroy(page: Page, prefix: str) -> None:
+    page.get_by_test_id("destroy").click()
+    expect(state(page)).to_have_text("stopped", timeout=LAB_TIMEOUT)
+    assert namespaces_with(prefix) == []
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+class HeldSocket:
+    """Sits between the page and the server's websocket: forwards every message both ways,
+    except ``deployment`` events saying ``running`` while ``hold`` is set (so the page can
+    be seen mid-deploy whatever the machine's speed), and can drop the connection."""
+
+    def __init__(self, page: Page) -> None:
+        self.hold = True
+        self.held: list[str | bytes] = []
+        self.routes: list[WebSocketRoute] = []
+        self.servers: list[WebSocketRoute] = []
+        page.route_web_socket(re.compile(r"/ws/designs/\d+/$"), self.route)
+
+    def route(self, page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+        self.routes.append(page_side)
+        self.servers.append(server_side)
+
+        def from_server(message: str | bytes) -> None:
+            event = json.loads(message)
+            if self.hold and event["type"] == "deployment" and event["state"] == "running":
+                self.held.append(message)
+            else:
+                page_side.send(message)
+
+        server_side.on_message(from_server)
+        page_side.on_message(server_side.send)
+
+    def release(self) -> None:
+        self.hold = False
+        for message in self.held:
+            self.routes[-1].send(message)
+        self.held.clear()
+
+    def drop(self) -> None:
+        """Close the page's connection as a lost server would."""
+        self.servers[-1].close()
+        self.routes[-1].close(code=4000, reason="test: connection lost")
+
+
+@pytest.mark.kernel
+def test_deploy_ping_neighbours_and_destroy_the_bridge_tutorial(page, kernel_labs):
+    """From the page: deploy the tutorial's bridge example, follow its steps, ping red to blue
+    reply by reply, see blue's MAC in red's neighbour table, ping all, probe, survive a lost
+    connection, destroy, and the kernel holds nothing of the lab."""
+    socket = HeldSocket(page)
+    editor = copy_example(page)
+    connected(page)
+    expect(state(page)).to_have_text("not deployed")
+    expect(page.get_by_test_id("destroy")).to_be_disabled()
+
+    page.get_by_test_id("deploy").click()
+    # Every step done, the "running" event held back: the page as it is mid-deploy.
+    page.wait_for_function(
+        "document.querySelector('[data-testid=progress]').value === 100", timeout=LAB_TIMEOUT
+    )
+    expect(state(page)).to_have_text("deploying")
+    steps = page.get_by_test_id("steps")
+    expect(steps).to_contain_text("connect red to v-net-0")
+    expect(steps).to_contain_text("ip netns add")
+    expect(steps.locator("li.step[data-outcome=failed]")).to_have_count(0)
+    assert page.evaluate("window.netlabEditor.canvas.cy.$id('n:red').data('live')") == "deploying"
+    shoot(page, "live-01-deploying")
+    socket.release()
+    expect(state(page)).to_have_text("running", timeout=LAB_TIMEOUT)
+    expect(page.get_by_test_id("destroy")).to_be_enabled()
+    expect(page.get_by_test_id("deploy")).to_be_disabled()
+    assert page.evaluate("window.netlabEditor.canvas.cy.$id('n:red').data('live')") == "running"
+
+    namespaces = namespaces_of(page)
+    blue_mac = mac_of(namespaces["blue"], "veth-blue")
+    red_mac = mac_of(namespaces["red"], "veth-red")
+
+    page.get_by_test_id("live-node").select_option("red")
+    page.get_by_test_id("ping-source").select_option("red")
+    page.get_by_test_id("ping-target").fill("blue")
+    page.get_by_test_id("ping-count").fill("3")
+    page.get_by_test_id("ping-run").click()
+    replies = page.get_by_test_id("ping-reply")
+    expect(replies).to_have_count(3, timeout=LAB_TIMEOUT)
+    expect(replies.first).to_contain_text("reply from 192.168.15.2")
+    expect(page.get_by_test_id("ping-summary")).to_contain_text("3 received, 0% loss")
+    neighbours = page.get_by_test_id("neighbours")
+    expect(neighbours).to_contain_text(blue_mac, timeout=LAB_TIMEOUT)
+    expect(neighbours.locator("tr.fresh")).to_contain_text(blue_mac)
+    page.get_by_test_id("ping-summary").scroll_into_view_if_needed()
+    shoot(page, "live-02-ping-and-neighbours")
+
+    # The host's namespace has its own table: a ping from it fills it with red's MAC.
+    page.get_by_test_id("ping-source").select_option("host")
+    page.get_by_test_id("ping-target").fill("192.168.15.1")
+    page.get_by_test_id("ping-count").fill("1")
+    page.get_by_test_id("ping-run").click()
+    expect(page.get_by_test_id("ping-summary")).to_contain_text("1 received", timeout=LAB_TIMEOUT)
+    page.get_by_test_id("live-node").select_option("host")
+    expect(neighbours).to_contain_text(red_mac, timeout=LAB_TIMEOUT)
+    page.get_by_test_id("live-node").select_option("red")
+
+    page.get_by_test_id("pingall-run").click()
+    expect(page.get_by_test_id("pingall-summary")).to_contain_text("reachable", timeout=LAB_TIMEOUT)
+    cells = page.get_by_test_id("pingall-cell")
+    assert cells.count() > 0
+    expect(page.locator("[data-testid=pingall-matrix] td.bad")).to_have_count(0)
+    assert page.evaluate("window.netlabEditor.canvas.cy.$id('n:red').hasClass('reach-reachable')")
+    page.get_by_test_id("pingall-summary").scroll_into_view_if_needed()
+    shoot(page, "live-03-pingall-matrix")
+
+    page.get_by_test_id("probe-source").select_option("red")
+    page.get_by_test_id("probe-target").fill("192.168.15.2:7")
+    page.get_by_test_id("probe-run").click()
+    expect(page.get_by_test_id("probe-result")).to_contain_text(
+        "could not connect to 192.168.15.2:7", timeout=LAB_TIMEOUT
+    )
+
+    # A lost connection shows, comes back by itself, and the picture is rebuilt.
+    step_count = steps.locator("li.step").count()
+    socket.drop()
+    expect(page.get_by_test_id("connection")).to_have_attribute("data-status", "lost")
+    connected(page)
+    expect(state(page)).to_have_text("running")
+    expect(steps.locator("li.step")).to_have_count(step_count)
+    expect(neighbours).to_contain_text(blue_mac, timeout=LAB_TIMEOUT)
+
+    destroy(page, kernel_labs)
+    expect(page.get_by_test_id("deploy")).to_be_enabled()
+    assert editor.document()["name"].startswith("tutorial-2-bridge")
+
+
+def test_deploy_asks_to_save_unsaved_changes_first(page):
+    """Deploy runs the saved revision: with unsaved changes it asks to save, and sends nothing."""
+    editor = copy_example(page)
+    connected(page)
+    page.get_by_test_id("layout").click()
+    expect(editor.by_testid("dirty")).to_be_visible()
+    page.get_by_test_id("deploy").click()
+    notice = page.get_by_test_id("deploy-notice")
+    expect(notice).to_contain_text("unsaved changes")
+    expect(page.get_by_test_id("save-and-deploy")).to_be_visible()
+    page.get_by_test_id("cancel-deploy").click()
+    expect(notice).to_be_hidden()
+    expect(state(page)).to_have_text("not deployed")
+
+
+def test_a_viewer_reads_but_cannot_edit_or_deploy(page, second_user, server):
+    """A collaborator with the view role gets the editor read-only: no save, no palette, no
+    deploy, no sharing settings; Fork and History are there."""
+    copy_example(page)
+    design_id = int(page.locator("#editor").get_attribute("data-design-id") or 0)
+    page.get_by_test_id("sharing-link").click()
+    page.fill("input[name=username]", "reader")
+    page.select_option("select[name=role]", "view")
+    page.get_by_role("button", name="Add or change").click()
+    expect(page.get_by_test_id("collaborators")).to_contain_text("reader")
+
+    reader = second_user().new_page()
+    reader.goto(f"/designs/{design_id}/")
+    reader.wait_for_selector(READY)
+    expect(reader.get_by_test_id("read-only")).to_be_visible()
+    expect(reader.get_by_test_id("save")).to_be_disabled()
+    expect(reader.locator(".palette")).to_be_hidden()
+    expect(reader.get_by_test_id("sharing-link")).to_have_count(0)
+    expect(reader.get_by_test_id("history-link")).to_be_visible()
+    expect(reader.get_by_test_id("fork")).to_be_visible()
+    expect(reader.get_by_test_id("connection")).to_have_attribute("data-status", "open")
+    expect(reader.get_by_test_id("deploy")).to_be_disabled()
+    expect(reader.get_by_test_id("properties").locator("input").first).to_be_disabled()
+    reader.keyboard.press("Control+s")
+    expect(reader.get_by_test_id("status")).to_contain_text("Read-only")
+
+
+@pytest.mark.kernel
+def test_share_by_link_fork_and_run_the_fork(page, second_user, kernel_labs):
+    """User A shares a design by link; user B opens the link, forks it, deploys the fork, sees
+    it running and destroys it. A's history shows the diff of two revisions."""
+    editor = copy_example(page)
+    name = editor.document()["name"]
+    design_id = page.locator("#editor").get_attribute("data-design-id")
+    page.get_by_test_id("layout").click()
+    editor.save()
+    page.get_by_test_id("history-link").click()
+    expect(page.get_by_test_id("diff")).to_be_visible()
+    shoot(page, "live-05-history-diff")
+    page.go_back()
+    page.wait_for_selector(READY)
+
+    page.get_by_test_id("sharing-link").click()
+    page.locator("input[name=visibility][value=link]").check()
+    page.get_by_role("button", name="Save visibility").click()
+    # A design shared by link gets its link with the new visibility.
+    link = page.get_by_test_id("share-link").input_value()
+    assert "/shared/" in link
+    shoot(page, "live-04-sharing")
+
+    reader = second_user().new_page()
+    reader.goto(link)
+    reader.get_by_test_id("fork").click()
+    reader.wait_for_selector(READY)
+    expect(reader.get_by_test_id("forked-from")).to_have_text(f"forked from editor/{name}")
+    expect(reader.get_by_test_id("sharing-link")).to_be_visible()  # the fork is B's own
+    connected(reader)
+    expect(state(reader)).to_have_text("not deployed")
+    deploy(reader)
+    assert reader.evaluate("Object.keys(window.netlabEditor.live.live.deployment.namespaces)")
+    destroy(reader, kernel_labs)
+
+    page.goto(f"/designs/{design_id}/")
+    page.wait_for_selector(READY)
+    expect(page.get_by_test_id("fork-count")).to_have_text("1 fork")
