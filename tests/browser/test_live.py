@@ -81,11 +81,15 @@ class HeldSocket:
     def __init__(self, page: Page) -> None:
         self.hold = True
         self.held: list[str | bytes] = []
+        self.refuse = False
         self.routes: list[WebSocketRoute] = []
         self.servers: list[WebSocketRoute] = []
         page.route_web_socket(re.compile(r"/ws/designs/\d+/$"), self.route)
 
     def route(self, page_side: WebSocketRoute) -> None:
+        if self.refuse:  # the server is "down": every attempt fails at once
+            page_side.close(code=4000, reason="test: server down")
+            return
         server_side = page_side.connect_to_server()
         self.routes.append(page_side)
         self.servers.append(server_side)
@@ -107,7 +111,9 @@ class HeldSocket:
         self.held.clear()
 
     def drop(self) -> None:
-        """Close the page's connection as a lost server would."""
+        """Close the page's connection as a lost server would; refuse new ones until
+        ``self.refuse`` is reset, so the page is seen disconnected whatever its timing."""
+        self.refuse = True
         self.servers[-1].close()
         self.routes[-1].close(code=4000, reason="test: connection lost")
 
@@ -146,6 +152,8 @@ def test_deploy_ping_neighbours_and_destroy_the_bridge_tutorial(page, kernel_lab
     red_mac = mac_of(namespaces["red"], "veth-red")
 
     page.get_by_test_id("live-node").select_option("red")
+    # red's table as it was before any traffic: what the ping adds to it is new.
+    page.wait_for_function("window.netlabEditor.live.live.tables.neighbours.has('red')")
     page.get_by_test_id("ping-source").select_option("red")
     page.get_by_test_id("ping-target").fill("blue")
     page.get_by_test_id("ping-count").fill("3")
@@ -190,6 +198,8 @@ def test_deploy_ping_neighbours_and_destroy_the_bridge_tutorial(page, kernel_lab
     step_count = steps.locator("li.step").count()
     socket.drop()
     expect(page.get_by_test_id("connection")).to_have_attribute("data-status", "lost")
+    expect(page.get_by_test_id("connection")).to_contain_text("reconnecting in")
+    socket.refuse = False
     connected(page)
     expect(state(page)).to_have_text("running")
     expect(steps.locator("li.step")).to_have_count(step_count)
