@@ -85,3 +85,34 @@ def csrf_token(session_client: Any) -> str:
     response = session_client.get("/")
     assert response.status_code == 200
     return str(session_client.cookies["csrftoken"].value)
+
+
+@pytest.fixture
+def people(django_user_model: Any, owner: Any) -> dict[str, Any]:
+    """The cast of the sharing tests: the owner, an editor, a viewer, a stranger, anonymous."""
+    make = django_user_model.objects.create_user
+    return {
+        "owner": owner,
+        "editor": make(username="eddie", password=PASSWORD),
+        "viewer": make(username="vera", password=PASSWORD),
+        "stranger": make(username="mallory2", password=PASSWORD),
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def shared(make_design: Any, people: dict[str, Any]) -> Callable[..., Any]:
+    """``shared(visibility, name, anonymous=False)``: an owner's design with an editor and a
+    viewer, at that visibility (and a share link for link and public)."""
+    from editor import services
+
+    def make(visibility: str, name: str = "lab", anonymous: bool = False) -> Any:
+        design = make_design(name)
+        owner = people["owner"]
+        services.set_collaborator(design, actor=owner, user=people["editor"], role="edit")
+        services.set_collaborator(design, actor=owner, user=people["viewer"], role="view")
+        services.set_visibility(design, actor=owner, visibility=visibility, anonymous=anonymous)
+        design.refresh_from_db()
+        return design
+
+    return make

@@ -264,3 +264,13 @@ def generated_design_data(seed: int) -> dict[str, Any]:
     if rng.random() < 0.7:
         data["description"] = "\n".join(text() for _ in range(rng.randint(1, 4)))
     return data
+
+
+def client_of(user: Any) -> Any:
+    """A Django test client logged in as ``user`` (anonymous for None)."""
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client

@@ -13,7 +13,6 @@ import pytest
 from django.test import Client
 from livekit import ORIGIN, communicator, receive_until
 
-from editor import services
 from editor.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from editor.models import Deployment
 
@@ -23,18 +22,6 @@ ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
 OPEN = "open"
 
 
-@pytest.fixture
-def people(django_user_model: Any, owner: Any) -> dict[str, Any]:
-    make = django_user_model.objects.create_user
-    return {
-        "owner": owner,
-        "editor": make(username="eddie", password="x"),
-        "viewer": make(username="vera", password="x"),
-        "stranger": make(username="mallory2", password="x"),
-        "anonymous": None,
-    }
-
-
 def socket_of(user: Any, design_id: int) -> Any:
     headers = [(b"origin", ORIGIN)]
     if user is not None:
@@ -42,19 +29,6 @@ def socket_of(user: Any, design_id: int) -> Any:
         client.force_login(user)
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
     return communicator(design_id, headers)
-
-
-@pytest.fixture
-def shared(make_design: Any, people: dict[str, Any]) -> Any:
-    def make(visibility: str, name: str) -> Any:
-        design = make_design(name)
-        owner = people["owner"]
-        services.set_collaborator(design, actor=owner, user=people["editor"], role="edit")
-        services.set_collaborator(design, actor=owner, user=people["viewer"], role="view")
-        services.set_visibility(design, actor=owner, visibility=visibility)
-        return design
-
-    return make
 
 
 # visibility: what each of owner, editor, viewer, stranger, anonymous gets on connect.

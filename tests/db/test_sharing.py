@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from factories import design_data, endpoint, link, node
+from factories import client_of, design_data, endpoint, link, node
 
 from editor import deployments, services
 from editor.models import Collaborator, Deployment, Design, Revision
@@ -20,41 +20,6 @@ from editor.models import Collaborator, Deployment, Design, Revision
 pytestmark = pytest.mark.django_db
 
 ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
-
-
-@pytest.fixture
-def people(django_user_model: Any, owner: Any) -> dict[str, Any]:
-    make = django_user_model.objects.create_user
-    return {
-        "owner": owner,
-        "editor": make(username="eddie", password="x"),
-        "viewer": make(username="vera", password="x"),
-        "stranger": make(username="mallory2", password="x"),
-        "anonymous": None,
-    }
-
-
-def client_of(user: Any) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def shared(make_design: Any, people: dict[str, Any]) -> Any:
-    """``make(visibility)``: a design of ``owner`` with an editor and a viewer."""
-
-    def make(visibility: str, name: str = "lab") -> Design:
-        design = make_design(name)
-        owner = people["owner"]
-        services.set_collaborator(design, actor=owner, user=people["editor"], role="edit")
-        services.set_collaborator(design, actor=owner, user=people["viewer"], role="view")
-        services.set_visibility(design, actor=owner, visibility=visibility)
-        design.refresh_from_db()
-        return design
-
-    return make
 
 
 # (operation, visibility): expected status for owner, editor, viewer, stranger, anonymous.

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from factories import design_data
+from factories import client_of, design_data
 
 from editor import services
 from editor.models import Collaborator, Design
@@ -15,39 +15,6 @@ pytestmark = pytest.mark.django_db
 
 ACTORS = ("owner", "editor", "viewer", "stranger", "anonymous")
 LOGIN = 302  # login_required sends anonymous visitors to the login page
-
-
-@pytest.fixture
-def people(django_user_model: Any, owner: Any) -> dict[str, Any]:
-    make = django_user_model.objects.create_user
-    return {
-        "owner": owner,
-        "editor": make(username="eddie", password="x"),
-        "viewer": make(username="vera", password="x"),
-        "stranger": make(username="mallory2", password="x"),
-        "anonymous": None,
-    }
-
-
-def client_of(user: Any) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def shared(make_design: Any, people: dict[str, Any]) -> Any:
-    def make(visibility: str, name: str = "lab", anonymous: bool = False) -> Design:
-        design = make_design(name)
-        owner = people["owner"]
-        services.set_collaborator(design, actor=owner, user=people["editor"], role="edit")
-        services.set_collaborator(design, actor=owner, user=people["viewer"], role="view")
-        services.set_visibility(design, actor=owner, visibility=visibility, anonymous=anonymous)
-        design.refresh_from_db()
-        return design
-
-    return make
 
 
 # (page, visibility): status for owner, editor, viewer, stranger, anonymous.
