@@ -104,6 +104,8 @@ DATABASES = {
     }
 }
 
+CHANNEL_CAPACITY = int(_env("CHANNEL_CAPACITY", "2000"))
+
 
 def channel_layers(redis_url: str) -> dict[str, Any]:
     """The channel layer: Redis at ``redis_url`` (production), else in memory (embedded).
@@ -113,14 +115,24 @@ def channel_layers(redis_url: str) -> dict[str, Any]:
     receive would then fail with "Timeout reading from ..." and take a consumer or the
     worker's receive loop down with it. Reads therefore wait as long as Redis holds them;
     connecting still gives up after a few seconds, so a Redis that is down shows at once.
+
+    Both layers hold up to ``CHANNEL_CAPACITY`` messages per channel (Channels' default is
+    100): a ping-all streams hundreds of cells to one page, and a burst of neighbour tables
+    goes to every page at once, faster than a busy server forwards them. Past the capacity
+    a direct send fails and a group send is silently dropped.
     """
     if not redis_url:
-        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        return {
+            "default": {
+                "BACKEND": "channels.layers.InMemoryChannelLayer",
+                "CONFIG": {"capacity": CHANNEL_CAPACITY},
+            }
+        }
     host = {"address": redis_url, "socket_timeout": None, "socket_connect_timeout": 5}
     return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [host]},
+            "CONFIG": {"hosts": [host], "capacity": CHANNEL_CAPACITY},
         }
     }
 

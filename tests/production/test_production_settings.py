@@ -60,7 +60,16 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 
 
 def test_without_redis_the_layer_is_in_memory() -> None:
-    assert channel_layers("") == {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    (layer,) = channel_layers("").values()
+    assert layer["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+
+
+@pytest.mark.parametrize("url", ["", "redis://127.0.0.1:6379/0"], ids=["in-memory", "redis"])
+def test_a_channel_holds_a_ping_all(url: str) -> None:
+    """A ping-all streams hundreds of cells to one page: Channels' default capacity (100)
+    made the worker's sends fail with ChannelFull half-way."""
+    (layer,) = channel_layers(url).values()
+    assert layer["CONFIG"]["capacity"] >= 1000
 
 
 @pytest.mark.parametrize(
