@@ -10,7 +10,7 @@ export NETLAB_PORT ?= 8000
 # production layout (redis-server), and the setup itself (venv, npm).
 SYSTEM_COMMANDS := ip:iproute2 nft:nftables chromium:chromium redis-server:redis-server npm:npm node:nodejs
 
-.PHONY: setup run test check lint bench system-packages clean
+.PHONY: setup run test check lint bench bench-live system-packages clean
 
 setup: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -57,6 +57,10 @@ test: lint
 
 bench: setup
 	$(PY) -m netlab.bench
+
+# The live lab in both layouts (root; needs redis-server): latency, fan-out, monitors.
+bench-live: setup
+	$(PY) tests/production/bench_live.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache
