@@ -287,8 +287,9 @@ class Worker:
         """Publish ``netns``'s links, routes and neighbours now and after their changes.
 
         Netlink events only mark what changed; a publisher sends each changed kind's whole
-        table at most once per :data:`COALESCE` seconds, so a burst (a lab being built, a
-        link flapping) costs a few messages, not one per event.
+        table at once, then at most once per :data:`COALESCE` seconds, so a single change
+        reaches pages without delay and a burst (a lab being built, a link flapping) costs a
+        few messages, not one per event.
         """
         observe = self.observer
         pending: set[str] = set()
@@ -297,11 +298,12 @@ class Worker:
         async def publisher() -> None:
             while True:
                 await changed.wait()
-                await asyncio.sleep(COALESCE)
                 changed.clear()
                 kinds = set(pending)
                 pending.clear()
                 await self._publish_state(design_id, node, netns, kinds)
+                # Changes arriving now wait for the next round: the rate limit of a burst.
+                await asyncio.sleep(COALESCE)
 
         publishing = asyncio.create_task(publisher(), name=f"netlab-publish-{netns}")
         try:
