@@ -387,11 +387,15 @@ class Monitor:
     """Changes of one namespace's links, neighbours, addresses and main-table routes.
 
     Use ``async with Monitor(netns) as monitor: async for event in monitor: ...``. Events
-    come in the kernel's order, each decoded as it arrives. Neighbours in INCOMPLETE state
-    produce no event (the kernel sends none). Iteration ends when the monitor is closed or
-    when the namespace is removed (checked every ``watch_interval`` seconds): the monitor's
-    socket would otherwise keep a removed namespace alive. ``MonitorError`` is raised if
-    events were lost.
+    come in the kernel's order, each decoded as it arrives. Neighbour events describe the
+    shown table (as ``neighbours`` reads it, like ``ip neigh show``): an entry whose new
+    state is hidden (NOARP, or no state) comes out as a ``del`` of that entry, so the table
+    can be kept from events; FAILED entries are shown, so going FAILED is a ``new``. A new
+    entry in INCOMPLETE state produces no event (the kernel sends none), so a table kept
+    from events lacks such entries until they resolve or fail. Iteration ends when the
+    monitor is closed or when the namespace is removed (checked every ``watch_interval``
+    seconds): the monitor's socket would otherwise keep a removed namespace alive.
+    ``MonitorError`` is raised if events were lost.
 
     ``kinds`` restricts the groups joined (``link``, ``neighbour``, ``address``, ``route``).
     """
@@ -472,8 +476,12 @@ class Monitor:
             if action == "del":
                 self._names.pop(index, None)
         elif kind == "neighbour":
-            if not _shown_neighbour(message) and action == "new":
+            if message.get("dst") is None:
                 return None
+            if not _shown_neighbour(message):
+                # The entry left the shown table (NOARP, no state): for a reader keeping
+                # the table from events, that is a removal.
+                action = "del"
             data = _neighbour(message, self._names)
         elif kind == "address":
             data = _address(message, self._names)

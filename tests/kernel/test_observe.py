@@ -179,3 +179,38 @@ async def test_monitor_ends_when_its_namespace_is_removed(lab: Lab) -> None:
 async def test_monitor_of_a_missing_namespace_raises(lab: Lab) -> None:
     with pytest.raises(FileNotFoundError):
         await observe.Monitor(f"{lab.prefix}-none").open()
+
+
+async def test_monitor_reports_an_entry_leaving_the_shown_table_as_its_removal(
+    pair: tuple[Lab, str, str],
+) -> None:
+    _, a, _ = pair
+    address = "10.213.1.77"
+
+    def set_state(state: int) -> None:
+        with IPRoute() as ipr:
+            (index,) = ipr.link_lookup(ifname="veth-a")
+            ipr.neigh(
+                "replace", dst=address, lladdr="02:00:00:00:00:77", ifindex=index, state=state
+            )
+
+    async def next_neighbour(monitor: observe.Monitor) -> observe.Event:
+        while True:
+            event = await monitor.next_event(timeout=5.0)
+            assert event is not None, "no neighbour event within 5 s"
+            if event.kind == "neighbour" and getattr(event.data, "address", None) == address:
+                return event
+
+    async with observe.Monitor(a) as monitor:
+        await asyncio.to_thread(namespaces.run_inside, a, lambda: set_state(0x04))  # STALE
+        event = await next_neighbour(monitor)
+        assert (event.action, event.data.as_dict()["state"]) == ("new", "STALE")
+        # FAILED is shown (as `ip neigh show` does): a change like any other.
+        await asyncio.to_thread(namespaces.run_inside, a, lambda: set_state(0x20))  # FAILED
+        event = await next_neighbour(monitor)
+        assert (event.action, event.data.as_dict()["state"]) == ("new", "FAILED")
+        # NOARP is hidden: the entry leaves the table.
+        await asyncio.to_thread(namespaces.run_inside, a, lambda: set_state(0x40))  # NOARP
+        event = await next_neighbour(monitor)
+        assert (event.action, event.data.as_dict()["state"]) == ("del", "NOARP")
+    assert all(n.address != address for n in observe.neighbours(a))
