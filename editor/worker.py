@@ -13,9 +13,10 @@ the server's process (``manage.py netlab serve``, in-memory channel layer) or on
   rolled back and fails, an interrupted destroy runs again.
 - Every namespace of a running deployment has a monitor (netlink events, no polling) of
   its links, addresses, routes and neighbours; changes publish the namespace's whole
-  ``links``, ``routes`` or ``neighbours`` table, coalesced (at most one of each per
-  :data:`COALESCE` seconds). A restarted worker restarts the monitors of every running
-  deployment.
+  ``links``, ``routes`` or ``neighbours`` table at once, then coalesced (at most one of
+  each per :data:`COALESCE` seconds). The neighbour table is kept in memory from the
+  events (:class:`NeighbourTable`), so its changes need no kernel dump. A restarted
+  worker restarts the monitors of every running deployment.
 - Open pages tell the worker they watch a design (``worker.watch`` and ``worker.unwatch``
   with the consumer's channel); while a design has one, its running deployment's interface
   counters are read about once a second and published when they changed. A restarted
@@ -66,6 +67,60 @@ TABLES_OF = {
     "neighbour": ("neighbours",),
 }
 T = TypeVar("T")
+
+
+class NeighbourTable:
+    """A namespace's shown neighbour table, kept from the monitor's events.
+
+    It starts from a snapshot and applies each neighbour event (``new`` adds or replaces the
+    entry of its interface and address, ``del`` removes it), so a change is published without
+    a kernel dump. A snapshot read while events keep coming (a thread dumps, the loop applies
+    events) is reconciled by replaying, on top of it, the events applied since it began.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], Any] = {}
+        self._log: list[tuple[str, Any]] = []  # events applied while a snapshot is read
+        self._reading = 0
+
+    @staticmethod
+    def _key(neighbour: Any) -> tuple[str, str]:
+        return (neighbour.interface, neighbour.address)
+
+    def _set(self, action: str, neighbour: Any) -> bool:
+        key = self._key(neighbour)
+        if action == "new":
+            changed = self.entries.get(key) != neighbour
+            self.entries[key] = neighbour
+            return changed
+        return self.entries.pop(key, None) is not None
+
+    def apply(self, action: str, neighbour: Any) -> bool:
+        """Apply one event; return whether the table changed."""
+        if self._reading:
+            self._log.append((action, neighbour))
+        return self._set(action, neighbour)
+
+    def begin(self) -> int:
+        """Mark the start of a snapshot's read; pass the result to ``reset``."""
+        self._reading += 1
+        return len(self._log)
+
+    def reset(self, neighbours: Any, mark: int) -> None:
+        """Replace the table by a snapshot's (begun at ``mark``), then replay later events."""
+        self.entries = {self._key(neighbour): neighbour for neighbour in neighbours}
+        for action, neighbour in self._log[mark:]:
+            self._set(action, neighbour)
+        self.end()
+
+    def end(self) -> None:
+        """A snapshot's read is over (``reset`` calls it; call it alone if the read failed)."""
+        self._reading -= 1
+        if not self._reading:
+            self._log.clear()
+
+    def rows(self) -> tuple[Any, ...]:
+        return tuple(self.entries.values())
 
 
 def group_name(design_id: int) -> str:
@@ -134,6 +189,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._monitors: dict[int, list[asyncio.Task[None]]] = {}  # deployment id: tasks
+        self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- running ---------------------------------------------------------------------------
@@ -286,14 +342,18 @@ class Worker:
     async def _watch(self, design_id: int, node: str, netns: str) -> None:
         """Publish ``netns``'s links, routes and neighbours now and after their changes.
 
-        Netlink events only mark what changed; a publisher sends each changed kind's whole
-        table at once, then at most once per :data:`COALESCE` seconds, so a single change
-        reaches pages without delay and a burst (a lab being built, a link flapping) costs a
-        few messages, not one per event.
+        The neighbour table is kept in memory from the monitor's events (a
+        :class:`NeighbourTable`, reset by every snapshot); other events only mark which
+        tables changed, read again from a snapshot. A publisher sends each changed kind's
+        whole table at once, then at most once per :data:`COALESCE` seconds, so a single
+        change reaches pages without delay and a burst (a lab being built, a link flapping)
+        costs a few messages, not one per event. A neighbour change alone needs no kernel
+        dump: its table is published from memory.
         """
         observe = self.observer
         pending: set[str] = set()
         changed = asyncio.Event()
+        table = self._neighbours[netns] = NeighbourTable()
 
         async def publisher() -> None:
             while True:
@@ -301,7 +361,12 @@ class Worker:
                 changed.clear()
                 kinds = set(pending)
                 pending.clear()
-                await self._publish_state(design_id, node, netns, kinds)
+                if kinds - {"neighbours"}:
+                    await self._publish_state(design_id, node, netns, kinds)
+                else:
+                    await publish(
+                        self.layer, design_id, events.neighbours_event(node, netns, table.rows())
+                    )
                 # Changes arriving now wait for the next round: the rate limit of a burst.
                 await asyncio.sleep(COALESCE)
 
@@ -313,6 +378,11 @@ class Worker:
                         # Read after subscribing: a change between the two is never lost.
                         await self._publish_state(design_id, node, netns, set(TABLES))
                         async for event in monitor:
+                            unchanged = event.kind == "neighbour" and not table.apply(
+                                event.action, event.data
+                            )
+                            if unchanged:  # a confirmation, or a hidden entry's removal
+                                continue
                             pending.update(TABLES_OF[event.kind])
                             changed.set()
                     return  # the namespace is gone
@@ -324,23 +394,37 @@ class Worker:
         finally:
             publishing.cancel()
             await asyncio.gather(publishing, return_exceptions=True)
+            if self._neighbours.get(netns) is table:
+                del self._neighbours[netns]
 
     async def _publish_state(
         self, design_id: int, node: str, netns: str, kinds: set[str], *, counters: bool = False
     ) -> None:
-        """Publish the ``kinds`` tables of ``netns`` (and its counters) from one snapshot."""
+        """Publish the ``kinds`` tables of ``netns`` (and its counters) from one snapshot.
+
+        The snapshot also resets the namespace's in-memory neighbour table, if it has one;
+        its ``neighbours`` are published from that table.
+        """
+        table = self._neighbours.get(netns)
+        mark = table.begin() if table is not None else 0
         try:
             snapshot = await asyncio.to_thread(self.observer.snapshot, netns)
-        except OSError:  # the namespace went away meanwhile: its monitor ends too
-            return
+        except BaseException as error:
+            if table is not None:
+                table.end()
+            if isinstance(error, OSError):  # the namespace went away: its monitor ends too
+                return
+            raise
+        neighbours = snapshot.neighbours
+        if table is not None:
+            table.reset(neighbours, mark)
+            neighbours = table.rows()
         if "links" in kinds:
             await publish(self.layer, design_id, events.links_event(node, netns, snapshot.links))
         if "routes" in kinds:
             await publish(self.layer, design_id, events.routes_event(node, netns, snapshot.routes))
         if "neighbours" in kinds:
-            await publish(
-                self.layer, design_id, events.neighbours_event(node, netns, snapshot.neighbours)
-            )
+            await publish(self.layer, design_id, events.neighbours_event(node, netns, neighbours))
         if counters:
             self._counters[netns] = snapshot.counters
             await publish(

@@ -3,7 +3,8 @@
 It has the functions of ``netlab.kernel.observe`` that the worker calls. ``tables[netns]``
 is what a namespace "holds" (made on first use: a loopback and an ``eth0``);
 ``emit(netns, kind)`` makes that namespace's open ``Monitor`` report one netlink event of
-``kind``; ``counter_reads`` counts ``counters`` calls.
+``kind`` (``action`` and ``data`` may be given: a neighbour's, say); ``counter_reads`` and
+``snapshot_reads`` count ``counters`` and ``snapshot`` calls.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from netlab.kernel.observe import Event, Link, MonitorError, Route, Snapshot
+from netlab.kernel.observe import Event, Link, MonitorError, Neighbour, Route, Snapshot
 
 __all__ = ["Monitor", "MonitorError", "counters", "emit", "snapshot", "tables"]
 
 tables: dict[str, dict[str, Any]] = {}
 counter_reads: Counter[str] = Counter()
+snapshot_reads: Counter[str] = Counter()
 _queues: dict[str, asyncio.Queue[Event | None]] = {}
 
 
@@ -30,6 +32,7 @@ def _table(netns: str) -> dict[str, Any]:
                 Link("eth0", 2, "02:00:00:00:00:01", "up", "UP", 1500, None, "veth", ()),
             ],
             "routes": [Route("10.0.0.0/24", None, "eth0", "inet", "kernel", "link", "unicast")],
+            "neighbours": [],
             "counters": {"eth0": {"rx_bytes": 0, "tx_bytes": 0, "rx_packets": 0, "tx_packets": 0}},
         }
     return tables[netns]
@@ -43,9 +46,16 @@ def set_link(netns: str, name: str, **changes: Any) -> None:
 
 
 def snapshot(netns: str) -> Snapshot:
+    snapshot_reads[netns] += 1
     table = _table(netns)
     copied = {name: dict(values) for name, values in table["counters"].items()}
-    return Snapshot(netns, tuple(table["links"]), (), tuple(table["routes"]), copied)
+    return Snapshot(
+        netns,
+        tuple(table["links"]),
+        tuple(table["neighbours"]),
+        tuple(table["routes"]),
+        copied,
+    )
 
 
 def counters(netns: str) -> dict[str, dict[str, int]]:
@@ -53,10 +63,16 @@ def counters(netns: str) -> dict[str, dict[str, int]]:
     return {name: dict(values) for name, values in _table(netns)["counters"].items()}
 
 
-def emit(netns: str, kind: str) -> None:
-    """Make ``netns``'s monitor report one event of ``kind`` (call from the test's loop)."""
-    link = _table(netns)["links"][-1]
-    _queues[netns].put_nowait(Event(netns, kind, "new", link, 0.0))  # type: ignore[arg-type]
+def emit(netns: str, kind: str, action: str = "new", data: Any = None) -> None:
+    """Make ``netns``'s monitor report one event of ``kind`` (call from the test's loop);
+    ``data`` is the last link unless given."""
+    if data is None:
+        data = _table(netns)["links"][-1]
+    _queues[netns].put_nowait(Event(netns, kind, action, data, 0.0))  # type: ignore[arg-type]
+
+
+def neighbour(address: str, state: str = "REACHABLE") -> Neighbour:
+    return Neighbour(address, "02:00:00:00:00:02", "eth0", state)
 
 
 def monitoring(netns: str) -> bool:
@@ -66,6 +82,7 @@ def monitoring(netns: str) -> bool:
 def reset() -> None:
     tables.clear()
     counter_reads.clear()
+    snapshot_reads.clear()
     _queues.clear()
 
 

@@ -120,3 +120,58 @@ async def test_counters_are_read_only_while_a_page_is_open(
     reads = fake.counter_reads[red]
     await asyncio.sleep(10 * observing_worker.counter_interval)
     assert fake.counter_reads[red] == reads
+
+
+async def test_neighbour_events_change_the_published_table_without_a_snapshot(
+    running: Deployment, browser: Any
+) -> None:
+    client = await opened(browser, running)
+    await receive_until(client, of("counters", "red"))  # the connect's refresh is over
+    red = running.namespaces["red"]
+
+    def holds(*addresses: str) -> Any:
+        def wanted(message: dict[str, Any]) -> bool:
+            if not of("neighbours", "red")(message):
+                return False
+            return sorted(entry["address"] for entry in message["entries"]) == list(addresses)
+
+        return wanted
+
+    # The fake's own table stays empty (a snapshot would show none): only the events, kept
+    # in the worker's memory, can put these entries there.
+    fake.emit(red, "neighbour", "new", fake.neighbour("10.0.0.2"))
+    fake.emit(red, "neighbour", "new", fake.neighbour("10.0.0.3"))
+    seen = await receive_until(client, holds("10.0.0.2", "10.0.0.3"))
+    EVENT.validate_python(seen[-1])
+    assert {entry["state"] for entry in seen[-1]["entries"]} == {"REACHABLE"}
+
+    fake.emit(red, "neighbour", "new", fake.neighbour("10.0.0.2", "STALE"))
+    fake.emit(red, "neighbour", "del", fake.neighbour("10.0.0.3", "FAILED"))
+    seen = await receive_until(
+        client, lambda m: holds("10.0.0.2")(m) and m["entries"][0]["state"] == "STALE"
+    )
+    await client.disconnect()
+
+
+async def test_a_snapshot_resets_the_neighbour_table(running: Deployment, browser: Any) -> None:
+    client = await opened(browser, running)
+    await receive_until(client, of("counters", "red"))
+    red = running.namespaces["red"]
+    fake.emit(red, "neighbour", "new", fake.neighbour("10.0.0.7"))
+    await receive_until(
+        client,
+        lambda m: (
+            of("neighbours", "red")(m) and [e["address"] for e in m["entries"]] == ["10.0.0.7"]
+        ),
+    )
+    # A link event reads the namespace again: the kernel's table (here, one other entry)
+    # replaces what the events built.
+    fake.tables[red]["neighbours"] = [fake.neighbour("10.0.0.8")]
+    fake.emit(red, "link")
+    await receive_until(
+        client,
+        lambda m: (
+            of("neighbours", "red")(m) and [e["address"] for e in m["entries"]] == ["10.0.0.8"]
+        ),
+    )
+    await client.disconnect()
