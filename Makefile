@@ -1,7 +1,9 @@
 # netlab: `make run` serves it, `make test` runs the whole suite; both set up what is
 # missing first (system packages, .venv, front-end packages) and are quick the second time.
 
-PYTHON ?= python3
+# Debian's own Python where there is one: every user may run it, so the production layout's
+# web server can run unprivileged from the same .venv (a Python under /root could not).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 export NETLAB_PORT ?= 8000
