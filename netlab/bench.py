@@ -42,16 +42,21 @@ from netlab.kernel import engine, namespaces, teardown
 PREFIX = "nlbench-"
 
 
-def star(count: int) -> Design:
-    """``count`` namespaces on one bridge held by the host (10.0.0.0/8)."""
+def star_data(count: int, network: str = "10.0.0.0/8", name: str | None = None) -> dict[str, Any]:
+    """``count`` namespaces (``n0``...) on one bridge ``br0`` held by the host, as data.
+
+    Addresses come from ``network``: the namespaces take the first ones, the bridge the last.
+    The tests build their star labs with it too, each in a range of its own.
+    """
+    subnet = ipaddress.ip_network(network)
     nodes: list[dict[str, Any]] = [
         {"id": "host", "kind": "host"},
-        {"id": "br0", "kind": "bridge", "addresses": ["10.255.255.254/8"]},
+        {"id": "br0", "kind": "bridge", "addresses": [f"{subnet[-2]}/{subnet.prefixlen}"]},
     ]
     links = []
     for index in range(count):
         nodes.append({"id": f"n{index}", "kind": "namespace"})
-        address = f"{ipaddress.IPv4Address('10.0.0.1') + index}/8"
+        address = f"{subnet[index + 1]}/{subnet.prefixlen}"
         links.append(
             {
                 "endpoints": [
@@ -60,7 +65,17 @@ def star(count: int) -> Design:
                 ]
             }
         )
-    return load({"format": "netlab/v1", "name": f"star-{count}", "nodes": nodes, "links": links})
+    return {
+        "format": "netlab/v1",
+        "name": name or f"star-{count}",
+        "nodes": nodes,
+        "links": links,
+    }
+
+
+def star(count: int) -> Design:
+    """The benchmark's star of ``count`` namespaces (10.0.0.0/8)."""
+    return load(star_data(count))
 
 
 def _link_subnet(index: int) -> tuple[str, str, str]:

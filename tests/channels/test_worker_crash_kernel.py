@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import bridge, design_data, endpoint, host, link, node
+
+from netlab.bench import star_data
 
 pytestmark = [
     pytest.mark.kernel,
@@ -40,15 +41,7 @@ WAIT = 60.0  # seconds; an upper bound for a loaded machine, not a speed expecta
 
 def star(size: int) -> dict[str, Any]:
     """A bridge in the host and ``size`` namespaces on it, in 10.213.0.0/16."""
-    spokes = [node(f"n{number}") for number in range(size)]
-    links = [
-        link(
-            endpoint(f"n{number}", "eth0", f"10.213.{number // 250}.{number % 250 + 1}/16"),
-            endpoint("br0", f"p{number}"),
-        )
-        for number in range(size)
-    ]
-    return design_data(name="crash-star", nodes=[host(), bridge("br0"), *spokes], links=links)
+    return star_data(size, "10.213.0.0/16", name="crash-star")
 
 
 class Site:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from netlab.bench import star_data
 from netlab.core.document import Design
 from netlab.core.validation import load
 from netlab.kernel import engine, namespaces
@@ -39,23 +40,7 @@ def design(data: dict[str, Any]) -> Design:
 
 def star(count: int) -> Design:
     """``count`` namespaces on one bridge held by the host (10.77.0.0/16)."""
-    nodes: list[dict[str, Any]] = [
-        {"id": "host", "kind": "host"},
-        {"id": "br0", "kind": "bridge", "addresses": ["10.77.255.254/16"]},
-    ]
-    links = []
-    for index in range(count):
-        nodes.append({"id": f"n{index}", "kind": "namespace"})
-        address = f"10.77.{index // 250}.{index % 250 + 1}/16"
-        links.append(
-            {
-                "endpoints": [
-                    {"node": f"n{index}", "interface": "eth0", "addresses": [address]},
-                    {"node": "br0", "interface": f"p{index}"},
-                ]
-            }
-        )
-    return design({"nodes": nodes, "links": links})
+    return load(star_data(count, "10.77.0.0/16", name="test-lab"))
 
 
 @dataclass

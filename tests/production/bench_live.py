@@ -53,6 +53,8 @@ from layoutkit import (  # noqa: E402 - found through the path set just above
     web_user_problem,
 )
 
+from netlab.bench import star_data  # noqa: E402 - the repository is on the path set above
+
 EXAMPLE = REPOSITORY / "netlab" / "examples" / "2-bridge.yaml"
 ARTIFACT = REPOSITORY / "artifacts" / "bench-live.md"
 MEDIAN_TARGET_MS = 5.0
@@ -70,23 +72,7 @@ NUD_PERMANENT = 0x80
 
 def star(count: int) -> dict[str, Any]:
     """``count`` namespaces on a bridge held by the host node, all in 10.88.0.0/16."""
-    nodes: list[dict[str, Any]] = [
-        {"id": "host", "kind": "host"},
-        {"id": "br0", "kind": "bridge", "addresses": ["10.88.255.254/16"]},
-    ]
-    links = []
-    for index in range(count):
-        nodes.append({"id": f"n{index}", "kind": "namespace"})
-        address = f"{ipaddress.IPv4Address('10.88.0.1') + index}/16"
-        links.append(
-            {
-                "endpoints": [
-                    {"node": f"n{index}", "interface": "eth0", "addresses": [address]},
-                    {"node": "br0", "interface": f"p{index}"},
-                ]
-            }
-        )
-    return {"format": "netlab/v1", "name": f"bench-star-{count}", "nodes": nodes, "links": links}
+    return star_data(count, "10.88.0.0/16", name=f"bench-star-{count}")
 
 
 def lonely(count: int) -> dict[str, Any]:
