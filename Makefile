@@ -33,7 +33,8 @@ system-packages:
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "netlab needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@# --clear: a .venv left by another Python (or half made) is rebuilt, not patched.
+	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
