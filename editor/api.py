@@ -7,7 +7,6 @@ every problem comes back with its path, in one list, with status 422.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from editor import permissions, services
 from editor.models import Design, Revision
-from netlab.core import validation
+from netlab.core import codec, validation
 from netlab.core.document import json_schema
 from netlab.core.validation import InvalidDesign, Problem
 
@@ -116,35 +115,31 @@ def _problems(problems: list[Problem]) -> list[dict[str, str]]:
 
 
 def _document_body(request: HttpRequest) -> Any:
-    """Return the JSON body, or raise :class:`InvalidDesign` for a body that is not JSON."""
-    try:
-        return json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InvalidDesign([Problem("", f"the body is not valid JSON: {error}")]) from None
-    except RecursionError:
-        raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
+    """Return the JSON body; raise :class:`InvalidDesign` if it cannot be read.
+
+    An empty body reads as JSON null, which validation then refuses as a document.
+    """
+    return codec.parse_text(request.body or b"null", "json")
 
 
-def summary_out(design: Design) -> dict[str, Any]:
+def _identity(design: Design) -> dict[str, Any]:
     return {
         "id": design.pk,
         "name": design.name,
         "title": design.title,
         "owner": design.owner.get_username(),
         "updated": design.updated,
-        "nodes": design.node_count,
-        "links": design.link_count,
     }
+
+
+def summary_out(design: Design) -> dict[str, Any]:
+    return {**_identity(design), "nodes": design.node_count, "links": design.link_count}
 
 
 def design_out(design: Design) -> dict[str, Any]:
     origin = design.forked_from
     return {
-        "id": design.pk,
-        "name": design.name,
-        "title": design.title,
-        "owner": design.owner.get_username(),
-        "updated": design.updated,
+        **_identity(design),
         "revision": design.current.number if design.current else 0,
         "visibility": design.visibility,
         "fork_count": design.forks.count(),
@@ -169,15 +164,12 @@ def _revision_out(revision: Revision, *, with_document: bool) -> dict[str, Any]:
 
 @api.exception_handler(InvalidDesign)
 def invalid_design(request: HttpRequest, error: InvalidDesign) -> HttpResponse:
-    # A body that is not JSON at all is a bad request; a document that is JSON but not a
-    # valid design is unprocessable.
-    not_json = any(
-        problem.message.startswith("the body is not valid JSON") for problem in error.problems
-    )
+    # A body that cannot be read at all is a bad request; a document that reads but is not
+    # a valid design is unprocessable.
     return api.create_response(
         request,
         {"detail": "the design document is invalid", "problems": _problems(error.problems)},
-        status=400 if not_json else 422,
+        status=400 if isinstance(error, codec.UnreadableDocument) else 422,
     )
 
 

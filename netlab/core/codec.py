@@ -52,23 +52,35 @@ def guess_format(filename: str) -> TextFormat:
     return "yaml" if filename.lower().endswith((".yaml", ".yml")) else "json"
 
 
-def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
-    """Return the data in ``text``, or raise :class:`InvalidDesign` with one problem.
+class UnreadableDocument(InvalidDesign):
+    """The text is not a document at all: too large, not UTF-8, or not JSON (YAML) syntax.
 
-    YAML is a superset of JSON, so ``yaml`` reads both; ``json`` is strict JSON.
+    Callers that answer over HTTP tell it apart from a document that reads but is not a
+    valid design (400 against 422).
+    """
+
+
+def _unreadable(message: str) -> UnreadableDocument:
+    return UnreadableDocument([Problem("", message)])
+
+
+def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
+    """Return the data in ``text``, or raise with one problem.
+
+    Raises :class:`UnreadableDocument` for text that cannot be read, and
+    :class:`InvalidDesign` for data nested too deeply to read. YAML is a superset of JSON,
+    so ``yaml`` reads both; ``json`` is strict JSON.
     """
     # A character may take up to four bytes: measure the encoded size of text given as str.
     if len(text) > MAX_DOCUMENT_BYTES or (
         isinstance(text, str) and len(text.encode(errors="surrogatepass")) > MAX_DOCUMENT_BYTES
     ):
-        raise InvalidDesign(
-            [Problem("", f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")]
-        )
+        raise _unreadable(f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")
     if isinstance(text, bytes):
         try:
             text = text.decode()
         except UnicodeDecodeError:
-            raise InvalidDesign([Problem("", "the document is not UTF-8 text")]) from None
+            raise _unreadable("the document is not UTF-8 text") from None
     try:
         if text_format == "json":
             return json.loads(text)
@@ -76,15 +88,10 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
     except RecursionError:
         raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
     except json.JSONDecodeError as error:
-        raise InvalidDesign(
-            [
-                Problem(
-                    "", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-                )
-            ]
-        ) from None
+        where = f"line {error.lineno}, column {error.colno}"
+        raise _unreadable(f"not valid JSON: {error.msg} ({where})") from None
     except yaml.YAMLError as error:
-        raise InvalidDesign([Problem("", f"not valid YAML: {_yaml_message(error)}")]) from None
+        raise _unreadable(f"not valid YAML: {_yaml_message(error)}") from None
 
 
 def load_text(text: str | bytes, text_format: TextFormat = "yaml") -> Design:

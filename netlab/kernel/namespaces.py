@@ -116,25 +116,12 @@ def create(name: str, inside: Callable[[], T] | None = None) -> T | None:
     Raises ``FileExistsError`` if the name is taken: netlab never adopts a namespace it did
     not create.
     """
-    path = path_of(name)
-    _ensure_shared_mount()
 
     def work() -> T | None:
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        os.close(fd)
-        try:
-            _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-            # thread-self, not self: unshare changed only this thread's namespace.
-            _check(
-                _libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None),
-                f"mount --bind {path}",
-            )
-        except BaseException:
-            os.unlink(path)
-            raise
+        create_here(name)
         return inside() if inside is not None else None
 
-    return _in_thread(work)
+    return in_thread(work)
 
 
 def run_inside(name: str | None, work: Callable[[], T]) -> T:
@@ -207,9 +194,10 @@ def create_here(name: str, prepare: Callable[[], object] | None = None) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
     os.close(fd)
     try:
-        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        unshare_here()
         if prepare is not None:
             prepare()
+        # thread-self, not self: unshare changed only this thread's namespace.
         _check(
             _libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None),
             f"mount --bind {path}",
