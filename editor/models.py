@@ -79,6 +79,8 @@ class Revision(models.Model):
     )
     message = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The gallery's picture of this revision (SVG), drawn once: a revision never changes.
+    picture = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["design", "-number"]
@@ -156,12 +158,12 @@ class Deployment(models.Model):
 
     ACTIVE_STATES = (State.QUEUED, State.DEPLOYING, State.RUNNING, State.DESTROYING)
 
-    # A design with a live deployment is not deleted (services refuse); the history of
-    # stopped ones goes with the design.
-    design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="deployments")
+    # PROTECT: a lab's row never goes behind the kernel's back. Deleting a design or a user
+    # goes through services, which refuse while a lab is active and remove ended rows first.
+    design = models.ForeignKey(Design, on_delete=models.PROTECT, related_name="deployments")
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deployments"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deployments"
     )
     tag = models.CharField(max_length=6, unique=True, editable=False)
     prefix = models.CharField(max_length=16, editable=False)
