@@ -6,6 +6,7 @@ The defaults are the embedded layout: a laptop user runs one command and gets SQ
 (see the README); a production start without a secret key fails at once.
 """
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -25,8 +26,41 @@ def _env_flag(name: str, default: bool) -> bool:
     return value in ("1", "true", "yes", "on")
 
 
+def private_directory(path: Path) -> Path:
+    """``path``, created 0700 if missing, and tightened to 0700 if this user owns it.
+
+    It holds the database (session keys, password hashes) and the development secret key:
+    no other local user may read them. A folder owned by someone else (the web user's, seen
+    from the root worker) is that owner's to set.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path``, created empty 0600 if missing (an empty file is an empty SQLite database).
+
+    SQLite would create it 0644, and gives the ``-wal`` and ``-shm`` files it adds the
+    database file's mode, so creating the database private keeps all three private.
+    """
+    if not path.exists() and path.parent.is_dir():
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists():
+            _tighten(each, 0o600)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    info = path.stat()
+    if info.st_uid == os.geteuid() and info.st_mode & 0o777 & ~mode:
+        path.chmod(mode)
+
+
 DEBUG = _env_flag("DEBUG", True)
-DATA_DIR = Path(_env("DATA_DIR", str(BASE_DIR / "data")))
+DATA_DIR = private_directory(Path(_env("DATA_DIR", str(BASE_DIR / "data"))))
 
 
 def _secret_key() -> str:
@@ -38,9 +72,7 @@ def _secret_key() -> str:
     # Development: a key generated once and kept beside the database, never in the code.
     path = DATA_DIR / "secret-key"
     if not path.exists():
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        private_file(path).write_text(secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -93,7 +125,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": Path(_env("DATABASE", str(DATA_DIR / "netlab.sqlite3"))),
+        "NAME": private_file(Path(_env("DATABASE", str(DATA_DIR / "netlab.sqlite3")))),
         "OPTIONS": {
             # WAL lets the web server read while the worker writes; the timeout waits out
             # the short write locks instead of failing with "database is locked".

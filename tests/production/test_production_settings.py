@@ -84,3 +84,48 @@ def test_redis_connections_read_without_a_timeout(url: str) -> None:
     pool = create_pool(dict(host))  # create_pool consumes the dict's "address"
     assert pool.connection_kwargs["socket_timeout"] is None
     assert pool.connection_kwargs["socket_connect_timeout"] == 5
+
+
+def embedded_environment(data_dir: Path) -> dict[str, str]:
+    """The embedded default (``make run``) with its data in ``data_dir``."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("NETLAB_")}
+    environment.update(DJANGO_SETTINGS_MODULE="netlab.settings", NETLAB_DATA_DIR=str(data_dir))
+    return environment
+
+
+def migrate_with_umask_022(data_dir: Path) -> None:
+    """Migrate as a default shell would (umask 022), which left ``data/`` 0755 and the
+    database 0644: any local user could read the session keys."""
+    result = subprocess.run(
+        ["sh", "-c", f'umask 022; exec "{sys.executable}" manage.py migrate --verbosity 0'],
+        cwd=REPOSITORY,
+        env=embedded_environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_data_folder_and_its_files_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    migrate_with_umask_022(data)
+    assert mode(data) == 0o700
+    modes = {path.name: mode(path) for path in data.iterdir()}
+    assert modes == {"netlab.sqlite3": 0o600, "secret-key": 0o600}
+
+
+def test_a_data_folder_left_open_by_an_older_netlab_is_closed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    database = data / "netlab.sqlite3"
+    database.touch(mode=0o644)
+    database.chmod(0o644)
+    migrate_with_umask_022(data)
+    assert mode(data) == 0o700
+    assert mode(database) == 0o600
