@@ -2,6 +2,9 @@
 
 Each parser returns the parsed value or raises ``ValueError`` whose message is written for
 the user, so validation can show it next to the field as it is.
+
+No parser accepts an IPv6 scope id (``fe80::1%eth0``): Python's ``ipaddress`` takes any text
+after ``%`` (spaces, quotes, newlines), and a design names interfaces in its own fields.
 """
 
 from __future__ import annotations
@@ -16,12 +19,21 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _SOCKET_V6 = re.compile(r"^\[(?P<address>[^\]]+)\](?::(?P<port>\d+))?$")
 
 
+def _refuse_scope_id(text: str) -> None:
+    if "%" in text:
+        raise ValueError(
+            f"{text!r} has a scope id (the '%' part); a design's addresses take none: the "
+            "interface is the one the address is on, or a route's 'dev'"
+        )
+
+
 def parse_interface_address(text: str) -> IPInterface:
     """Parse ``address/prefix`` as put on an interface, e.g. ``192.168.15.1/24``.
 
     Refuses addresses no interface should carry in a lab: unspecified, loopback, multicast,
     and (IPv4, prefix up to /30) the network and broadcast addresses of the subnet.
     """
+    _refuse_scope_id(text)
     if "/" not in text:
         raise ValueError(
             f"{text!r} has no prefix length; write it as address/prefix, e.g. 192.168.15.1/24"
@@ -44,6 +56,7 @@ def parse_interface_address(text: str) -> IPInterface:
 
 def parse_address(text: str) -> IPAddress:
     """Parse a bare address, e.g. a gateway ``192.168.15.5``."""
+    _refuse_scope_id(text)
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -52,6 +65,7 @@ def parse_address(text: str) -> IPAddress:
 
 def parse_prefix(text: str) -> IPNetwork:
     """Parse a route or NAT prefix such as ``192.168.15.0/24`` (host bits must be zero)."""
+    _refuse_scope_id(text)
     try:
         return ipaddress.ip_network(text)
     except ValueError:
@@ -71,6 +85,7 @@ def parse_route_destination(text: str) -> IPNetwork | None:
 
 def parse_socket(text: str) -> tuple[IPAddress, int | None]:
     """Parse ``address:port``, ``[v6address]:port`` or a bare address (port None)."""
+    _refuse_scope_id(text)
     match = _SOCKET_V6.match(text)
     if match:
         address_text, port_text = match["address"], match["port"]
@@ -95,7 +110,9 @@ def parse_socket(text: str) -> tuple[IPAddress, int | None]:
 def check_port(port: int) -> int:
     """Return ``port`` if it is a usable TCP/UDP port (1-65535)."""
     if not 1 <= port <= 65535:
-        raise ValueError(f"port {port} is out of range 1-65535")
+        # A huge number is not written out: str() refuses integers of 4300+ digits.
+        shown = f"port {port}" if port.bit_length() <= 1024 else "the port"
+        raise ValueError(f"{shown} is out of range 1-65535")
     return port
 
 

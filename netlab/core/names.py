@@ -38,6 +38,9 @@ def interface_name_problem(name: str) -> str | None:
             f"interface name {name!r} may only hold letters, digits and '_', '.', '-' "
             "(no '/', spaces or shell characters)"
         )
+    if name.startswith("-"):
+        # ``ip link add -x`` and ``iptables -i -x``: a command reads it as an option.
+        return f"interface name {name!r} may not start with '-'"
     if ".." in name or name == ".":
         return f"interface name {name!r} may not be '.' or contain '..'"
     if name in RESERVED_INTERFACE_NAMES:

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from netlab.core import addressing, names
 from netlab.core.document import Design, Nat, Node, PortForward
+from netlab.core.shell import command, comment, heredoc
 from netlab.core.validation import InvalidDesign, validate
 
 NAMESPACE_KINDS = ("host", "namespace")
@@ -66,13 +66,17 @@ class Naming:
 # (a stable word for logs and events). ``netns`` None means the root namespace (host mode).
 
 
+# Every shell line is built by ``netlab.core.shell``: each word quoted, comments escaped.
+
+
 def _ip(netns: str | None, *args: str) -> str:
-    where = f"ip -n {netns} " if netns is not None else "ip "
-    return where + " ".join(shlex.quote(arg) for arg in args)
+    where = ("-n", netns) if netns is not None else ()
+    return command("ip", *where, *args)
 
 
-def _exec(netns: str | None, command: str) -> str:
-    return f"ip netns exec {netns} {command}" if netns is not None else command
+def _exec(netns: str | None, *words: str) -> str:
+    where = ("ip", "netns", "exec", netns) if netns is not None else ()
+    return command(*where, *words)
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ class AddNamespace(Step):
     @property
     def shell(self) -> tuple[str, ...]:
         return (
-            f"ip netns add {self.netns}",
+            command("ip", "netns", "add", self.netns),
             _ip(self.netns, "link", "set", "lo", "up", "alias", self.mark),
         )
 
@@ -180,8 +184,14 @@ class AddVeth(Step):
 
     @property
     def shell(self) -> tuple[str, ...]:
-        # ``$$`` must reach the shell unquoted to expand to the script's pid.
-        return tuple(line.replace("'$$'", "$$") for line in super().shell)
+        lines = super().shell
+        if self.peer_netns is not None:
+            return lines
+        # ``$$`` must reach the shell unquoted to expand to the script's pid: it is netlab's
+        # own last word of the command, written after the quoted words, never user text.
+        create_args = self.ip_commands[0][1]
+        create = _ip(self.netns, *create_args[:-1]) + " " + SCRIPT_NETNS
+        return (create, *lines[1:])
 
     @property
     def description(self) -> str:
@@ -249,7 +259,7 @@ class SetSysctl(Step):
 
     @property
     def shell(self) -> tuple[str, ...]:
-        return (_exec(self.netns, f"sysctl -w {self.key}={self.value}"),)
+        return (_exec(self.netns, "sysctl", "-w", f"{self.key}={self.value}"),)
 
     @property
     def description(self) -> str:
@@ -319,11 +329,10 @@ class ApplyNftables(Step):
     @property
     def shell(self) -> tuple[str, ...]:
         comments = tuple(
-            f"# iptables equivalent: {line}"
+            comment(f"iptables equivalent: {line}")
             for line in iptables_lines(self.nat, self.port_forwards)
         )
-        command = _exec(self.netns, "nft -f - <<'EOF'\n" + self.ruleset_text() + "EOF")
-        return (*comments, command)
+        return (*comments, heredoc(_exec(self.netns, "nft", "-f", "-"), self.ruleset_text()))
 
     @property
     def description(self) -> str:
@@ -364,11 +373,15 @@ class StartServices(Step):
     def shell(self) -> tuple[str, ...]:
         lines = []
         for service in self.services:
+            server: tuple[str, ...]
             if service.kind == "http":
-                server = f"python3 -m http.server --bind 0.0.0.0 {service.port}"
+                # The lab's own namespace: every address there is the lab's.
+                bind = "0.0.0.0"  # noqa: S104
+                server = ("python3", "-m", "http.server", "--bind", bind, str(service.port))
             else:
-                server = f"python3 -c {shlex.quote(_TCP_RESPONDER.format(port=service.port))}"
-            lines.append(_exec(service.netns, f"setsid {server} >/dev/null 2>&1 </dev/null &"))
+                server = ("python3", "-c", _TCP_RESPONDER.format(port=int(service.port)))
+            run = _exec(service.netns, "setsid", *server)
+            lines.append(f"{run} >/dev/null 2>&1 </dev/null &")
         return tuple(lines)
 
     @property
@@ -709,7 +722,7 @@ def nft_text(table: str, nat: tuple[Nat, ...], forwards: tuple[PortForward, ...]
         ]
         for forward in forwards:
             address, port = _forward_target(forward)
-            where = f'iifname "{forward.in_}" ' if forward.in_ else ""
+            where = f"iifname {_nft_string(forward.in_)} " if forward.in_ else ""
             target = f"{address}:{port}" if address.version == 4 else f"[{address}]:{port}"
             lines.append(
                 f"    {where}meta nfproto ipv{address.version} {forward.protocol} "
@@ -723,45 +736,72 @@ def nft_text(table: str, nat: tuple[Nat, ...], forwards: tuple[PortForward, ...]
         ]
         for rule in nat:
             source = addressing.parse_prefix(rule.source)
-            out = f' oifname "{rule.out}"' if rule.out else ""
+            out = f" oifname {_nft_string(rule.out)}" if rule.out else ""
             lines.append(f"    {_family(source.version)} saddr {source}{out} masquerade")
         lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+def _nft_string(name: str) -> str:
+    """Return an interface name as an nft string: nft's quotes take no escapes at all."""
+    if '"' in name or not name.isprintable():
+        raise ValueError(f"{name!r} cannot be written as an nft string")
+    return f'"{name}"'
+
+
+_IPTABLES = {4: "iptables", 6: "ip6tables"}
+
+
 def iptables_lines(nat: tuple[Nat, ...], forwards: tuple[PortForward, ...]) -> list[str]:
-    """Return the tutorial's iptables commands for the same rules (shown as comments)."""
+    """Return the tutorial's iptables commands for the same rules (shown as comments).
+
+    Each is one command line, every word quoted; the caller makes it a comment.
+    """
     lines = []
     for rule in nat:
-        out = f" -o {rule.out}" if rule.out else ""
-        lines.append(f"iptables -t nat -A POSTROUTING -s {rule.source}{out} -j MASQUERADE")
+        version = addressing.parse_prefix(rule.source).version
+        out = ("-o", rule.out) if rule.out else ()
+        lines.append(
+            command(_IPTABLES[version], "-t", "nat", "-A", "POSTROUTING", "-s", rule.source, *out)
+            + " -j MASQUERADE"
+        )
     for forward in forwards:
         address, port = _forward_target(forward)
-        where = f" -i {forward.in_}" if forward.in_ else ""
+        where = ("-i", forward.in_) if forward.in_ else ()
+        target = f"{address}:{port}" if address.version == 4 else f"[{address}]:{port}"
         lines.append(
-            f"iptables -t nat -A PREROUTING{where} -p {forward.protocol} "
-            f"--dport {forward.port} -j DNAT --to-destination {address}:{port}"
+            command(
+                _IPTABLES[address.version],
+                *("-t", "nat", "-A", "PREROUTING", *where),
+                *("-p", forward.protocol, "--dport", str(forward.port)),
+                *("-j", "DNAT", "--to-destination", target),
+            )
         )
     return lines
 
 
 def render_script(plan: Plan) -> str:
-    """Return a bash script that, run as root on a clean machine, builds the same lab."""
+    """Return a bash script that, run as root on a clean machine, builds the same lab.
+
+    Text from the design (its title, names in step descriptions) reaches the script only
+    through ``shell.comment`` and ``shell.quote``: no line starts with it.
+    """
     title = plan.title or plan.design_name
+    namespaces = plan.created_namespaces()
     lines = [
         "#!/usr/bin/env bash",
-        f"# netlab: {title}",
-        f"# design {plan.design_name}, deployment tag {plan.tag}",
+        comment(f"netlab: {title}"),
+        comment(f"design {plan.design_name}, deployment tag {plan.tag}"),
         "# Builds the lab with the same operations netlab performs, one command each.",
         "# Run as root. Remove it again with:",
-        *(f"#   ip netns del {name}" for name in plan.created_namespaces()),
-        *(f"#   ip link del {name}" for name in plan.root_links()),
+        *(comment("  " + command("ip", "netns", "del", netns)) for netns in namespaces),
+        *(comment("  " + command("ip", "link", "del", name)) for name in plan.root_links()),
         "set -euo pipefail",
     ]
     total = len(plan.steps)
     for index, step in enumerate(plan.steps, start=1):
-        lines += ["", f"# [{index}/{total}] {step.description}", *step.shell]
+        lines += ["", comment(f"[{index}/{total}] {step.description}"), *step.shell]
     return "\n".join(lines) + "\n"
 
 
