@@ -1,8 +1,10 @@
 """Design documents as text: JSON and YAML in, JSON and YAML out.
 
 Reading is defensive (the text may come from anyone): a size limit, no YAML aliases (a few
-lines of anchors can expand to gigabytes), no YAML tags beyond plain data, and nesting too
-deep for the parser reported as a problem rather than a crash.
+lines of anchors can expand to gigabytes), no YAML tags beyond plain data, integers of at most
+:data:`MAX_INTEGER_DIGITS` digits, and nesting too deep for the parser reported as a problem
+rather than a crash. A value YAML cannot build (``!!int xyz``, a 13th month) is refused with
+its line and column.
 """
 
 from __future__ import annotations
@@ -17,6 +19,24 @@ from netlab.core.validation import InvalidDesign, Problem, load
 
 TextFormat = Literal["json", "yaml"]
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
+# Python's int() refuses long decimal strings (ValueError: "Exceeds the limit"); 640 digits is
+# the lowest limit an interpreter can be set to, so no setting makes a read number fail.
+# Validation then refuses any number beyond 2**53 with its path.
+MAX_INTEGER_DIGITS = 640
+
+
+class _LongInteger(ValueError):
+    """A number in the text has more than :data:`MAX_INTEGER_DIGITS` digits."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+        super().__init__(f"an integer of {len(digits.lstrip('-+'))} digits")
+
+
+def _json_integer(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _LongInteger(digits)
+    return int(digits)
 
 
 class _SafeLoader(yaml.SafeLoader):
@@ -29,6 +49,31 @@ class _SafeLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in a design", event.start_mark
             )
         return super().compose_node(parent, index)
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        # PyYAML builds some values with Python calls that raise plain errors: int() of a
+        # 5000-digit number, datetime() of a 13th month, a tag on a value it does not fit.
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as error:
+            problem = str(error)
+            if isinstance(error, _LongInteger):
+                problem += f"; a design's numbers have at most {MAX_INTEGER_DIGITS} digits"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {problem}", node.start_mark
+            ) from None
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        text = str(self.construct_scalar(node))
+        digits = text.replace("_", "").lstrip("-+")
+        if len(digits) > MAX_INTEGER_DIGITS:
+            raise _LongInteger(digits)
+        return super().construct_yaml_int(node)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
 
 
 class _SafeDumper(yaml.SafeDumper):
@@ -83,8 +128,14 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
             raise _unreadable("the document is not UTF-8 text") from None
     try:
         if text_format == "json":
-            return json.loads(text)
+            return json.loads(text, parse_int=_json_integer)
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except _LongInteger as error:
+        where = _position_of(text, error.digits)
+        raise _unreadable(
+            f"not valid JSON: {error}{where}; a design's numbers have at most "
+            f"{MAX_INTEGER_DIGITS} digits"
+        ) from None
     except RecursionError:
         raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
     except json.JSONDecodeError as error:
@@ -92,6 +143,18 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
         raise _unreadable(f"not valid JSON: {error.msg} ({where})") from None
     except yaml.YAMLError as error:
         raise _unreadable(f"not valid YAML: {_yaml_message(error)}") from None
+    except ValueError as error:  # anything else a parser raises on what it cannot read
+        raise _unreadable(f"not a readable {text_format.upper()} document: {error}") from None
+
+
+def _position_of(text: str, digits: str) -> str:
+    """Return `` (line L, column C)`` of the first occurrence of ``digits`` in ``text``."""
+    offset = text.find(digits)
+    if offset < 0:
+        return ""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f" (line {line}, column {column})"
 
 
 def load_text(text: str | bytes, text_format: TextFormat = "yaml") -> Design:

@@ -1,7 +1,8 @@
 """Turn untrusted data into a valid :class:`Design`, or into the list of everything wrong with it.
 
-Two stages: the *shape* (pydantic: types, required and unknown fields), then the *meaning*
-(addresses, names, references, gateways on-link). Every problem carries the path of the
+Three stages: the *data* (every string storable, every number of a sane size), the *shape*
+(pydantic: types, required and unknown fields), then the *meaning* (addresses, names,
+references, gateways on-link). Every problem carries the path of the
 field it is about, in the form ``links[2].endpoints[0].addresses[0]``, so the API, the CLI
 and the canvas can all point at it.
 """
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 
 from netlab.core import addressing, names
 from netlab.core.document import Design, Node
+from netlab.core.text import escape_character, printable, unstorable_character
 
 NAMESPACE_KINDS = ("host", "namespace")
 # Fields that only make sense on some kinds of node, with the reason given to the user.
@@ -31,6 +33,11 @@ NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
     "services",
 )
 BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
+# The largest integer a browser's JSON reads exactly; no field of a design needs more, and
+# larger ones reach limits elsewhere (str() refuses 4300+ digits, float() overflows).
+MAX_INTEGER = 2**53 - 1
+# A document with thousands of bad strings needs only the first few to be told.
+MAX_DATA_PROBLEMS = 100
 
 
 @dataclass(frozen=True, order=True)
@@ -77,6 +84,9 @@ def parse(data: Any) -> Design:
     """Check the shape of ``data`` and build the :class:`Design`; raise :class:`InvalidDesign`."""
     if not isinstance(data, dict):
         raise InvalidDesign([Problem("", "a design document must be a mapping (a JSON object)")])
+    problems = data_problems(data)
+    if problems:
+        raise InvalidDesign(problems)
     try:
         return Design.model_validate(data)
     except ValidationError as error:
@@ -85,14 +95,68 @@ def parse(data: Any) -> Design:
         raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
 
 
-def format_path(location: Iterable[str | int]) -> str:
-    """Render a pydantic location like ``('links', 2, 'endpoints')`` as ``links[2].endpoints``."""
+def data_problems(data: Any) -> list[Problem]:
+    """Return what no document may hold, wherever it is: a string (or key) with NUL or a lone
+    surrogate, an integer beyond :data:`MAX_INTEGER` either way. At most
+    :data:`MAX_DATA_PROBLEMS`, in document order.
+
+    Walks without recursion (the data may be nested deeper than the stack) and builds a path
+    only for a problem (a path per value would be quadratic in the depth).
+    """
+    problems: list[Problem] = []
+    # (value, where): ``where`` is None at the top, else (parent's where, key or index).
+    pending: list[tuple[Any, Any]] = [(data, None)]
+    while pending and len(problems) < MAX_DATA_PROBLEMS:
+        value, where = pending.pop()
+        if isinstance(value, str):
+            if message := _unstorable(value):
+                problems.append(Problem(_path_of(where), f"this text {message}"))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not -MAX_INTEGER <= value <= MAX_INTEGER:
+                message = f"this number is beyond ±{MAX_INTEGER} (2**53 - 1); no field takes it"
+                problems.append(Problem(_path_of(where), message))
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                if isinstance(key, str) and (message := _unstorable(key)):
+                    problems.append(Problem(_path_of((where, key)), f"the field name {message}"))
+                children.append((item, (where, key)))
+            pending.extend(reversed(children))
+        elif isinstance(value, list | tuple):
+            pending.extend(
+                (item, (where, index)) for index, item in reversed(list(enumerate(value)))
+            )
+    return problems[:MAX_DATA_PROBLEMS]
+
+
+def _unstorable(text: str) -> str | None:
+    character = unstorable_character(text)
+    if character is None:
+        return None
+    name = "a NUL character" if character == "\x00" else "a lone surrogate"
+    return f"holds {name} ({escape_character(character)}), which no text in a design may hold"
+
+
+def _path_of(where: Any) -> str:
+    parts: list[Any] = []
+    while where is not None:
+        where, part = where
+        parts.append(part)
+    return format_path(reversed(parts))
+
+
+def format_path(location: Iterable[Any]) -> str:
+    """Render a pydantic location like ``('links', 2, 'endpoints')`` as ``links[2].endpoints``.
+
+    A field name is shown printable (``text.printable``): a path is always one line of text.
+    """
     path = ""
     for part in location:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else part
+            name = printable(str(part))
+            path += f".{name}" if path else name
     return path
 
 
