@@ -11,13 +11,17 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema, Status
+from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer, SessionAuth
 
-from editor import permissions, services
+from editor import openapi, permissions, services
+from editor.middleware import too_large_message
 from editor.models import Design, Revision
+from editor.params import DesignId, RevisionNumber
 from netlab.core import codec, validation
 from netlab.core.document import json_schema
 from netlab.core.validation import InvalidDesign, Problem
@@ -33,7 +37,16 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class NetlabAPI(NinjaAPI):
+    """The API, whose published OpenAPI document also defines the design document's parts."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        openapi.add_document_schema(schema)
+        return schema
+
+
+api = NetlabAPI(
     title="netlab API",
     version="1",
     description="Designs, revisions and validation of netlab/v1 documents.",
@@ -105,7 +118,7 @@ DOCUMENT_BODY = {
     "requestBody": {
         "required": True,
         "description": "a netlab/v1 design document",
-        "content": {"application/json": {"schema": json_schema()}},
+        "content": {"application/json": {"schema": {"$ref": openapi.DOCUMENT_REF}}},
     }
 }
 
@@ -173,6 +186,35 @@ def invalid_design(request: HttpRequest, error: InvalidDesign) -> HttpResponse:
     )
 
 
+@api.exception_handler(ValidationError)
+def invalid_request(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    # django-ninja's own answer is 422 with its error list as ``detail``; answer in the
+    # shape every other refusal has. A JSON body that reads but does not fit its schema is
+    # unprocessable, like an invalid document; a query parameter that does not read ("²",
+    # a number past the database's range) is a bad request; a path no row can have (an id
+    # of 30 digits, -1) names nothing, so it is not found.
+    places = {tuple(item.get("loc", ()))[:1] for item in error.errors}
+    if ("body",) in places:
+        status, detail = 422, "the request body is invalid"
+    elif ("path",) not in places or len(places) > 1:
+        status, detail = 400, "the request is invalid"
+    else:
+        status, detail = 404, "not found"
+    problems = [
+        {
+            "path": ".".join(str(part) for part in item.get("loc", ())),
+            "message": str(item.get("msg", "invalid")),
+        }
+        for item in error.errors
+    ]
+    return api.create_response(request, {"detail": detail, "problems": problems}, status=status)
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": too_large_message(), "problems": []}, status=413)
+
+
 @api.exception_handler(permissions.DesignNotFound)
 def design_not_found(request: HttpRequest, error: permissions.DesignNotFound) -> HttpResponse:
     return api.create_response(request, {"detail": "no such design"}, status=404)
@@ -200,7 +242,7 @@ def create_design(request: HttpRequest, message: str = "") -> Status[dict[str, A
 
 
 @api.get("/designs/{design_id}", response={200: DesignOut, 404: ErrorOut}, tags=["designs"])
-def read_design(request: HttpRequest, design_id: int) -> dict[str, Any]:
+def read_design(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
     """A design and its current document."""
     return design_out(permissions.access_design(request.user, design_id))
 
@@ -211,7 +253,7 @@ def read_design(request: HttpRequest, design_id: int) -> dict[str, Any]:
     openapi_extra=DOCUMENT_BODY,
     tags=["designs"],
 )
-def update_design(request: HttpRequest, design_id: int, message: str = "") -> dict[str, Any]:
+def update_design(request: HttpRequest, design_id: DesignId, message: str = "") -> dict[str, Any]:
     """Save a document as a new revision of the design."""
     design = permissions.access_design_for_edit(request.user, design_id)
     services.save_revision(
@@ -221,7 +263,7 @@ def update_design(request: HttpRequest, design_id: int, message: str = "") -> di
 
 
 @api.delete("/designs/{design_id}", response={204: None, 404: ErrorOut}, tags=["designs"])
-def delete_design(request: HttpRequest, design_id: int) -> Status[None]:
+def delete_design(request: HttpRequest, design_id: DesignId) -> Status[None]:
     """Delete a design and its history."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.delete_design(design, actor=request.user)
@@ -233,7 +275,7 @@ def delete_design(request: HttpRequest, design_id: int) -> Status[None]:
     response={200: list[RevisionSummaryOut], 404: ErrorOut},
     tags=["revisions"],
 )
-def list_revisions(request: HttpRequest, design_id: int) -> list[dict[str, Any]]:
+def list_revisions(request: HttpRequest, design_id: DesignId) -> list[dict[str, Any]]:
     """The design's history, newest first."""
     design = permissions.access_design(request.user, design_id)
     revisions = design.revisions.select_related("author")
@@ -245,7 +287,7 @@ def list_revisions(request: HttpRequest, design_id: int) -> list[dict[str, Any]]
     response={200: RevisionOut, 404: ErrorOut},
     tags=["revisions"],
 )
-def read_revision(request: HttpRequest, design_id: int, number: int) -> Any:
+def read_revision(request: HttpRequest, design_id: DesignId, number: RevisionNumber) -> Any:
     """One revision, with its document."""
     design = permissions.access_design(request.user, design_id)
     revision = design.revisions.select_related("author").filter(number=number).first()

@@ -14,8 +14,11 @@ from ninja import Schema, Status
 from editor import permissions, services
 from editor.api import DesignOut, DesignSummaryOut, ErrorOut, api, design_out, summary_out
 from editor.models import Collaborator, Design
+from editor.params import DesignId, PageQuery, RevisionNumber, RevisionQuery
 from netlab.core import diff
 from netlab.core.document import Design as Document
+
+GALLERY_PAGE = 200
 
 
 class SharingIn(Schema):
@@ -76,7 +79,7 @@ def _user(username: str) -> Any:
 @api.get(
     "/designs/{design_id}/sharing", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def read_sharing(request: HttpRequest, design_id: int) -> dict[str, Any]:
+def read_sharing(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
     """Who may read or change the design (owner only)."""
     return _sharing_out(permissions.access_design_as_owner(request.user, design_id))
 
@@ -84,7 +87,7 @@ def read_sharing(request: HttpRequest, design_id: int) -> dict[str, Any]:
 @api.put(
     "/designs/{design_id}/sharing", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def update_sharing(request: HttpRequest, design_id: int, body: SharingIn) -> dict[str, Any]:
+def update_sharing(request: HttpRequest, design_id: DesignId, body: SharingIn) -> dict[str, Any]:
     """Set the visibility (private, link, public) and whether the link works anonymously."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.set_visibility(
@@ -96,7 +99,7 @@ def update_sharing(request: HttpRequest, design_id: int, body: SharingIn) -> dic
 @api.post(
     "/designs/{design_id}/share-link", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def renew_share_link(request: HttpRequest, design_id: int) -> dict[str, Any]:
+def renew_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
     """Make a new share link; the old one stops working at once."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.renew_share_link(design, actor=request.user)
@@ -106,7 +109,7 @@ def renew_share_link(request: HttpRequest, design_id: int) -> dict[str, Any]:
 @api.delete(
     "/designs/{design_id}/share-link", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def revoke_share_link(request: HttpRequest, design_id: int) -> dict[str, Any]:
+def revoke_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
     """Revoke the share link: it then answers like a missing design."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.revoke_share_link(design, actor=request.user)
@@ -118,7 +121,7 @@ def revoke_share_link(request: HttpRequest, design_id: int) -> dict[str, Any]:
     response={200: SharingOut, 404: ErrorOut, 422: ErrorOut},
     tags=["sharing"],
 )
-def set_collaborator(request: HttpRequest, design_id: int, username: str, body: RoleIn) -> Any:
+def set_collaborator(request: HttpRequest, design_id: DesignId, username: str, body: RoleIn) -> Any:
     """Let another user view, or edit (save and deploy their own lab of), the design."""
     design = permissions.access_design_as_owner(request.user, design_id)
     try:
@@ -133,7 +136,7 @@ def set_collaborator(request: HttpRequest, design_id: int, username: str, body: 
     response={200: SharingOut, 404: ErrorOut},
     tags=["sharing"],
 )
-def remove_collaborator(request: HttpRequest, design_id: int, username: str) -> dict[str, Any]:
+def remove_collaborator(request: HttpRequest, design_id: DesignId, username: str) -> dict[str, Any]:
     """Take a collaborator's rights away."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.remove_collaborator(design, actor=request.user, user=_user(username))
@@ -141,7 +144,7 @@ def remove_collaborator(request: HttpRequest, design_id: int, username: str) -> 
 
 
 @api.post("/designs/{design_id}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"])
-def fork_design(request: HttpRequest, design_id: int) -> Status[dict[str, Any]]:
+def fork_design(request: HttpRequest, design_id: DesignId) -> Status[dict[str, Any]]:
     """Copy a design you may read into your own designs."""
     design = permissions.access_design(request.user, design_id)
     return Status(201, design_out(services.fork_design(design, actor=request.user)))
@@ -167,10 +170,10 @@ def fork_shared_design(request: HttpRequest, token: str) -> Status[dict[str, Any
 
 @api.post(
     "/designs/{design_id}/revisions/{number}/restore",
-    response={200: DesignOut, 404: ErrorOut},
+    response={200: DesignOut, 404: ErrorOut, 422: ErrorOut},
     tags=["revisions"],
 )
-def restore_revision(request: HttpRequest, design_id: int, number: int) -> Any:
+def restore_revision(request: HttpRequest, design_id: DesignId, number: RevisionNumber) -> Any:
     """Save an old revision's document as a new revision."""
     design = permissions.access_design_for_edit(request.user, design_id)
     if not design.revisions.filter(number=number).exists():
@@ -180,7 +183,9 @@ def restore_revision(request: HttpRequest, design_id: int, number: int) -> Any:
 
 
 @api.get("/designs/{design_id}/diff", response={200: DiffOut, 404: ErrorOut}, tags=["revisions"])
-def diff_revisions(request: HttpRequest, design_id: int, base: int, head: int) -> Any:
+def diff_revisions(
+    request: HttpRequest, design_id: DesignId, base: RevisionQuery, head: RevisionQuery
+) -> Any:
     """What changed from revision ``base`` to revision ``head``."""
     design = permissions.access_design(request.user, design_id)
     revisions = {
@@ -201,9 +206,10 @@ def diff_revisions(request: HttpRequest, design_id: int, base: int, head: int) -
     auth=[*api.auth, lambda request: True],  # type: ignore[misc]
     tags=["sharing"],
 )
-def gallery(request: HttpRequest, q: str = "") -> list[dict[str, Any]]:
-    """Public designs, searchable by name and title."""
+def gallery(request: HttpRequest, q: str = "", page: PageQuery = 1) -> list[dict[str, Any]]:
+    """Public designs, searchable by name and title, ``GALLERY_PAGE`` a page (from 1)."""
     designs = permissions.public_designs().select_related("owner")
     if q:
         designs = designs.filter(Q(name__icontains=q) | Q(title__icontains=q))
-    return [summary_out(design) for design in designs[:200]]
+    start = (page - 1) * GALLERY_PAGE
+    return [summary_out(design) for design in designs[start : start + GALLERY_PAGE]]

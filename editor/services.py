@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from editor.models import ApiToken, Collaborator, Design, Revision
-from netlab.core import validation
+from netlab.core import picture, validation
 from netlab.core.document import Design as Document
 from netlab.core.validation import InvalidDesign, Problem
 
@@ -66,7 +66,12 @@ def _write_revision(
 ) -> Revision:
     number = (design.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
     revision = Revision.objects.create(
-        design=design, number=number, document=document.to_data(), author=author, message=message
+        design=design,
+        number=number,
+        document=document.to_data(),
+        author=author,
+        message=message,
+        picture=picture.draw(document),
     )
     design.current = revision
     design.name = document.name
@@ -173,15 +178,24 @@ def restore_revision(design: Design, *, actor: AbstractBaseUser, number: int) ->
 def set_visibility(
     design: Design, *, actor: AbstractBaseUser, visibility: str, anonymous: bool | None = None
 ) -> Design:
-    """Set who may read ``design``; a link or public design gets a share link if it has none.
+    """Set who may read ``design``; ``anonymous`` (when given) lets the link work logged out.
 
-    ``anonymous`` (when given) lets the share link work without logging in.
+    Going private drops the share link. Whenever it is (re)enabled, from private or from
+    public, the design gets a fresh one: a link given out before it went private, or the one
+    the gallery published while it was public, must not open it again. From link to public
+    the link stays (it is published as it is), as it does when the visibility is unchanged.
     """
-    design.visibility = Design.Visibility(visibility)
-    fields = ["visibility", "updated"]
-    if design.visibility != Design.Visibility.PRIVATE and not design.share_token:
+    old, new = design.visibility, Design.Visibility(visibility)
+    fields = ["visibility", "share_token", "updated"]
+    if new == Design.Visibility.PRIVATE:
+        design.share_token = None
+    elif (
+        old == Design.Visibility.PRIVATE
+        or not design.share_token
+        or (old == Design.Visibility.PUBLIC and new == Design.Visibility.LINK)
+    ):
         design.share_token = _new_share_token()
-        fields.append("share_token")
+    design.visibility = new
     if anonymous is not None:
         design.share_anonymous = anonymous
         fields.append("share_anonymous")
@@ -209,6 +223,19 @@ def revoke_share_link(design: Design, *, actor: AbstractBaseUser) -> Design:
 
 def _new_share_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def picture_of(revision: Revision) -> str:
+    """Return ``revision``'s gallery picture, drawing and storing it if it has none yet.
+
+    Revisions saved before pictures existed get theirs the first time the gallery shows
+    them; the picture is derived from the immutable document, so storing it changes nothing
+    the revision records.
+    """
+    if not revision.picture:
+        revision.picture = picture.draw(Document.model_validate(revision.document))
+        Revision.objects.filter(pk=revision.pk).update(picture=revision.picture)
+    return revision.picture
 
 
 def set_collaborator(

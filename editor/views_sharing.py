@@ -7,21 +7,36 @@ render. A page the user may not reach answers 404, whatever the reason.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from editor import permissions, services
+from editor import params, permissions, services
 from editor.models import Collaborator, Design, Revision
 from netlab.core import codec, diff
 from netlab.core.document import Design as Document
 from netlab.core.layout import auto_layout
+from netlab.core.validation import InvalidDesign
+
+GALLERY_PAGE = 24
+
+
+def bad_parameter(request: HttpRequest, error: params.BadParameter) -> HttpResponse:
+    """The page that refuses a request parameter, saying which and why (400)."""
+    return render(
+        request,
+        "editor/problem.html",
+        {"heading": "Bad request", "message": str(error)},
+        status=400,
+    )
 
 
 def _owned_or_404(request: HttpRequest, design_id: int) -> Design:
@@ -46,19 +61,37 @@ def _shared_or_404(request: HttpRequest, token: str) -> Design:
 
 
 def gallery(request: HttpRequest) -> HttpResponse:
-    """Public designs, searchable by name and title; open to anyone."""
+    """Public designs, searchable by name and title, ``GALLERY_PAGE`` a page; open to anyone.
+
+    Each card shows its revision's stored picture: nothing is laid out per request, and
+    documents are not even read unless a revision saved before pictures existed needs one.
+    """
     query = request.GET.get("q", "").strip()
-    designs = permissions.public_designs().select_related("owner", "current")
+    try:
+        number = params.integer(request.GET.get("page"), name="page", default=1)
+    except params.BadParameter as error:
+        return bad_parameter(request, error)
+    designs = (
+        permissions.public_designs().select_related("owner", "current").defer("current__document")
+    )
     if query:
         designs = designs.filter(Q(name__icontains=query) | Q(title__icontains=query))
+    paginator = Paginator(designs, GALLERY_PAGE)
+    if number > paginator.num_pages:
+        raise Http404("no such page")
+    page = paginator.page(number)
     cards = [
-        {
-            "design": design,
-            "preview": auto_layout(Document.model_validate(design.document)).to_data(),
-        }
-        for design in designs[:60]
+        {"design": design, "picture": _picture_url(services.picture_of(design.current))}
+        for design in page.object_list
+        if design.current is not None
     ]
-    return render(request, "editor/gallery.html", {"cards": cards, "query": query})
+    return render(request, "editor/gallery.html", {"cards": cards, "query": query, "page": page})
+
+
+def _picture_url(svg: str) -> str:
+    # A data: URL in an <img>: the picture needs no request of its own, and an SVG shown
+    # as an image runs no script and loads nothing, whatever it held.
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def shared_design(request: HttpRequest, token: str) -> HttpResponse:
@@ -167,6 +200,13 @@ def _change_sharing(request: HttpRequest, design: Design) -> None:
 def history(request: HttpRequest, design_id: int) -> HttpResponse:
     """The revision list, and the diff of two revisions on the canvas and as a list."""
     design = _readable_or_404(request, design_id)
+    try:
+        return _history(request, design)
+    except params.BadParameter as error:
+        return bad_parameter(request, error)
+
+
+def _history(request: HttpRequest, design: Design, status: int = 200) -> HttpResponse:
     revisions = list(design.revisions.select_related("author"))
     context: dict[str, Any] = {
         "design": design,
@@ -175,8 +215,8 @@ def history(request: HttpRequest, design_id: int) -> HttpResponse:
     }
     if len(revisions) >= 2:
         by_number = {revision.number: revision for revision in revisions}
-        head = _number(request.GET.get("head"), revisions[0].number)
-        base = _number(request.GET.get("base"), revisions[1].number)
+        head = params.integer(request.GET.get("head"), name="head", default=revisions[0].number)
+        base = params.integer(request.GET.get("base"), name="base", default=revisions[1].number)
         if head not in by_number or base not in by_number:
             raise Http404("no such revision")
         old = auto_layout(Document.model_validate(by_number[base].document))
@@ -189,11 +229,7 @@ def history(request: HttpRequest, design_id: int) -> HttpResponse:
             preview=diff.overlay(old, new),
             marks=diff.change_marks(changes),
         )
-    return render(request, "editor/history.html", context)
-
-
-def _number(text: str | None, default: int) -> int:
-    return int(text) if text and text.isdigit() else default
+    return render(request, "editor/history.html", context, status=status)
 
 
 @login_required
@@ -207,5 +243,9 @@ def restore_revision(request: HttpRequest, design_id: int, number: int) -> HttpR
         revision = services.restore_revision(design, actor=request.user, number=number)
     except Revision.DoesNotExist:
         raise Http404("no such revision") from None
+    except InvalidDesign as error:  # the old name is another of the owner's designs now
+        for problem in error.problems:
+            messages.error(request, f"Revision {number} cannot be restored: {problem.message}.")
+        return _history(request, design, status=422)
     messages.success(request, f"Revision {number} restored as revision {revision.number}.")
     return redirect("history", design_id=design.pk)

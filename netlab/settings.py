@@ -101,6 +101,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication, so that its page shows who is logged in; before any view
+    # (or the CSRF check) reads the body.
+    "editor.middleware.BodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "netlab.urls"
@@ -227,6 +230,10 @@ NETLAB_MAX_LINKS = int(_env("MAX_LINKS", "2000"))
 NETLAB_MAX_RUNNING_PER_USER = int(_env("MAX_RUNNING_PER_USER", "3"))
 NETLAB_MAX_NAMESPACES = int(_env("MAX_NAMESPACES", "2000"))
 NETLAB_MAX_PROBES_PER_USER = int(_env("MAX_PROBES_PER_USER", "4"))
+# The largest request body (a design document sent to the API is its body): larger ones
+# answer 413. Django's own limit on bodies it reads into memory follows it.
+NETLAB_MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = NETLAB_MAX_BODY_BYTES
 
 # The module whose deploy/destroy/check/status functions drive the kernel.
 NETLAB_ENGINE = _env("ENGINE", "netlab.kernel.engine")

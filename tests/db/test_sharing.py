@@ -112,7 +112,7 @@ def test_revoked_and_guessed_links_answer_like_missing(shared: Any, people: dict
 
 
 def test_link_made_private_stops_working(shared: Any, people: dict[str, Any]) -> None:
-    """Turning a link-shared design private closes its link (the token is kept, unused)."""
+    """Turning a link-shared design private closes its link (the token is dropped)."""
     design = shared("link")
     token = design.share_token
     services.set_visibility(design, actor=people["owner"], visibility="private")
