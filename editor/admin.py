@@ -1,16 +1,53 @@
-"""Django admin for designs, revisions and API tokens.
+"""Django admin for designs, revisions, API tokens, and users.
 
 Revisions are history: the admin shows them but cannot change them. Designs are changed
 through the editor (every save is a revision), so their fields are read-only here too.
+
+Deleting a design or a user goes through ``services``, under the editor's rule: refused,
+naming the labs, while any of their labs is active (the lab's row is what lets the worker
+destroy it); ended deployments go with them. The admin's confirmation page lists the
+active labs as what blocks the deletion.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from editor import services
-from editor.models import ApiToken, Design, Revision
+from editor import deployments, services
+from editor.models import ApiToken, Deployment, Design, Revision
+
+
+class LabAwareDeletion(admin.ModelAdmin):
+    """Deletion that active labs block, and that removes ended deployments with the object."""
+
+    def labs_of(self, objects: Iterable[Any]) -> QuerySet[Deployment]:
+        raise NotImplementedError
+
+    def delete_with_labs(self, request: HttpRequest, obj: Any) -> None:
+        raise NotImplementedError
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # Django lists every PROTECT row as blocking, ended deployments too; those are
+        # removed with the object by services: only active labs block.
+        deleted, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        active = self.labs_of(objs).filter(state__in=Deployment.ACTIVE_STATES)
+        protected = [deployments.describe(lab) for lab in active.select_related("design", "owner")]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        try:
+            self.delete_with_labs(request, obj)
+        except deployments.LabsActive as error:  # a lab requested since the confirmation
+            messages.error(request, str(error))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 class RevisionInline(admin.TabularInline):
@@ -26,7 +63,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Design)
-class DesignAdmin(admin.ModelAdmin):
+class DesignAdmin(LabAwareDeletion):
     list_display = ("name", "title", "owner", "node_count", "link_count", "updated")
     list_filter = ("owner",)
     search_fields = ("name", "title", "owner__username")
@@ -45,12 +82,11 @@ class DesignAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def delete_model(self, request: HttpRequest, obj: Design) -> None:
-        services.delete_design(obj, actor=request.user)
+    def labs_of(self, objects: Iterable[Any]) -> QuerySet[Deployment]:
+        return Deployment.objects.filter(design__in=list(objects))
 
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        for design in queryset:
-            services.delete_design(design, actor=request.user)
+    def delete_with_labs(self, request: HttpRequest, obj: Design) -> None:
+        services.delete_design(obj, actor=request.user)
 
 
 @admin.register(Revision)
@@ -79,3 +115,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class NetlabUserAdmin(LabAwareDeletion, UserAdmin):  # type: ignore[misc]
+    """Django's user admin, with the editor's rule for deleting a user who has labs."""
+
+    def labs_of(self, objects: Iterable[Any]) -> QuerySet[Deployment]:
+        users = list(objects)
+        return Deployment.objects.filter(Q(owner__in=users) | Q(design__owner__in=users))
+
+    def delete_with_labs(self, request: HttpRequest, obj: Any) -> None:
+        services.delete_user(obj, actor=request.user)

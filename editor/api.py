@@ -19,6 +19,7 @@ from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer, SessionAuth
 
 from editor import openapi, permissions, services
+from editor.deployments import LabsActive
 from editor.middleware import too_large_message
 from editor.models import Design, Revision
 from editor.params import DesignId, RevisionNumber
@@ -262,11 +263,21 @@ def update_design(request: HttpRequest, design_id: DesignId, message: str = "") 
     return design_out(design)
 
 
-@api.delete("/designs/{design_id}", response={204: None, 404: ErrorOut}, tags=["designs"])
-def delete_design(request: HttpRequest, design_id: DesignId) -> Status[None]:
-    """Delete a design and its history."""
+@api.delete(
+    "/designs/{design_id}",
+    response={204: None, 404: ErrorOut, 409: ErrorOut},
+    tags=["designs"],
+)
+def delete_design(request: HttpRequest, design_id: DesignId) -> Status[Any]:
+    """Delete a design, its history and its ended deployments.
+
+    Refused (409, naming them) while any lab of the design is active: destroy them first.
+    """
     design = permissions.access_design_as_owner(request.user, design_id)
-    services.delete_design(design, actor=request.user)
+    try:
+        services.delete_design(design, actor=request.user)
+    except LabsActive as error:
+        return Status(409, {"detail": str(error)})
     return Status(204, None)
 
 

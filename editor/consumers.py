@@ -22,7 +22,12 @@ from django.http.request import validate_host
 
 from editor import deployments, events, worker
 from editor.models import Deployment, Design
-from editor.permissions import DesignNotFound, access_design, access_design_for_edit
+from editor.permissions import (
+    DesignNotFound,
+    access_design,
+    access_design_for_destroy,
+    access_design_for_edit,
+)
 
 # Close codes of a refused handshake. A design the user may not see closes exactly like a
 # missing one, so ids reveal nothing.
@@ -165,9 +170,9 @@ def _request_change(user: AbstractBaseUser, design_id: int, action: str) -> Depl
 
     Raises DesignNotFound (not the user's to change) or DeploymentRefused.
     """
-    design = access_design_for_edit(user, design_id)
     if action == "deploy":
-        return deployments.request_deploy(design, actor=user)
+        return deployments.request_deploy(access_design_for_edit(user, design_id), actor=user)
+    design = access_design_for_destroy(user, design_id)  # one's own lab: always destroyable
     deployment = deployments.latest(design, user)
     if deployment is None or deployment.state not in (
         Deployment.State.RUNNING,

@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import queue
+import re
 import threading
 from collections.abc import Callable
 from types import ModuleType
@@ -21,10 +22,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from editor.models import Deployment, DeploymentStep, Design
-from netlab.core import names
+from editor.models import Collaborator, Deployment, DeploymentStep, Design
+from netlab.core import names, validation
 from netlab.core.document import Design as Document
 
 logger = logging.getLogger("netlab.deployments")
@@ -36,6 +38,53 @@ StepCallback = Callable[[DeploymentStep], None]
 
 class DeploymentRefused(Exception):
     """The request cannot be carried out as asked; the message says why, for the user."""
+
+
+class LabsActive(Exception):
+    """Something cannot be deleted while labs of it are active; the message names them.
+
+    Deleting the row of an active lab would leave its namespaces and nftables tables in the
+    kernel with nothing left to destroy them (and free its quota): the labs go first.
+    """
+
+    def __init__(self, what: str, labs: list[Deployment]) -> None:
+        self.labs = labs
+        described = "; ".join(describe(lab) for lab in labs)
+        count = f"{len(labs)} lab is" if len(labs) == 1 else f"{len(labs)} labs are"
+        super().__init__(
+            f"{what} cannot be deleted while {count} active ({described}); destroy "
+            f"{'it' if len(labs) == 1 else 'them'} first"
+        )
+
+
+def describe(deployment: Deployment) -> str:
+    """A lab as a user reads it: whose, which design, its tag and state."""
+    return (
+        f"{deployment.owner}'s lab {deployment.tag} of {deployment.design.name}, {deployment.state}"
+    )
+
+
+def remove_ended(labs: QuerySet[Deployment], what: str) -> None:
+    """Delete the ended rows among ``labs``; raise :class:`LabsActive` if any is active.
+
+    Called inside the caller's transaction, before it deletes what the labs belong to.
+    """
+    active = list(labs.filter(state__in=Deployment.ACTIVE_STATES).select_related("design", "owner"))
+    if active:
+        raise LabsActive(what, active)
+    labs.delete()
+
+
+def may_keep(deployment: Deployment) -> bool:
+    """Whether ``deployment``'s user still has a role on its design (owner or collaborator).
+
+    A collaborator removed from a design loses their labs of it: the worker destroys them.
+    """
+    design = deployment.design
+    return bool(
+        deployment.owner_id == design.owner_id
+        or Collaborator.objects.filter(design=design, user_id=deployment.owner_id).exists()
+    )
 
 
 def engine() -> ModuleType:
@@ -229,7 +278,7 @@ def recover_abandoned(
             engine().destroy(
                 deployment.tag,
                 state_dir=settings.NETLAB_STATE_DIR,
-                namespaces=[name for name in deployment.namespaces.values() if name],
+                namespaces=recorded_namespaces(deployment),
             )
         except Exception as failure:  # still failed: a destroy request finishes the job
             error = (
@@ -239,6 +288,67 @@ def recover_abandoned(
         _set_state(deployment, State.FAILED, on_state, error=error, worker="")
         recovered.append(deployment)
     return recovered
+
+
+# -- the worker's own checks --------------------------------------------------------------
+# The row is written by the web process, which runs unprivileged and may be compromised:
+# before any kernel call the worker checks every privileged choice in it against its own
+# settings and netlab's own name rules, and fails the deployment if one does not hold.
+
+
+class Untrusted(Exception):
+    """A deployment row asks for something this worker does not allow; nothing was touched."""
+
+
+def _check_names(deployment: Deployment) -> None:
+    """Check the row's tag, prefix and recorded namespace names against netlab's own rules."""
+    if not names.TAG.fullmatch(deployment.tag):
+        raise Untrusted(f"{deployment.tag!r} is not a deployment tag")
+    if not names.PREFIX.fullmatch(deployment.prefix.rstrip("-") or "-"):
+        raise Untrusted(f"{deployment.prefix!r} is not a namespace prefix")
+    if not isinstance(deployment.namespaces, dict):
+        raise Untrusted("the recorded namespaces are not a mapping")
+    own = re.compile(re.escape(deployment.prefix) + re.escape(deployment.tag) + r"-[0-9]{1,6}")
+    for node, netns in deployment.namespaces.items():
+        if netns is not None and not (isinstance(netns, str) and own.fullmatch(netns)):
+            raise Untrusted(f"{node}'s namespace {netns!r} is not one this deployment names")
+
+
+def check_deploy(deployment: Deployment) -> Document:
+    """Return the document to deploy once the row passes this worker's own checks.
+
+    Raises :class:`Untrusted`: host mode this worker's settings do not allow, another prefix
+    than this worker's, a tag, prefix or namespace name outside netlab's rules, or a document
+    that does not validate.
+    """
+    if deployment.host_mode and not settings.NETLAB_HOST_MODE:
+        raise Untrusted(
+            "host mode is off on this worker (NETLAB_HOST_MODE): it deploys no lab into the "
+            "machine's root namespace"
+        )
+    _check_names(deployment)
+    if deployment.prefix != settings.NETLAB_NETNS_PREFIX:
+        raise Untrusted(
+            f"the namespace prefix {deployment.prefix!r} is not this worker's "
+            f"({settings.NETLAB_NETNS_PREFIX!r})"
+        )
+    if deployment.namespaces:
+        raise Untrusted("a deployment yet to run has no namespaces")
+    try:
+        return validation.load(deployment.revision.document)
+    except validation.InvalidDesign as error:
+        raise Untrusted(f"the revision to deploy is not a valid design: {error}") from None
+
+
+def recorded_namespaces(deployment: Deployment) -> list[str]:
+    """Return the row's namespace names, once they pass netlab's name rules (for destroy).
+
+    The prefix may be an older setting of this server's: destroy still finds those labs; the
+    engine removes only namespaces that carry the deployment's own mark. Raises
+    :class:`Untrusted`.
+    """
+    _check_names(deployment)
+    return [name for name in deployment.namespaces.values() if name]
 
 
 def _step_recorder(
@@ -321,8 +431,13 @@ def run_deploy(
     """Build a claimed deployment in the kernel; it ends running, or failed and rolled back."""
     if on_state is not None:
         on_state(deployment)
+    try:
+        document = check_deploy(deployment)
+    except Untrusted as error:
+        logger.warning("deployment %s refused by the worker: %s", deployment.pk, error)
+        _set_state(deployment, State.FAILED, on_state, error=f"refused: {error}", worker="")
+        return deployment
     kernel = engine()
-    document = document_of(deployment)
     try:
         record = _drive(
             lambda report: kernel.deploy(
@@ -347,6 +462,12 @@ def run_deploy(
         record=record.as_dict(),
         worker="",
     )
+    if not may_keep(deployment):
+        # Its user lost their role on the design while it deployed (a destroy request then
+        # had nothing to act on): it goes now, like the labs of a removed collaborator.
+        request_destroy(deployment, actor=deployment.owner)
+        if on_state is not None:
+            on_state(deployment)
     return deployment
 
 
@@ -359,7 +480,12 @@ def run_destroy(
     """Remove a claimed deployment from the kernel; it ends stopped (idempotent)."""
     if on_state is not None:
         on_state(deployment)
-    namespaces = [name for name in deployment.namespaces.values() if name]
+    try:
+        namespaces = recorded_namespaces(deployment)
+    except Untrusted as error:
+        logger.warning("destroy of %s refused by the worker: %s", deployment.pk, error)
+        _set_state(deployment, State.FAILED, on_state, error=f"refused: {error}", worker="")
+        return deployment
     try:
         engine().destroy(deployment.tag, state_dir=settings.NETLAB_STATE_DIR, namespaces=namespaces)
     except Exception as error:

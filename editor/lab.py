@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import CommandError
 
 from editor import deployments
@@ -100,14 +101,28 @@ def _active(design: Design) -> Deployment:
     return deployment
 
 
-def destroy(design: Design, *, out: Output) -> None:
-    """Destroy ``design``'s live deployment, waiting until the kernel holds nothing of it."""
-    deployment = deployments.latest(design, design.owner)
+def destroy(design: Design, *, out: Output, user: AbstractBaseUser | None = None) -> None:
+    """Destroy ``user``'s (by default the owner's) live deployment of ``design``, waiting
+    until the kernel holds nothing of it.
+
+    Raises ``CommandError`` when the destroy fails, or when ``user`` has no lab of the
+    design but others do (named, with how to destroy them: a design with active labs cannot
+    be deleted).
+    """
+    user = design.owner if user is None else user
+    deployment = deployments.latest(design, user)
     if deployment is None or deployment.state == Deployment.State.STOPPED:
+        others = Deployment.objects.filter(design=design, state__in=Deployment.ACTIVE_STATES)
+        if others.exists():
+            named = "; ".join(
+                f"{deployments.describe(lab)} (destroy DESIGN --user {lab.owner})"
+                for lab in others.select_related("design", "owner")
+            )
+            raise CommandError(f"{user} has no lab of {design.name} to destroy; others do: {named}")
         out(f"{design.name} is not deployed; nothing to destroy")
         return
     _require_privileges()
-    deployments.request_destroy(deployment, actor=design.owner)
+    deployments.request_destroy(deployment, actor=user)
     work = deployments.claim(deployment, worker=deployments.worker_id())
     if work is not None:
         deployments.run_claimed(deployment, work, on_step=_print_step(out))

@@ -14,7 +14,8 @@ The rules, per design:
   through its link by anyone logged in, and anonymously if it is public or the owner allows
   it (the API by id always needs an account);
 - whoever may read a design may fork it into their own designs;
-- deployments, pings and probes are always the user's own: nobody acts on another user's lab.
+- deployments, pings and probes are always the user's own: nobody acts on another user's lab;
+- whoever deployed a lab may always destroy it, even after losing the right to edit.
 """
 
 from __future__ import annotations
@@ -111,6 +112,25 @@ def access_design_for_edit(user: User, design_id: int) -> Design:
     requests learn nothing more than read ones.
     """
     return _access(user, design_id, Role.EDIT)
+
+
+def access_design_for_destroy(user: User, design_id: int) -> Design:
+    """Return design ``design_id`` if ``user`` may edit it or holds an active lab of it.
+
+    A collaborator whose role went from edit to view keeps the lab they deployed, and may
+    always destroy it (the lab acted on is still only their own).
+    """
+    try:
+        return _access(user, design_id, Role.EDIT)
+    except DesignNotFound:
+        if (
+            not user.is_authenticated
+            or not Deployment.objects.filter(
+                design_id=design_id, owner=user, state__in=Deployment.ACTIVE_STATES
+            ).exists()
+        ):
+            raise
+    return Design.objects.select_related("current", "owner").get(pk=design_id)
 
 
 def access_design_as_owner(user: User, design_id: int) -> Design:

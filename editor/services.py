@@ -14,10 +14,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError, Q
 from django.utils import timezone
 
-from editor.models import ApiToken, Collaborator, Design, Revision
+from editor import deployments
+from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
 from netlab.core import picture, validation
 from netlab.core.document import Design as Document
 from netlab.core.validation import InvalidDesign, Problem
@@ -121,8 +122,35 @@ def save_revision(
 
 
 def delete_design(design: Design, *, actor: AbstractBaseUser) -> None:
-    """Delete ``design`` and its history. ``actor`` is checked by the caller."""
-    design.delete()
+    """Delete ``design``, its history and its ended deployments. ``actor`` is checked by the
+    caller.
+
+    Raises :class:`~editor.deployments.LabsActive`, naming them, while any lab of ``design``
+    (anyone's) is active: its row is what lets the worker destroy it.
+    """
+    what = f"design {design.name}"
+    try:
+        with transaction.atomic():
+            deployments.remove_ended(Deployment.objects.filter(design=design), what)
+            design.delete()
+    except ProtectedError as error:  # a lab requested between the check and the delete
+        raise deployments.LabsActive(what, list(error.protected_objects)) from None
+
+
+def delete_user(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> None:
+    """Delete ``user`` with their designs and ended deployments (an administrator's act).
+
+    Raises :class:`~editor.deployments.LabsActive` while a lab ``user`` deployed, or any
+    lab of one of their designs, is active.
+    """
+    what = f"user {user}"
+    try:
+        with transaction.atomic():
+            labs = Deployment.objects.filter(Q(owner=user) | Q(design__owner=user))
+            deployments.remove_ended(labs, what)
+            user.delete()
+    except ProtectedError as error:
+        raise deployments.LabsActive(what, list(error.protected_objects)) from None
 
 
 def free_name(owner: AbstractBaseUser, name: str) -> str:
@@ -254,8 +282,20 @@ def set_collaborator(
 
 
 def remove_collaborator(design: Design, *, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
-    """Take every right on ``design`` away from ``user`` (nothing happens if they had none)."""
-    Collaborator.objects.filter(design=design, user=user).delete()
+    """Take every right on ``design`` away from ``user`` (nothing happens if they had none).
+
+    Their lab of ``design``, if one is active or failed, is destroyed (through the worker,
+    like any destroy): they could no longer reach it. A lab still deploying is destroyed as
+    soon as it is built (``deployments.run_deploy`` checks).
+    """
+    with transaction.atomic():
+        Collaborator.objects.filter(design=design, user=user).delete()
+        if user.pk == design.owner_id:
+            return
+        # A failed lab too: a destroy that failed may have left objects behind.
+        lab = deployments.latest(design, user)
+        if lab is not None and lab.state != Deployment.State.STOPPED:
+            deployments.request_destroy(lab, actor=actor)
 
 
 def create_token(*, user: AbstractBaseUser, name: str = "") -> str:

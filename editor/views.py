@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from editor import lab, permissions, services
+from editor.deployments import LabsActive
 from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
 from editor.models import Design
@@ -155,7 +156,11 @@ def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
 @require_POST
 def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
     design = _design_or_404(request, design_id, own=True)
-    services.delete_design(design, actor=request.user)
+    try:
+        services.delete_design(design, actor=request.user)
+    except LabsActive as error:
+        messages.error(request, str(error))
+        return redirect("design", design_id=design.pk)
     messages.success(request, f"Deleted {design.name}.")
     return redirect("dashboard")
 

@@ -57,11 +57,9 @@ def require_privileges() -> None:
 
 
 def _namespaces(design: Design, tag: str, prefix: str) -> dict[str, str | None]:
-    return {
-        node.id: f"{prefix}{tag}-{node.id}"
-        for node in design.nodes
-        if node.kind in ("namespace", "host")
-    }
+    # Named like the real engine's (names.namespace_name): the worker checks a row's names.
+    nodes = [node for node in design.nodes if node.kind in ("namespace", "host")]
+    return {node.id: f"{prefix}{tag}-{index}" for index, node in enumerate(nodes)}
 
 
 def plan(design: Design, *, tag: str, prefix: str = "netlab-", host_mode: bool = False) -> Any:

@@ -112,6 +112,7 @@ class Command(BaseCommand):
         ping.add_argument("--count", type=int, default=3)
         destroy = commands.add_parser("destroy", help="destroy a design's deployment")
         destroy.add_argument("design")
+        destroy.add_argument("--user", help="whose lab (default: the design's owner)")
         commands.add_parser("cleanup", help="remove every netlab object no live deployment owns")
 
         commands.add_parser(
@@ -191,7 +192,8 @@ class Command(BaseCommand):
         lab.ping(design, options.source, options.target, options.count, out=self.stdout.write)
 
     def handle_destroy(self, options: Namespace) -> None:
-        lab.destroy(find_design(options.design), out=self.stdout.write)
+        user = find_user(options.user) if options.user else None
+        lab.destroy(find_design(options.design), out=self.stdout.write, user=user)
 
     def handle_cleanup(self, options: Namespace) -> None:
         removed = lab.cleanup()
