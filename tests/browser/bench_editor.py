@@ -21,8 +21,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import CHROMIUM, CHROMIUM_ARGS
+from editor_page import wait_until
 from live_server import PASSWORD, USERNAME, running_server
 from playwright.sync_api import sync_playwright
+
+
+def wait(page: Any, expression: str) -> None:
+    """Wait for ``expression`` in the page, as long as Playwright's own default (30 s)."""
+    wait_until(page, expression, timeout=30_000)
+
 
 BRIDGES = 20
 
@@ -117,7 +124,7 @@ def measure(base: str, node_count: int, link_count: int) -> dict[str, float]:
             page.goto(f"/designs/{design_id}/")
             page.wait_for_selector("#editor[data-ready=true]")
             opens.append(float(page.locator("#editor").get_attribute("data-ready-ms") or 0))
-        page.wait_for_function("window.netlabEditor.validated === window.netlabEditor.doc")
+        wait(page, "window.netlabEditor.validated === window.netlabEditor.doc")
 
         # Drag a node for a second and a half and count the frames the page draws meanwhile.
         point = page.evaluate(
@@ -154,18 +161,20 @@ def measure(base: str, node_count: int, link_count: int) -> dict[str, float]:
         fps = (len(frames) - 1) / seconds
         worst = gaps[int(len(gaps) * 0.95)] if gaps else 0
 
-        page.wait_for_function("window.netlabEditor.history.isDirty()")
+        wait(page, "window.netlabEditor.history.isDirty()")
         saves = []
         for attempt in range(3):
             if attempt:
                 page.keyboard.press("Control+z" if attempt % 2 else "Control+y")
-            page.wait_for_function("window.netlabEditor.validated === window.netlabEditor.doc")
+            wait(page, "window.netlabEditor.validated === window.netlabEditor.doc")
             page.keyboard.press("Control+s")
-            page.wait_for_function(
-                "!window.netlabEditor.history.isDirty() || window.netlabEditor.saving === false"
+            wait(
+                page,
+                "!window.netlabEditor.history.isDirty() || window.netlabEditor.saving === false",
             )
-            page.wait_for_function(
-                "document.querySelector('[data-testid=status]').textContent.startsWith('Saved')"
+            wait(
+                page,
+                "document.querySelector('[data-testid=status]').textContent.startsWith('Saved')",
             )
             saves.append(float(page.locator("#editor").get_attribute("data-last-save-ms") or 0))
         browser.close()

@@ -7,11 +7,29 @@ know where to point the mouse; every change is made with the mouse and the keybo
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 READY = "#editor[data-ready=true]"
+WAIT_TIMEOUT_MS = 10_000
+
+
+def wait_until(
+    page: Page, expression: str, arg: Any = None, timeout: float = WAIT_TIMEOUT_MS
+) -> None:
+    """Wait until ``expression`` (a function of ``arg``, or an expression) is truthy in the page.
+
+    Playwright's ``wait_for_function`` polls with ``eval`` inside the page, which the
+    pages' Content-Security-Policy refuses (no 'unsafe-eval'); ``evaluate`` is not
+    subject to it, so this polls with that.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} ms: {expression}")
+        time.sleep(0.05)
 
 
 class EditorPage:
@@ -42,8 +60,9 @@ class EditorPage:
 
     def settle(self) -> None:
         """Wait until the server has checked the current document."""
-        self.page.wait_for_function(
-            "window.netlabEditor && window.netlabEditor.validated === window.netlabEditor.doc"
+        wait_until(
+            self.page,
+            "window.netlabEditor && window.netlabEditor.validated === window.netlabEditor.doc",
         )
 
     def screen_position(self, key: str) -> tuple[float, float]:
@@ -100,8 +119,8 @@ class EditorPage:
             self.screen_position(f"n:{target}"),
             steps=20,
         )
-        self.page.wait_for_function(
-            "(n) => (window.netlabEditor.doc.links || []).length === n", arg=links + 1
+        wait_until(
+            self.page, "(n) => (window.netlabEditor.doc.links || []).length === n", links + 1
         )
 
     def click(self, key: str, **options: Any) -> None:
@@ -118,8 +137,10 @@ class EditorPage:
         expect(field).to_have_value(node_id)
         field.fill(new_id)
         field.press("Enter")
-        self.page.wait_for_function(
-            "(id) => window.netlabEditor.doc.nodes.some((node) => node.id === id)", arg=new_id
+        wait_until(
+            self.page,
+            "(id) => window.netlabEditor.doc.nodes.some((node) => node.id === id)",
+            new_id,
         )
 
     def save(self) -> None:

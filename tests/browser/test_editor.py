@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from editor_page import EditorPage
+from editor_page import EditorPage, wait_until
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -139,9 +139,7 @@ def test_undo_and_redo_restore_every_state(page):
 
     def edit(action: Any) -> None:
         action()
-        editor.page.wait_for_function(
-            "(n) => window.netlabEditor.history.past.length === n", arg=len(states)
-        )
+        wait_until(editor.page, "(n) => window.netlabEditor.history.past.length === n", len(states))
         states.append(editor.document())
 
     edit(lambda: editor.drop("namespace", editor.canvas_point(0.3, 0.7)))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import SCREENSHOTS, namespaces_with
-from editor_page import READY, EditorPage
+from editor_page import READY, EditorPage, wait_until
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 pytestmark = pytest.mark.browser
@@ -131,8 +131,8 @@ def test_deploy_ping_neighbours_and_destroy_the_bridge_tutorial(page, kernel_lab
 
     page.get_by_test_id("deploy").click()
     # Every step done, the "running" event held back: the page as it is mid-deploy.
-    page.wait_for_function(
-        "document.querySelector('[data-testid=progress]').value === 100", timeout=LAB_TIMEOUT
+    wait_until(
+        page, "document.querySelector('[data-testid=progress]').value === 100", timeout=LAB_TIMEOUT
     )
     expect(state(page)).to_have_text("deploying")
     steps = page.get_by_test_id("steps")
@@ -153,7 +153,7 @@ def test_deploy_ping_neighbours_and_destroy_the_bridge_tutorial(page, kernel_lab
 
     page.get_by_test_id("live-node").select_option("red")
     # red's table as it was before any traffic: what the ping adds to it is new.
-    page.wait_for_function("window.netlabEditor.live.live.tables.neighbours.has('red')")
+    wait_until(page, "window.netlabEditor.live.live.tables.neighbours.has('red')")
     page.get_by_test_id("ping-source").select_option("red")
     page.get_by_test_id("ping-target").fill("blue")
     page.get_by_test_id("ping-count").fill("3")

@@ -43,16 +43,8 @@ export async function validate(doc, options) {
   return answer.problems;
 }
 
-export function readDesign(id) {
-  return request("GET", `/api/designs/${id}`);
-}
-
 /** Save `doc` as a new revision; answers the design (id, name, revision, document...). */
 export function saveDesign(id, doc, message = "") {
   const query = message ? `?message=${encodeURIComponent(message)}` : "";
   return request("PUT", `/api/designs/${id}${query}`, doc);
-}
-
-export function listRevisions(id) {
-  return request("GET", `/api/designs/${id}/revisions`);
 }

@@ -5,74 +5,48 @@
 // drawn link, a selection) to its owner, who makes the edit; then `render(doc)` brings the
 // drawing up to date, redrawing only the nodes and links whose object changed.
 
+import { COLOURS, STYLE, holderElement, linkData, linkKey, nodeData, nodeKey } from "../graph.js";
 import { linksOf, nodesOf, holderOf } from "./model.js";
 
-export const nodeKey = (id) => `n:${id}`;
-export const linkKey = (index) => `l:${index}`;
 /** The document id of a canvas node (its key without the "n:"). */
 const idOf = (element) => element.id().slice(2);
 
-const STYLE = [
-  { selector: "node", style: {
-    label: "data(label)", "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 6,
-    "font-size": 12, "min-zoomed-font-size": 7, "background-color": "#4a7bd0",
-    width: 34, height: 34, "border-width": 0 } },
-  { selector: 'node[kind = "host"]', style: {
-    shape: "round-rectangle", "background-color": "#37474f", width: 54 } },
-  { selector: 'node[kind = "bridge"]', style: {
-    shape: "rectangle", "background-color": "#ef8f00", height: 18, width: 70 } },
+// The editor's marks over the shared drawing: the selection, problems, the live lab and the
+// link being drawn.
+const MARKS = [
   { selector: "node:selected", style: {
-    "border-width": 3, "border-color": "#1f6feb", "background-blacken": -0.1 } },
-  { selector: "edge", style: {
-    width: 2, "line-color": "#8aa0b6", "curve-style": "bezier" } },
-  { selector: "edge[sourceLabel]", style: {
-    "source-label": "data(sourceLabel)", "target-label": "data(targetLabel)", "font-size": 9,
-    "min-zoomed-font-size": 8, "source-text-offset": 46, "target-text-offset": 46,
-    color: "#415566", "text-background-color": "#fff", "text-background-opacity": 0.8,
-    "text-background-padding": 1 } },
-  { selector: "edge:selected", style: { width: 4, "line-color": "#1f6feb" } },
-  { selector: "edge.holder", style: {
-    "line-style": "dashed", width: 1, "line-color": "#c0c8d0", events: "no" } },
-  { selector: ".invalid", style: { "border-width": 3, "border-color": "#c62828",
+    "border-width": 3, "border-color": COLOURS.selected, "background-blacken": -0.1 } },
+  { selector: "edge:selected", style: { width: 4, "line-color": COLOURS.selected } },
+  { selector: ".invalid", style: { "border-width": 3, "border-color": COLOURS.bad,
     "border-style": "double" } },
-  { selector: "edge.invalid", style: { "line-color": "#c62828", "line-style": "dashed" } },
+  { selector: "edge.invalid", style: { "line-color": COLOURS.bad, "line-style": "dashed" } },
   // The live lab: the outline says a node's state, the underlay its ping-all reachability,
   // a link's colour its interfaces' state.
   { selector: "node.live-deploying, node.live-destroying", style: {
-    "outline-width": 3, "outline-color": "#f0a800", "outline-offset": 3, "outline-style": "dashed" } },
+    "outline-width": 3, "outline-color": COLOURS.busy, "outline-offset": 3, "outline-style": "dashed" } },
   { selector: "node.live-running", style: {
-    "outline-width": 3, "outline-color": "#2e7d32", "outline-offset": 3 } },
+    "outline-width": 3, "outline-color": COLOURS.good, "outline-offset": 3 } },
   { selector: "node.live-failed", style: {
-    "outline-width": 4, "outline-color": "#c62828", "outline-offset": 3 } },
+    "outline-width": 4, "outline-color": COLOURS.bad, "outline-offset": 3 } },
   { selector: "node.reach-reachable", style: {
-    "underlay-color": "#2e7d32", "underlay-padding": 10, "underlay-opacity": 0.25 } },
+    "underlay-color": COLOURS.good, "underlay-padding": 10, "underlay-opacity": 0.25 } },
   { selector: "node.reach-partial", style: {
-    "underlay-color": "#f0a800", "underlay-padding": 10, "underlay-opacity": 0.35 } },
+    "underlay-color": COLOURS.busy, "underlay-padding": 10, "underlay-opacity": 0.35 } },
   { selector: "node.reach-unreachable", style: {
-    "underlay-color": "#c62828", "underlay-padding": 10, "underlay-opacity": 0.35 } },
-  { selector: "edge.link-up", style: { "line-color": "#2e7d32", width: 3 } },
-  { selector: "edge.link-down", style: { "line-color": "#c62828", "line-style": "dashed", width: 3 } },
+    "underlay-color": COLOURS.bad, "underlay-padding": 10, "underlay-opacity": 0.35 } },
+  { selector: "edge.link-up", style: { "line-color": COLOURS.good, width: 3 } },
+  { selector: "edge.link-down", style: { "line-color": COLOURS.bad, "line-style": "dashed", width: 3 } },
   { selector: ".eh-preview, .eh-ghost-edge", style: {
-    "line-color": "#1f6feb", "line-style": "dotted", width: 2 } },
+    "line-color": COLOURS.selected, "line-style": "dotted", width: 2 } },
   { selector: ".eh-ghost-node", style: { opacity: 0, width: 1, height: 1, label: "" } },
-  { selector: ".eh-hover, .eh-target", style: { "border-width": 3, "border-color": "#1f6feb" } },
+  { selector: ".eh-hover, .eh-target", style: { "border-width": 3, "border-color": COLOURS.selected } },
   { selector: ".eh-ghost-edge.eh-preview-active", style: { opacity: 0 } },
 ];
-
-function nodeLabel(node) {
-  return node.label ? `${node.id}\n${node.label}` : node.id;
-}
-
-function endLabel(end) {
-  const addresses = end.addresses && end.addresses.length ? ` ${end.addresses.join(",")}` : "";
-  return `${end.interface}${addresses}`;
-}
 
 export class Canvas {
   /**
    * @param container the element Cytoscape draws into (data-testid="canvas")
-   * @param handlers {onDrop(kind, position), onMove(positions), onLink(sourceId, targetId),
-   *   onSelect(selection)}
+   * @param handlers {onMove(positions), onLink(sourceId, targetId), onSelect(selection)}
    */
   constructor(container, handlers) {
     this.container = container;
@@ -80,7 +54,7 @@ export class Canvas {
     this.doc = { nodes: [], links: [] };
     this.cy = window.cytoscape({
       container,
-      style: STYLE,
+      style: [...STYLE, ...MARKS],
       layout: { name: "preset" },
       boxSelectionEnabled: true,
       // a click selects one element; shift or ctrl click toggles; shift drag draws a box
@@ -198,7 +172,7 @@ export class Canvas {
       for (const node of nodesOf(doc)) {
         const element = cy.getElementById(nodeKey(node.id));
         if (element.nonempty() && before.get(node.id) === node) continue;
-        const data = { id: nodeKey(node.id), label: nodeLabel(node), kind: node.kind };
+        const data = nodeData(node);
         const position = node.position || { x: 0, y: 0 };
         if (element.empty()) {
           added.push({ group: "nodes", data, position: { ...position } });
@@ -211,10 +185,9 @@ export class Canvas {
       if (added.length) cy.add(added);
       for (const node of nodesOf(doc)) {
         if (node.kind !== "bridge") continue;
-        const holder = nodeKey(holderOf(doc, node));
-        const key = `h:${node.id}`;
-        if (cy.getElementById(key).empty() && cy.getElementById(holder).nonempty()) {
-          cy.add({ group: "edges", classes: "holder", data: { id: key, source: holder, target: nodeKey(node.id) } });
+        const holder = holderElement(doc, node);
+        if (cy.getElementById(holder.data.id).empty() && cy.getElementById(holder.data.source).nonempty()) {
+          cy.add(holder);
         }
       }
       const oldLinks = linksOf(previous);
@@ -223,9 +196,7 @@ export class Canvas {
       links.forEach((link, index) => {
         const element = cy.getElementById(linkKey(index));
         if (element.nonempty() && oldLinks[index] === link) return;
-        const [a, b] = link.endpoints;
-        const data = { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
-          sourceLabel: endLabel(a), targetLabel: endLabel(b) };
+        const data = linkData(link, index);
         if (element.nonempty() && element.data("source") === data.source && element.data("target") === data.target) {
           element.data(data);
           return;

@@ -9,7 +9,6 @@
 
 import { findNode, holderOf, linksOf, namespaceOf, nodesOf } from "./model.js";
 
-export const STATES = ["not deployed", "queued", "deploying", "running", "failed", "destroying", "stopped"];
 /** States in which a deploy may be asked for (the server refuses the others). */
 export const DEPLOYABLE = new Set(["not deployed", "failed", "stopped"]);
 /** States in which there is something to destroy. */

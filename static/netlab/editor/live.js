@@ -35,19 +35,19 @@ function cellText(value) {
 export class LivePanel {
   /**
    * @param root the editor element (#editor)
-   * @param editor {doc, isDirty(), save(), say(text, kind), openTab(name), canvas,
-   *   selectedNode()}
+   * @param state the page's EditorState (the document, whether it is saved, its revision)
+   * @param editor {canvas, save(), say(text, kind), openTab(name)}
    */
-  constructor(root, editor) {
-    this.root = root;
+  constructor(root, state, editor) {
+    this.state = state;
     this.editor = editor;
-    this.canEdit = root.dataset.canEdit === "true";
     this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
     this.live = new LiveState();
     this.node = null;
     this.pending = null;
     this.#bind();
-    this.socket = new LabSocket(labUrl(Number(root.dataset.designId)), {
+    state.on("document", () => this.documentChanged());
+    this.socket = new LabSocket(labUrl(state.designId), {
       onEvent: (event) => this.#onEvent(event),
       onStatus: (status, detail) => this.#onStatus(status, detail),
     });
@@ -59,11 +59,11 @@ export class LivePanel {
   // Requests
 
   deploy() {
-    if (!this.canEdit) {
+    if (!this.state.canEdit) {
       this.#notice("You may read this design but not deploy it: fork it to run a lab of your own.", "error");
       return;
     }
-    if (this.editor.isDirty()) {
+    if (this.state.isDirty()) {
       this.#askToSave();
       return;
     }
@@ -71,7 +71,7 @@ export class LivePanel {
     if (this.#send({ action: "deploy" })) {
       this.pending = "deploy";
       this.editor.openTab("live");
-      this.editor.say(`Deploying the saved revision ${this.root.dataset.revision}…`);
+      this.editor.say(`Deploying the saved revision ${this.state.revision}…`);
       this.render();
     }
   }
@@ -79,7 +79,7 @@ export class LivePanel {
   async saveAndDeploy() {
     this.#notice(null);
     await this.editor.save();
-    if (!this.editor.isDirty()) this.deploy();
+    if (!this.state.isDirty()) this.deploy();
     else this.#notice("Not deployed: the changes could not be saved (see the status above).", "error");
   }
 
@@ -186,7 +186,7 @@ export class LivePanel {
   render(changed = null) {
     const all = changed === null;
     const has = (part) => all || changed.has(part);
-    if (has("deployment")) this.#state();
+    if (has("deployment")) this.#deploymentState();
     if (has("deployment") || has("steps")) this.#steps();
     if (all || ["deployment", "neighbours", "links", "routes", "counters"].some(has)) this.#nodeTables();
     if (has("ping")) this.#ping();
@@ -208,19 +208,18 @@ export class LivePanel {
   selectionChanged(selection) {
     if (selection.nodes.length !== 1) return;
     const id = selection.nodes[0];
-    if (!namespaceNodes(this.editor.doc).includes(id)) return;
+    if (!namespaceNodes(this.state.doc).includes(id)) return;
     this.node = id;
     this.find("live-node").value = id;
     this.#nodeTables();
   }
 
-  #state() {
+  #deploymentState() {
     const { state, error } = this.live.deployment;
     const label = this.find("deployment-state");
     label.textContent = state;
     label.dataset.state = state;
     label.title = STATE_HINTS[state] || "";
-    this.root.dataset.deploymentState = state;
     const failure = this.find("deployment-error");
     failure.hidden = !error;
     failure.textContent = error ? `The deployment failed: ${error}` : "";
@@ -233,9 +232,9 @@ export class LivePanel {
     const deploy = this.find("deploy");
     const destroy = this.find("destroy");
     const busy = this.pending !== null;
-    deploy.disabled = !this.canEdit || !open || busy || !DEPLOYABLE.has(state);
-    destroy.disabled = !this.canEdit || !open || busy || !DESTROYABLE.has(state);
-    if (!this.canEdit) {
+    deploy.disabled = !this.state.canEdit || !open || busy || !DEPLOYABLE.has(state);
+    destroy.disabled = !this.state.canEdit || !open || busy || !DESTROYABLE.has(state);
+    if (!this.state.canEdit) {
       deploy.title = "You may read this design but not deploy it: fork it to run your own lab";
       destroy.title = deploy.title;
     } else if (!open) {
@@ -243,7 +242,7 @@ export class LivePanel {
       destroy.title = deploy.title;
     } else {
       deploy.title = DEPLOYABLE.has(state)
-        ? `Deploy the saved revision ${this.root.dataset.revision} to the kernel`
+        ? `Deploy the saved revision ${this.state.revision} to the kernel`
         : `The lab is ${state}: destroy it before deploying again`;
       destroy.title = DESTROYABLE.has(state) ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
     }
@@ -287,7 +286,7 @@ export class LivePanel {
   }
 
   #choices() {
-    const doc = this.editor.doc;
+    const doc = this.state.doc;
     const nodes = namespaceNodes(doc);
     for (const testid of ["live-node", "ping-source", "probe-source"]) {
       const select = this.find(testid);
@@ -305,7 +304,7 @@ export class LivePanel {
   }
 
   #nodeTables() {
-    const doc = this.editor.doc;
+    const doc = this.state.doc;
     const node = this.node;
     const box = this.find("node-live");
     if (!node) {
@@ -425,7 +424,7 @@ export class LivePanel {
   }
 
   #markCanvas() {
-    const doc = this.editor.doc;
+    const doc = this.state.doc;
     this.editor.canvas.markLive(this.live.nodeStates(doc), this.live.linkStates(doc), this.live.reachability());
   }
 

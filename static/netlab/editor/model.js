@@ -13,7 +13,8 @@ const NAMESPACE_KINDS = new Set(["host", "namespace"]);
 const INTERFACE_BYTES = 15;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 
-// The server's layered layout (netlab/core/layout.py), mirrored.
+// The server's layered layout (netlab/core/layout.py), mirrored; tests/js/server-cases.test.mjs
+// checks both answer the same, as it does for the node-id rule (netlab/core/names.py).
 export const COLUMN_WIDTH = 160;
 export const ROW_HEIGHT = 140;
 export const MARGIN = 60;

@@ -3,7 +3,7 @@
 
 import { h } from "./dom.js";
 import { targetOfPath } from "./model.js";
-import { linkKey, nodeKey } from "./canvas.js";
+import { linkKey, nodeKey } from "../graph.js";
 
 /** The canvas key of the element a problem is about (n:<id> or l:<index>), or null. */
 export function elementKey(doc, path) {

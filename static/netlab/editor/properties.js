@@ -20,8 +20,7 @@ function optional(text) {
 export class PropertiesPanel {
   /**
    * @param root the panel element (data-testid="properties")
-   * @param handlers {edit(doc, description, mergeKey), rename(oldId, newId), remove(),
-   *   message(text)}
+   * @param handlers {edit(doc, description, mergeKey), rename(oldId, newId), remove()}
    */
   constructor(root, handlers) {
     this.root = root;

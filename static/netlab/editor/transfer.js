@@ -1,7 +1,9 @@
 // Import and export: documents as JSON or YAML files (read here, checked by the server),
-// the shell script (rendered by the server) and a PNG of the canvas.
+// the shell script (rendered by the server) and a PNG of the canvas; and the toolbar's
+// Import… and Export menu that offers them.
 
 import { dump, load } from "../../vendor/js-yaml/js-yaml.mjs";
+import * as model from "./model.js";
 
 /** Read a file's text as a document: JSON for .json (or text that starts with "{"), else YAML. */
 export function parseDocument(name, text) {
@@ -56,4 +58,71 @@ export function bindFileDrop(target, onFile) {
     const file = event.dataTransfer.files[0];
     if (file) onFile(file);
   });
+}
+
+export class FileMenu {
+  /**
+   * The Import… button's file input, files dropped on the page and the Export menu.
+   * @param find the page's element by data-testid
+   * @param state the page's EditorState
+   * @param canvas the Canvas (a loaded document is fitted; the PNG is its picture)
+   * @param actions {apply(doc, description), say(text, kind)}
+   */
+  constructor(find, state, canvas, actions) {
+    this.find = find;
+    this.state = state;
+    this.canvas = canvas;
+    this.actions = actions;
+    const input = find("import-file");
+    input.addEventListener("change", () => {
+      if (input.files[0]) this.importFile(input.files[0]);
+      input.value = "";
+    });
+    bindFileDrop(document.body, (file) => this.importFile(file));
+  }
+
+  /** Open the file chooser (the Import… button). */
+  choose() {
+    this.find("import-file").click();
+  }
+
+  toggleExportMenu() {
+    this.find("export-menu").toggleAttribute("hidden");
+  }
+
+  async importFile(file) {
+    let data;
+    try {
+      data = parseDocument(file.name, await file.text());
+    } catch (error) {
+      this.actions.say(`Not imported: ${error.message}`, "error");
+      return;
+    }
+    this.load(data, file.name);
+  }
+
+  /** Put a document read from `filename` on the canvas, as an unsaved edit. */
+  load(data, filename) {
+    const problem = model.shapeProblem(data);
+    if (problem) {
+      this.actions.say(`Not loaded: ${problem}.`, "error");
+      return false;
+    }
+    // The design keeps its name: the document replaces its content, not another design.
+    const doc = model.withPositions({ ...data, name: this.state.doc.name });
+    this.canvas.select({});
+    if (!this.actions.apply(doc, `import ${filename}`)) return false;
+    this.canvas.fit();
+    this.actions.say(`Loaded ${filename} as unsaved changes; save to keep it.`);
+    return true;
+  }
+
+  exportAs(format) {
+    this.find("export-menu").hidden = true;
+    const doc = this.state.doc;
+    const name = doc.name || "design";
+    if (format === "json") download(new Blob([toJson(doc)], { type: "application/json" }), `${name}.json`);
+    else if (format === "yaml") download(new Blob([toYaml(doc)], { type: "application/yaml" }), `${name}.yaml`);
+    else if (format === "png") download(this.canvas.png(), `${name}.png`);
+  }
 }

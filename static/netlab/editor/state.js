@@ -1,0 +1,67 @@
+// The design page's state, one object that every part of the page receives: which design,
+// whether the user may change it, its saved revision, the document with its undo history
+// and what the server last said about it. Parts that follow a change subscribe to it
+// (`on("document", ...)`) instead of being called by name.
+
+import { History } from "./history.js";
+import * as model from "./model.js";
+
+export class EditorState {
+  /**
+   * @param designId the design's database id
+   * @param revision the number of its saved revision
+   * @param canEdit whether the user may change, save and deploy it
+   * @param doc the document to start from
+   */
+  constructor({ designId, revision, canEdit, doc }) {
+    this.designId = designId;
+    this.revision = revision;
+    this.canEdit = canEdit;
+    this.history = new History(doc);
+    /** The server's problems of `validated` (the document last checked). */
+    this.problems = [];
+    this.validated = null;
+    this.saving = false;
+    this.listeners = new Map();
+  }
+
+  /** The document on the canvas (the history's present). */
+  get doc() {
+    return this.history.present;
+  }
+
+  get readOnly() {
+    return !this.canEdit;
+  }
+
+  isDirty() {
+    return this.history.isDirty();
+  }
+
+  /** Call `listener(...details)` on each `emit(name)`: "document" (the document or its saved
+   * state changed), "saved" (a new revision, with the API's answer). */
+  on(name, listener) {
+    if (!this.listeners.has(name)) this.listeners.set(name, []);
+    this.listeners.get(name).push(listener);
+  }
+
+  emit(name, ...details) {
+    for (const listener of this.listeners.get(name) || []) listener(...details);
+  }
+}
+
+/**
+ * The state of the page rendered by templates/editor/design.html: the editor element's
+ * data attributes and the document embedded with json_script. Nodes without a position
+ * are laid out here, for the eye only: opening a design never saves it, and the positions
+ * are kept when the user next saves.
+ */
+export function readState(root) {
+  const stored = JSON.parse(document.getElementById("design-document").textContent);
+  return new EditorState({
+    designId: Number(root.dataset.designId),
+    revision: Number(root.dataset.revision),
+    canEdit: root.dataset.canEdit === "true",
+    doc: model.withPositions(stored),
+  });
+}
