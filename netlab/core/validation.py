@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 
 from netlab.core import addressing, names
 from netlab.core.document import Design, Node
-from netlab.core.text import escape_character, printable, unstorable_character
+from netlab.core.text import escape_character, unstorable_character
 
 NAMESPACE_KINDS = ("host", "namespace")
 # Fields that only make sense on some kinds of node, with the reason given to the user.
@@ -36,6 +37,8 @@ BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
 # The largest integer a browser's JSON reads exactly; no field of a design needs more, and
 # larger ones reach limits elsewhere (str() refuses 4300+ digits, float() overflows).
 MAX_INTEGER = 2**53 - 1
+# A field name shown as it is in a path; any other is quoted (see format_path).
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A document with thousands of bad strings needs only the first few to be told.
 MAX_DATA_PROBLEMS = 100
 
@@ -148,15 +151,18 @@ def _path_of(where: Any) -> str:
 def format_path(location: Iterable[Any]) -> str:
     """Render a pydantic location like ``('links', 2, 'endpoints')`` as ``links[2].endpoints``.
 
-    A field name is shown printable (``text.printable``): a path is always one line of text.
+    A field name that is not a plain word (an unknown field such as ``''`` or ``'a b'``) is
+    shown quoted in brackets, Python's escapes inside: a path is always one line of text, and
+    never empty when it points into the document.
     """
     path = ""
     for part in location:
         if isinstance(part, int) and not isinstance(part, bool):
             path += f"[{part}]"
+        elif isinstance(part, str) and _FIELD_NAME.fullmatch(part):
+            path += f".{part}" if path else part
         else:
-            name = printable(str(part))
-            path += f".{name}" if path else name
+            path += f"[{str(part)!r}]"
     return path
 
 

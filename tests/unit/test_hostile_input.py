@@ -64,7 +64,7 @@ def test_unstorable_character_in_a_field_name_is_located(character: str, named: 
     problems = problems_of(data)
     escaped = named.split("(")[1].rstrip(")")
     assert [(p.path, p.message.startswith("the field name holds")) for p in problems] == [
-        (f"nodes[2].x{escaped}", True)
+        (f"nodes[2]['x{escaped}']", True)
     ]
 
 
