@@ -12,7 +12,7 @@ export NETLAB_PORT ?= 8000
 # production layout (redis-server), and the setup itself (venv, npm).
 SYSTEM_COMMANDS := ip:iproute2 nft:nftables chromium:chromium redis-server:redis-server npm:npm node:nodejs
 
-.PHONY: setup run test check lint bench bench-live system-packages clean
+.PHONY: setup run test check lint bench bench-live soak system-packages clean
 
 setup: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -64,6 +64,11 @@ bench: setup
 # The live lab in both layouts (root; needs redis-server): latency, fan-out, monitors.
 bench-live: setup
 	$(PY) tests/production/bench_live.py
+
+# 500 deploy/destroy cycles of the bridge tutorial through the worker (root; needs
+# redis-server): fds, worker RSS, namespaces, nft tables, /run/netlab must not grow.
+soak: setup
+	$(PY) tests/production/soak.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache
