@@ -112,7 +112,10 @@ def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_save_refuses(pa
     assert page.evaluate("window.netlabEditor.canvas.cy.getElementById('l:0').hasClass('invalid')")
     screenshot("04-bad-address")
 
-    editor.by_testid("save").click()
+    # Save asks no separate check: the PUT itself refuses the document with its problems.
+    with page.expect_response(lambda response: response.request.method == "PUT") as put:
+        editor.by_testid("save").click()
+    assert put.value.status == 422
     expect(editor.by_testid("status")).to_contain_text("Not saved: the design has 1 problem")
     assert api_document(page, design_id)["revision"] == 1
 
