@@ -125,7 +125,7 @@ def data_problems(data: Any) -> list[Problem]:
                     problems.append(Problem(_path_of((where, key)), f"the field name {message}"))
                 children.append((item, (where, key)))
             pending.extend(reversed(children))
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, list | tuple | set | frozenset):  # YAML has !!set
             pending.extend(
                 (item, (where, index)) for index, item in reversed(list(enumerate(value)))
             )

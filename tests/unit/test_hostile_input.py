@@ -176,3 +176,17 @@ def test_integer_of_640_digits_reads_and_is_a_located_problem() -> None:
     assert [problem.path for problem in refused.value.problems] == [
         "nodes[0].port_forwards[0].port"
     ]
+
+
+def test_unstorable_character_in_a_yaml_set_is_located() -> None:
+    """YAML's ``!!set`` builds a set, which pydantic takes for a list: it is walked too."""
+    text = (
+        "name: x\nnodes: [{id: host, kind: host}]\nlinks:\n"
+        '  - endpoints: [{node: host, interface: a, addresses: !!set {"a\\0": null}},'
+        " {node: host, interface: b}]\n"
+    )
+    with pytest.raises(InvalidDesign) as refused:
+        codec.load_text(text, "yaml")
+    assert [problem.path for problem in refused.value.problems] == [
+        "links[0].endpoints[0].addresses[0]"
+    ]
