@@ -115,7 +115,14 @@ async def soak(cycles: int) -> dict[str, Any]:
         started = time.perf_counter()
         async with Client(layout.websocket_url(design), token) as client:
             for number in range(1, cycles + 1):
-                await cycle(client)
+                try:
+                    await cycle(client)
+                except Exception:
+                    # The layout's directory goes with it: show its logs while they exist.
+                    print(f"soak: cycle {number} failed", file=sys.stderr)
+                    for name in ("worker", "daphne"):
+                        print(f"--- {name} log ---\n{layout.log(name)[-20000:]}", file=sys.stderr)
+                    raise
                 if number == min(WARM_UP, cycles):
                     await asyncio.sleep(1)  # let the last destroy's events and sockets settle
                     after_warm_up = measure(layout, worker_pid)
