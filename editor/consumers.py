@@ -1,9 +1,12 @@
 """The live lab websocket, ``/ws/designs/<id>/`` (protocol: docs/protocol.md).
 
-Thin by design: ``connect`` authorises and joins the design's group; each message is
-parsed into an :mod:`editor.events` request and delegated (deployments to
-``editor.deployments`` and the worker, probes to the worker); group events are forwarded
-as they are. Nothing here touches the kernel or writes a model directly.
+Thin by design: ``connect`` authorises and joins two groups, the design's (news for every
+reader: access changed) and the user's lab of the design (their deployment's events); each
+message is parsed into an :mod:`editor.events` request and delegated (deployments to
+``editor.deployments`` and the worker, probes to the worker); lab events are forwarded as
+they are. When who may read the design changes (``lab.access``), the page checks its
+user's access again and closes with 4404 if it was lost. Nothing here touches the kernel
+or writes a model directly.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from editor import deployments, events, worker
 from editor.models import Deployment, Design
@@ -29,29 +33,79 @@ from editor.permissions import (
     access_design_for_edit,
 )
 
-# Close codes of a refused handshake. A design the user may not see closes exactly like a
-# missing one, so ids reveal nothing.
+# Close codes of a refused handshake, and of a page whose access was revoked. A design the
+# user may not see closes exactly like a missing one, so ids reveal nothing.
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_NOT_FOUND = 4404
 RECENT_STEPS = 200
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def origin_allowed(origin: str) -> bool:
+def _site(origin: str) -> tuple[str, str, int] | None:
+    """Return (scheme, host, port) of a web origin (``https://host[:port]``), else None."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:  # a port out of range, a bracket left open
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    if parts.username is not None or parts.path or parts.query or parts.fragment:
+        return None  # an Origin header is never more than scheme, host and port
+    return scheme, parts.hostname, port or DEFAULT_PORTS[scheme]
+
+
+def _trusted(origin: str, site: tuple[str, str, int]) -> bool:
+    """Whether ``origin`` is one of ``CSRF_TRUSTED_ORIGINS`` (``*.`` wildcards as Django)."""
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if "*" in trusted:
+            parts = urlsplit(trusted)
+            if parts.scheme == site[0] and is_same_domain(
+                urlsplit(origin).netloc.lower(), parts.netloc.lstrip("*").lower()
+            ):
+                return True
+        elif _site(trusted) == site:
+            return True
+    return False
+
+
+def origin_allowed(origin: str, *, host: str, secure: bool) -> bool:
     """Whether a browser page at ``origin`` may open a session-authenticated socket.
 
-    Its host must be one this site answers to (``ALLOWED_HOSTS``), or the origin one of
-    ``CSRF_TRUSTED_ORIGINS``: the same rule Django applies to unsafe HTTP requests.
+    ``host`` is the handshake's ``Host`` header and ``secure`` whether the socket is
+    ``wss`` (https). The page must be this site's own, with the same scheme (http for ws,
+    https for wss), host and port as the socket, its host one this site answers to
+    (``ALLOWED_HOSTS``); or the origin must be one of ``CSRF_TRUSTED_ORIGINS``: the rule
+    Django applies to unsafe HTTP requests. Another port or scheme of the same host is
+    another site.
     """
-    if origin in settings.CSRF_TRUSTED_ORIGINS:
-        return True
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    site = _site(origin)
+    if site is None:
         return False
+    if _trusted(origin, site):
+        return True
+    domain, _ = split_domain_port(host)
     hosts = list(settings.ALLOWED_HOSTS)
     if settings.DEBUG and not hosts:
         hosts = [".localhost", "127.0.0.1", "[::1]"]
-    return validate_host(parts.hostname, hosts)
+    if not domain or not validate_host(domain, hosts):
+        return False
+    return _site(f"{'https' if secure else 'http'}://{host}") == site
+
+
+def _secure(scope: dict[str, Any]) -> bool:
+    """Whether the handshake came over TLS: ``wss``, or https as a trusted proxy says
+    (``SECURE_PROXY_SSL_HEADER``, as Django's ``request.is_secure()``)."""
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:
+        header, value = proxy
+        name = header.removeprefix("HTTP_").replace("_", "-").lower().encode("latin-1")
+        said = dict(scope.get("headers", [])).get(name)
+        if said is not None:
+            return bool(said.decode("latin-1").split(",", 1)[0].strip() == value)
+    return scope.get("scheme", "ws") in ("wss", "https")
 
 
 def _connect_state(design: Design, user: AbstractBaseUser) -> tuple[Deployment | None, list[Any]]:
@@ -65,7 +119,9 @@ class LabConsumer(AsyncWebsocketConsumer):
     (bearer token) or Django's session; ``scope["bearer"]`` says which."""
 
     design_id: int
-    group: str
+    lab: str = ""  # the group of the user's lab of the design, once joined
+    joined: tuple[str, ...] = ()
+    closed = False
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -75,18 +131,27 @@ class LabConsumer(AsyncWebsocketConsumer):
         if not self.scope.get("bearer"):
             # Cookies go with every request a browser makes, whatever page asks: only pages
             # of this site may use the session. Scripts (bearer) send no cookie to abuse.
-            origin = dict(self.scope["headers"]).get(b"origin", b"").decode("latin-1")
-            if not origin_allowed(origin):
+            headers = dict(self.scope["headers"])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if not origin_allowed(origin, host=host, secure=_secure(self.scope)):
                 await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
                 return
         self.design_id = int(self.scope["url_route"]["kwargs"]["design_id"])
+        # Join the design's group before checking access: a revocation committed after the
+        # check is then heard (lab.access), one committed before fails the check.
+        design_group = worker.group_name(self.design_id)
+        await self.channel_layer.group_add(design_group, self.channel_name)
+        self.joined = (design_group,)
         try:
             design = await database_sync_to_async(access_design)(user, self.design_id)
         except DesignNotFound:
+            await self.leave()
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.group = worker.group_name(self.design_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.lab = worker.lab_group(self.design_id, user.pk)
+        await self.channel_layer.group_add(self.lab, self.channel_name)
+        self.joined = (design_group, self.lab)
         await self.accept()
         await self.tell_worker("worker.watch")
         deployment, steps = await database_sync_to_async(_connect_state)(design, user)
@@ -100,32 +165,64 @@ class LabConsumer(AsyncWebsocketConsumer):
             )
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave()
+
+    async def leave(self) -> None:
+        """Leave every group, and tell the worker this page stopped watching (which also
+        cancels its probes). Safe to call twice."""
+        joined, self.joined = self.joined, ()
+        for group in joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.lab and joined:
             await self.tell_worker("worker.unwatch")
 
     async def tell_worker(self, kind: str) -> None:
-        """Tell the worker this page watches (or stopped watching) the design: counters
-        are read only while someone looks. Best effort, like a nudge."""
+        """Tell the worker this page watches (or stopped watching) its lab: counters are
+        read only while someone looks. Best effort, like a nudge."""
         with contextlib.suppress(ChannelFull):
             await self.channel_layer.send(
                 worker.WORKER_CHANNEL,
-                {"type": kind, "design": self.design_id, "channel": self.channel_name},
+                {
+                    "type": kind,
+                    "design": self.design_id,
+                    "group": self.lab,
+                    "channel": self.channel_name,
+                },
             )
 
     async def lab_rewatch(self, message: dict[str, Any]) -> None:
         """A restarted worker asks the open pages to say they watch."""
-        await self.tell_worker("worker.watch")
+        if not self.closed:
+            await self.tell_worker("worker.watch")
+
+    async def lab_access(self, message: dict[str, Any]) -> None:
+        """Who may read the design changed: close (4404, as a design never seen) if this
+        page's user may no longer read it (made private, collaborator removed, deleted)."""
+        if self.closed:
+            return
+        try:
+            await database_sync_to_async(access_design)(self.scope["user"], self.design_id)
+        except DesignNotFound:
+            self.closed = True
+            await self.leave()
+            await self.close(code=CLOSE_NOT_FOUND)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return
+        if text_data is None:
+            text = "messages must be JSON text, not binary frames"
+            await self.send_event(events.ErrorEvent(message=text))
+            return
         try:
-            request = events.parse_request(text_data if text_data is not None else "")
+            request = events.parse_request(text_data)
         except events.BadRequest as error:
             await self.send_event(events.ErrorEvent(message=str(error)))
             return
         if isinstance(request, events.DeployRequest | events.DestroyRequest):
             await self.change_deployment(request)
-        else:
+            return
+        try:
             await self.channel_layer.send(
                 worker.WORKER_CHANNEL,
                 {
@@ -136,6 +233,9 @@ class LabConsumer(AsyncWebsocketConsumer):
                     "request": request.as_message(),
                 },
             )
+        except ChannelFull:  # a flood of requests: refuse this one, keep the page
+            text = "the worker is busy; try again in a moment"
+            await self.send_event(events.ErrorEvent(message=text, action=request.action))
 
     async def change_deployment(
         self, request: events.DeployRequest | events.DestroyRequest
@@ -150,13 +250,17 @@ class LabConsumer(AsyncWebsocketConsumer):
             await self.send_event(events.ErrorEvent(message=text, action=request.action))
             return
         await worker.publish(
-            self.channel_layer, self.design_id, events.deployment_event(deployment)
+            self.channel_layer,
+            self.design_id,
+            self.scope["user"].pk,
+            events.deployment_event(deployment),
         )
         await worker.nudge(self.channel_layer)
 
     async def lab_event(self, message: dict[str, Any]) -> None:
-        """Forward an event from the group (or the worker) to the page as it is."""
-        await self.send_json(message["event"])
+        """Forward an event from the lab's group (or the worker) to the page as it is."""
+        if not self.closed:
+            await self.send_json(message["event"])
 
     async def send_event(self, event: events.Message) -> None:
         await self.send_json(event.as_message())

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 MAX_PING_COUNT = 100
+MAX_REQUEST_CHARACTERS = 4096  # every valid request is far shorter
 DeploymentState = Literal[
     "not deployed", "queued", "deploying", "running", "failed", "destroying", "stopped"
 ]
@@ -82,9 +83,13 @@ class BadRequest(ValueError):
 
 def parse_request(text: str) -> Request:
     """Return the request in ``text``; raise :class:`BadRequest` with a readable reason."""
+    if len(text) > MAX_REQUEST_CHARACTERS:
+        raise BadRequest(f"messages must be at most {MAX_REQUEST_CHARACTERS} characters")
     try:
         data = json.loads(text)
-    except ValueError:
+        # A lone surrogate ("\ud800") is valid JSON but not text: no channel layer carries it.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # RecursionError: arrays nested a thousand deep
         raise BadRequest("messages must be JSON objects") from None
     if not isinstance(data, dict) or "action" not in data:
         raise BadRequest('messages must be JSON objects with an "action"')

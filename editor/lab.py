@@ -184,7 +184,12 @@ def ping(design: Design, source: str, target: str, count: int, *, out: Output) -
             out(f"seq={answer.seq}: {answer.error}")
 
     out(f"PING {address} from {source} ({netns})")
-    result = probes.ping(netns, address, count=count, on_reply=reply)
+    try:
+        result = probes.ping(netns, address, count=count, on_reply=reply)
+    except probes.ProbeError as error:  # not an address, a zone naming no interface...
+        raise CommandError(f"cannot ping from {source}: {error}") from None
+    except OSError as error:  # its namespace was deleted by hand...
+        raise CommandError(f"cannot ping from {source}: {error.strerror or error}") from None
     out(f"{result.sent} sent, {result.received} received, {result.loss:.0f}% loss")
     if result.received == 0:
         raise CommandError(f"no reply from {address}")

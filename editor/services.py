@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.utils import timezone
 
-from editor import deployments
+from editor import deployments, worker
 from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
 from netlab.core import picture, validation
 from netlab.core.document import Design as Document
@@ -132,6 +132,7 @@ def delete_design(design: Design, *, actor: AbstractBaseUser) -> None:
     try:
         with transaction.atomic():
             deployments.remove_ended(Deployment.objects.filter(design=design), what)
+            worker.access_changed(design.pk)  # open pages close once the delete commits
             design.delete()
     except ProtectedError as error:  # a lab requested between the check and the delete
         raise deployments.LabsActive(what, list(error.protected_objects)) from None
@@ -228,6 +229,7 @@ def set_visibility(
         design.share_anonymous = anonymous
         fields.append("share_anonymous")
     design.save(update_fields=fields)
+    worker.access_changed(design.pk)  # pages of readers who lost it close
     return design
 
 
@@ -290,6 +292,7 @@ def remove_collaborator(design: Design, *, actor: AbstractBaseUser, user: Abstra
     """
     with transaction.atomic():
         Collaborator.objects.filter(design=design, user=user).delete()
+        worker.access_changed(design.pk)  # their open pages close once this commits
         if user.pk == design.owner_id:
             return
         # A failed lab too: a destroy that failed may have left objects behind.

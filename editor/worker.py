@@ -4,9 +4,13 @@ It is the only part of netlab that touches the kernel on behalf of the web UI. I
 the server's process (``manage.py netlab serve``, in-memory channel layer) or on its own
 (``manage.py netlab worker``, Redis as the channel layer); the code is the same.
 
+- Pages join two groups: the design's (:func:`group_name`: news every reader may have,
+  such as "access changed") and their user's lab of the design (:func:`lab_group`). A
+  deployment's events (its state, steps, tables and counters: tag, namespaces, MACs) go to
+  its owner's lab group only, never to other readers of the design.
 - Deployments are rows (``editor.deployments``): consumers only *request* them and nudge
   the worker on :data:`WORKER_CHANNEL`. The worker claims queued work atomically, runs it
-  in a thread and publishes each ``step`` and ``deployment`` event to the design's group.
+  in a thread and publishes each ``step`` and ``deployment`` event to the lab's group.
   It also scans the database every ``poll_interval`` seconds, so a lost nudge (or one sent
   while no worker ran) only delays work. Each scan first recovers the work of this host's
   workers that died holding it (``deployments.recover_abandoned``): a half-built lab is
@@ -17,37 +21,47 @@ the server's process (``manage.py netlab serve``, in-memory channel layer) or on
   each per :data:`COALESCE` seconds). The neighbour table is kept in memory from the
   events (:class:`NeighbourTable`), so its changes need no kernel dump. A restarted
   worker restarts the monitors of every running deployment.
-- Open pages tell the worker they watch a design (``worker.watch`` and ``worker.unwatch``
-  with the consumer's channel); while a design has one, its running deployment's interface
-  counters are read about once a second and published when they changed. A restarted
-  worker asks the running deployments' pages to say so again (``lab.rewatch``). Viewers
-  are counted by the worker that receives the messages: one worker per channel layer.
+- Open pages tell the worker they watch their lab (``worker.watch`` and ``worker.unwatch``
+  with the consumer's channel and lab group); while a lab has one, its running
+  deployment's interface counters are read about once a second and published when they
+  changed. A restarted worker asks the running deployments' pages to say so again
+  (``lab.rewatch``). Viewers are counted by the worker that receives the messages: one
+  worker per channel layer.
 - Probes (ping, pingall, probe) arrive on :data:`WORKER_CHANNEL` with the asking
   consumer's channel; their events go to that channel only, each as it happens. A user
   may have ``NETLAB_MAX_PROBES_PER_USER`` probes running at once (counted per worker);
-  one more is answered by an ``error`` and runs nothing.
+  one more is answered by an ``error`` and runs nothing. Every request gets an answer: a
+  probe that cannot run (a namespace deleted by hand, a zone naming no interface, a
+  failure of netlab's own) ends in an ``error``. Probes run in an executor of their own
+  (``NETLAB_PROBE_THREADS`` threads), so claims, deployments, destroys and snapshots
+  never wait behind them; a page that goes away (``worker.unwatch``) cancels its probes.
 
-Blocking work (the engine, the database, probes, netlink dumps) runs in threads; events
-produced there are handed back to the loop with ``run_coroutine_threadsafe``, whose
-``result()`` keeps them in order.
+Blocking work (the engine, the database, netlink dumps) runs in asyncio's default threads,
+probes in their own; events produced there are handed back to the loop with
+``run_coroutine_threadsafe``, whose ``result()`` keeps them in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import importlib
 import logging
+import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from types import ModuleType
 from typing import Any, TypeVar
 
+from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 
 from editor import deployments, events
 from editor.models import Deployment, DeploymentStep
@@ -57,6 +71,7 @@ logger = logging.getLogger("netlab.worker")
 
 WORKER_CHANNEL = "netlab.worker"
 COALESCE = 0.075  # seconds: a namespace publishes each table at most this often
+SEND_CHECK = 0.5  # seconds: how often a probe waiting to hand over an event checks its cancel
 # The tables a change of each kind of netlink event may alter. IPv4 routes through a link
 # that goes down vanish without a route event, and its neighbours are flushed.
 TABLES = ("links", "routes", "neighbours")
@@ -124,8 +139,17 @@ class NeighbourTable:
 
 
 def group_name(design_id: int) -> str:
-    """The channel layer group of a design's open lab pages."""
+    """The channel layer group of every open lab page of a design, whoever reads it.
+
+    Only news every reader may have goes there (``lab.access``, ``lab.rewatch``): never a
+    deployment's events, which are their owner's (:func:`lab_group`).
+    """
     return f"design-{design_id}"
+
+
+def lab_group(design_id: int, user_id: int) -> str:
+    """The channel layer group of one user's open pages of a design: their lab's events."""
+    return f"design-{design_id}-user-{user_id}"
 
 
 def envelope(event: events.Message) -> dict[str, Any]:
@@ -133,9 +157,28 @@ def envelope(event: events.Message) -> dict[str, Any]:
     return {"type": "lab.event", "event": event.as_message()}
 
 
-async def publish(layer: BaseChannelLayer, design_id: int, event: events.Message) -> None:
-    """Send ``event`` to every open page of design ``design_id``."""
-    await layer.group_send(group_name(design_id), envelope(event))
+async def publish(
+    layer: BaseChannelLayer, design_id: int, user_id: int, event: events.Message
+) -> None:
+    """Send ``event`` to the open pages of user ``user_id`` on design ``design_id``."""
+    await layer.group_send(lab_group(design_id, user_id), envelope(event))
+
+
+def access_changed(design_id: int) -> None:
+    """Once the current transaction commits, tell every open page of ``design_id`` that who
+    may read it changed: each re-checks its user's access and closes if it was lost.
+
+    Call it from the services that change access (visibility, collaborators, deletion).
+    Best effort: the change is committed whatever happens to the message.
+    """
+    transaction.on_commit(lambda: _announce_access_change(design_id))
+
+
+def _announce_access_change(design_id: int) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(design_id), {"type": "lab.access"})
+    except Exception:  # the change stands; a page left open only keeps reading
+        logger.exception("could not tell the pages of design %s that access changed", design_id)
 
 
 async def nudge(layer: BaseChannelLayer) -> None:
@@ -144,8 +187,14 @@ async def nudge(layer: BaseChannelLayer) -> None:
         await layer.send(WORKER_CHANNEL, {"type": "worker.nudge"})
 
 
-async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking ``function`` in a thread, then release that thread's database connection."""
+async def _in_thread(
+    function: Callable[..., T],
+    *args: Any,
+    executor: ThreadPoolExecutor | None = None,
+    **kwargs: Any,
+) -> T:
+    """Run blocking ``function`` in a thread (of ``executor``, else asyncio's default ones),
+    then release that thread's database connection."""
 
     def run() -> T:
         try:
@@ -153,7 +202,10 @@ async def _in_thread(function: Callable[..., T], *args: Any, **kwargs: Any) -> T
         finally:
             close_old_connections()
 
-    return await asyncio.to_thread(run)
+    if executor is None:
+        return await asyncio.to_thread(run)
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(executor, context.run, run)
 
 
 class Worker:
@@ -181,9 +233,11 @@ class Worker:
         self._observer = observer
         self.counter_interval = counter_interval
         self._running: dict[int, Deployment] = {}  # deployment id: the running deployment
-        self._viewers: dict[int, set[str]] = {}  # design id: channels of its open pages
+        self._viewers: dict[str, set[str]] = {}  # lab group: channels of its open pages
         self._counters: dict[str, dict[str, dict[str, int]]] = {}  # netns: last published
         self._probes_running: Counter[int] = Counter()  # user id: probes running
+        self._probe_cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
+        self._probe_pool: ThreadPoolExecutor | None = None
         self.name = name or deployments.worker_id()
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
@@ -197,6 +251,10 @@ class Worker:
     async def run(self) -> None:
         """Restart the monitors of running deployments, then serve until cancelled."""
         self._loop = asyncio.get_running_loop()
+        if self._probe_pool is None:
+            self._probe_pool = ThreadPoolExecutor(
+                max_workers=settings.NETLAB_PROBE_THREADS, thread_name_prefix="netlab-probe"
+            )
         running = await _in_thread(
             lambda: list(Deployment.objects.filter(state=Deployment.State.RUNNING))
         )
@@ -225,9 +283,16 @@ class Worker:
         tasks = list(self._tasks) + [task for group in self._monitors.values() for task in group]
         self._monitors.clear()
         self._running.clear()
+        for cancels in self._probe_cancels.values():
+            for cancel in cancels:
+                cancel.set()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._probe_pool is not None:
+            # Probes still running notice their cancel within a fraction of a second.
+            self._probe_pool.shutdown(wait=False, cancel_futures=True)
+            self._probe_pool = None
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(work)
@@ -263,7 +328,7 @@ class Worker:
 
         def on_state(changed: Deployment) -> None:  # called from the recovery's thread
             event = events.deployment_event(changed)
-            coroutine = publish(self.layer, changed.design_id, event)
+            coroutine = publish(self.layer, changed.design_id, changed.owner_id, event)
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
         await _in_thread(deployments.recover_abandoned, worker=self.name, on_state=on_state)
@@ -288,10 +353,11 @@ class Worker:
     async def _run(self, deployment: Deployment, work: str) -> None:
         """Carry out claimed ``work``, publishing every step and state change as it happens."""
         loop = asyncio.get_running_loop()
-        design_id = deployment.design_id
+        design_id, user_id = deployment.design_id, deployment.owner_id
 
         def send(event: events.Message) -> None:  # called from the engine's thread
-            asyncio.run_coroutine_threadsafe(publish(self.layer, design_id, event), loop).result()
+            coroutine = publish(self.layer, design_id, user_id, event)
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
         def on_step(step: DeploymentStep) -> None:
             send(events.step_event(step))
@@ -322,10 +388,9 @@ class Worker:
         if deployment.pk in self._monitors:
             return
         self._running[deployment.pk] = deployment
+        group = lab_group(deployment.design_id, deployment.owner_id)
         self._monitors[deployment.pk] = [
-            asyncio.create_task(
-                self._watch(deployment.design_id, node, netns), name=f"netlab-monitor-{netns}"
-            )
+            asyncio.create_task(self._watch(group, node, netns), name=f"netlab-monitor-{netns}")
             for node, netns in deployment.namespaces.items()
             if netns
         ]
@@ -339,8 +404,9 @@ class Worker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _watch(self, design_id: int, node: str, netns: str) -> None:
-        """Publish ``netns``'s links, routes and neighbours now and after their changes.
+    async def _watch(self, group: str, node: str, netns: str) -> None:
+        """Publish ``netns``'s links, routes and neighbours to the lab's ``group`` now and
+        after their changes.
 
         The neighbour table is kept in memory from the monitor's events (a
         :class:`NeighbourTable`, reset by every snapshot); other events only mark which
@@ -362,10 +428,10 @@ class Worker:
                 kinds = set(pending)
                 pending.clear()
                 if kinds - {"neighbours"}:
-                    await self._publish_state(design_id, node, netns, kinds)
+                    await self._publish_state(group, node, netns, kinds)
                 else:
-                    await publish(
-                        self.layer, design_id, events.neighbours_event(node, netns, table.rows())
+                    await self.layer.group_send(
+                        group, envelope(events.neighbours_event(node, netns, table.rows()))
                     )
                 # Changes arriving now wait for the next round: the rate limit of a burst.
                 await asyncio.sleep(COALESCE)
@@ -376,7 +442,7 @@ class Worker:
                 try:
                     async with observe.Monitor(netns) as monitor:
                         # Read after subscribing: a change between the two is never lost.
-                        await self._publish_state(design_id, node, netns, set(TABLES))
+                        await self._publish_state(group, node, netns, set(TABLES))
                         async for event in monitor:
                             unchanged = event.kind == "neighbour" and not table.apply(
                                 event.action, event.data
@@ -398,9 +464,10 @@ class Worker:
                 del self._neighbours[netns]
 
     async def _publish_state(
-        self, design_id: int, node: str, netns: str, kinds: set[str], *, counters: bool = False
+        self, group: str, node: str, netns: str, kinds: set[str], *, counters: bool = False
     ) -> None:
-        """Publish the ``kinds`` tables of ``netns`` (and its counters) from one snapshot.
+        """Publish the ``kinds`` tables of ``netns`` (and its counters) from one snapshot to
+        the lab's ``group``.
 
         The snapshot also resets the namespace's in-memory neighbour table, if it has one;
         its ``neighbours`` are published from that table.
@@ -419,39 +486,42 @@ class Worker:
         if table is not None:
             table.reset(neighbours, mark)
             neighbours = table.rows()
+        found: list[events.Message] = []
         if "links" in kinds:
-            await publish(self.layer, design_id, events.links_event(node, netns, snapshot.links))
+            found.append(events.links_event(node, netns, snapshot.links))
         if "routes" in kinds:
-            await publish(self.layer, design_id, events.routes_event(node, netns, snapshot.routes))
+            found.append(events.routes_event(node, netns, snapshot.routes))
         if "neighbours" in kinds:
-            await publish(self.layer, design_id, events.neighbours_event(node, netns, neighbours))
+            found.append(events.neighbours_event(node, netns, neighbours))
         if counters:
             self._counters[netns] = snapshot.counters
-            await publish(
-                self.layer, design_id, events.counters_event(node, netns, snapshot.counters)
-            )
+            found.append(events.counters_event(node, netns, snapshot.counters))
+        for event in found:
+            await self.layer.group_send(group, envelope(event))
 
     async def _refresh(self, deployment_id: int) -> None:
         """Publish every table and the counters of a running deployment (a page connected)."""
         deployment = await _in_thread(Deployment.objects.filter(pk=deployment_id).first)
         if deployment is None or deployment.state != Deployment.State.RUNNING:
             return
+        group = lab_group(deployment.design_id, deployment.owner_id)
         for node, netns in deployment.namespaces.items():
             if netns:
-                await self._publish_state(
-                    deployment.design_id, node, netns, set(TABLES), counters=True
-                )
+                await self._publish_state(group, node, netns, set(TABLES), counters=True)
 
     def _viewing(self, message: dict[str, Any], watching: bool) -> None:
-        """Count a page of a design in (``worker.watch``) or out (``worker.unwatch``)."""
-        design_id, channel = int(message["design"]), str(message["channel"])
-        pages = self._viewers.setdefault(design_id, set())
+        """Count a page of a lab in (``worker.watch``) or out (``worker.unwatch``); a page
+        counted out also cancels the probes it asked for."""
+        group, channel = str(message["group"]), str(message["channel"])
+        pages = self._viewers.setdefault(group, set())
         if watching:
             pages.add(channel)
-        else:
-            pages.discard(channel)
-            if not pages:
-                del self._viewers[design_id]
+            return
+        pages.discard(channel)
+        if not pages:
+            del self._viewers[group]
+        for cancel in self._probe_cancels.pop(channel, ()):
+            cancel.set()
 
     async def _poll_counters(self) -> None:
         """About once a second, publish the counters that changed of every deployment that
@@ -465,7 +535,8 @@ class Worker:
 
     async def _publish_counters(self) -> None:
         for deployment in list(self._running.values()):
-            if not self._viewers.get(deployment.design_id):
+            group = lab_group(deployment.design_id, deployment.owner_id)
+            if not self._viewers.get(group):
                 continue
             for node, netns in deployment.namespaces.items():
                 if not netns:
@@ -476,28 +547,54 @@ class Worker:
                     continue
                 if found != self._counters.get(netns) and deployment.pk in self._running:
                     self._counters[netns] = found
-                    await publish(
-                        self.layer,
-                        deployment.design_id,
-                        events.counters_event(node, netns, found),
+                    await self.layer.group_send(
+                        group, envelope(events.counters_event(node, netns, found))
                     )
 
     async def _rewatch(self) -> None:
         """Ask the open pages of every running deployment to say so again (a restarted
         worker has forgotten who watches)."""
-        for design_id in {deployment.design_id for deployment in self._running.values()}:
-            await self.layer.group_send(group_name(design_id), {"type": "lab.rewatch"})
+        for group in {
+            lab_group(deployment.design_id, deployment.owner_id)
+            for deployment in self._running.values()
+        }:
+            await self.layer.group_send(group, {"type": "lab.rewatch"})
 
     # -- probes ----------------------------------------------------------------------------
 
     async def _probe(self, message: dict[str, Any]) -> None:
-        """Run a ping, pingall or probe request for a consumer; answer on its channel only."""
+        """Run a ping, pingall or probe request for a consumer; answer on its channel only.
+
+        Every request gets an answer: its events, or one ``error`` saying why it could not
+        run. The probe runs in the worker's probe executor and stops early once its page
+        goes (``worker.unwatch``) or stops reading (its channel is full).
+        """
         reply_to = str(message["reply"])
         loop = asyncio.get_running_loop()
+        cancel = threading.Event()
 
         def send(event: events.Message) -> None:  # from probe threads
-            coroutine = self.layer.send(reply_to, envelope(event))
-            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+            if cancel.is_set():
+                return  # the page is gone: nobody reads its channel
+            sent = asyncio.run_coroutine_threadsafe(
+                self.layer.send(reply_to, envelope(event)), loop
+            )
+            while True:
+                try:
+                    sent.result(timeout=SEND_CHECK)
+                    return
+                except FutureTimeout:  # a stopped worker's loop may never run it
+                    if cancel.is_set():
+                        sent.cancel()
+                        return
+                except ChannelFull:  # the page stopped reading: stop measuring for it
+                    cancel.set()
+                    return
+
+        async def refuse(text: str, action: str) -> None:
+            with contextlib.suppress(ChannelFull):
+                event = events.ErrorEvent(message=text, action=action)
+                await self.layer.send(reply_to, envelope(event))
 
         request = events.REQUEST.validate_python(message["request"])
         user = int(message["user"])
@@ -509,27 +606,38 @@ class Worker:
                 f"you already have {self._probes_running[user]} probes running, the most this "
                 "server allows at once; wait for one to finish"
             )
-            await self.layer.send(
-                reply_to, envelope(events.ErrorEvent(message=text, action=request.action))
-            )
+            await refuse(text, request.action)
             return
         self._probes_running[user] += 1
+        cancels = self._probe_cancels.setdefault(reply_to, set())
+        cancels.add(cancel)
         try:
             await _in_thread(
                 run_probe,
                 request,
+                executor=self._probe_pool,
                 user_id=user,
                 design_id=message["design"],
                 send=send,
                 driver=self.probes,
+                cancel=cancel,
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
-            await self.layer.send(
-                reply_to, envelope(events.ErrorEvent(message=text, action=request.action))
+            await refuse(text, request.action)
+        except OSError as error:  # the kernel refused: a namespace deleted by hand...
+            await refuse(error.strerror or str(error), request.action)
+        except Exception:
+            logger.exception("worker %s: a %s failed", self.name, request.action)
+            await refuse(
+                f"the {request.action} failed inside netlab (the worker's log says why)",
+                request.action,
             )
         finally:
             self._probes_running[user] -= 1
+            cancels.discard(cancel)
+            if not cancels and self._probe_cancels.get(reply_to) is cancels:
+                del self._probe_cancels[reply_to]
 
 
 def _running_deployment(user_id: int, design_id: int) -> Deployment:
@@ -548,12 +656,15 @@ def run_probe(
     design_id: int,
     send: Callable[[events.Message], None],
     driver: ModuleType | None = None,
+    cancel: threading.Event | None = None,
 ) -> None:
     """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
 
     Blocking: each event is passed to ``send`` the moment it is known. Raises
     :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
-    such node) or ``ValueError`` (a bad address or port) before anything is sent.
+    such node, a ping-all of more than ``NETLAB_MAX_PINGALL_CELLS`` cells), ``ValueError``
+    (a bad address, zone or port) or ``OSError`` (the source namespace is gone) before
+    anything is sent. Setting ``cancel`` ends a ping or ping-all early.
     ``driver`` is the probes module, ``netlab.kernel.probes`` by default.
     """
     # The driver is loaded only where the kernel is used.
@@ -569,7 +680,7 @@ def run_probe(
         def reply(answer: Any) -> None:  # a probes.PingReply
             send(events.PingReplyEvent(source=source, target=target, **answer.as_dict()))
 
-        result = probes.ping(netns, address, count=request.count, on_reply=reply)
+        result = probes.ping(netns, address, count=request.count, on_reply=reply, cancel=cancel)
         summary = result.as_dict()
         summary.pop("replies")
         summary.pop("netns")
@@ -586,11 +697,18 @@ def run_probe(
             for node in document.nodes
             for address in deployments.node_addresses(document, node.id)
         }
+        cells = sum(owner != source for source in sources for owner in addresses.values())
+        most = settings.NETLAB_MAX_PINGALL_CELLS
+        if cells > most:
+            raise deployments.DeploymentRefused(
+                f"a ping-all of this lab would ping {cells} pairs, more than this server "
+                f"allows at once ({most}); ping the pairs you need one by one"
+            )
 
         def cell(found: Any) -> None:  # a probes.PingCell
             send(events.PingAllCellEvent(**found.as_dict()))
 
-        matrix = probes.ping_all(sources, addresses, on_cell=cell).as_dict()
+        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=cancel).as_dict()
         send(events.PingAllDoneEvent(total=matrix["total"], reachable=matrix["reachable"]))
     elif isinstance(request, events.ProbeRequest):
         netns = deployments.namespace_of(deployment, request.source)

@@ -6,9 +6,15 @@ namespace it was made in, so no thread of the caller ever changes namespace and 
 binary is forked. Targets are IP addresses, never names: a probe resolves nothing, so it
 cannot wander off to a public address by accident.
 
-Every probe blocks its calling thread. From async code run it through ``asyncio.to_thread``;
-``on_reply`` and ``on_cell`` are then called in worker threads, so hand their values to the
-loop with ``loop.call_soon_threadsafe``.
+Every probe blocks its calling thread. From async code run it in an executor of its own
+(the worker keeps one for probes, so they never hold the threads deployments need);
+``on_reply`` and ``on_cell`` are then called in those threads, so hand their values to the
+loop with ``loop.call_soon_threadsafe``. A ``cancel`` event, when given, ends a ping or an
+all-pairs ping early (its page went away).
+
+A probe that cannot start says why: a source namespace that does not exist raises
+``FileNotFoundError`` whose ``strerror`` names it, a zone naming no interface raises
+:class:`ProbeError`.
 """
 
 from __future__ import annotations
@@ -26,11 +32,12 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from netlab.kernel import namespaces
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+T = TypeVar("T")
 
 ICMP_ECHO_REPLY = 0
 ICMP_DEST_UNREACH = 3
@@ -51,6 +58,7 @@ MAX_COUNT = 10_000
 MIN_INTERVAL = 0.001
 RECEIVE_SIZE = 65_535
 MAX_ANSWER = 4096
+CANCEL_CHECK = 0.1  # seconds: how soon a cancelled ping notices
 
 UNREACHABLE_V4 = {
     0: "network unreachable",
@@ -246,6 +254,27 @@ def _release_identifier(identifier: int) -> None:
         _identifiers_in_use.discard(identifier)
 
 
+def _zone_index(netns: str, zone: str | None) -> int:
+    """Return the index of interface ``zone`` (0 for none); call it inside ``netns``."""
+    if not zone:
+        return 0
+    try:
+        # Interface names are per namespace: resolve the zone inside it.
+        return socket.if_nametoindex(zone)
+    except (OSError, ValueError):  # no such interface, or a name with a NUL in it
+        raise ProbeError(f"no interface {zone!r} in namespace {netns}") from None
+
+
+def _inside(netns: str, make: Callable[[], T]) -> T:
+    """Run ``make`` inside ``netns``; a missing namespace raises a FileNotFoundError naming it."""
+    try:
+        return namespaces.run_inside(netns, make)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            errno.ENOENT, f"namespace {netns} does not exist (deleted outside netlab?)"
+        ) from None
+
+
 def _open_icmp_socket(netns: str, version: int, zone: str | None) -> tuple[socket.socket, int]:
     """Create a raw ICMP socket inside ``netns``; return it and the zone's interface index."""
 
@@ -260,12 +289,15 @@ def _open_icmp_socket(netns: str, version: int, zone: str | None) -> tuple[socke
             sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
             # IPv6 delivers no IP header to raw sockets: the hop limit comes as ancillary data.
             sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
-            # Interface names are per namespace: resolve the zone here, inside it.
-            scope = socket.if_nametoindex(zone) if zone else 0
+            try:
+                scope = _zone_index(netns, zone)
+            except ProbeError:
+                sock.close()
+                raise
         sock.setblocking(False)
         return sock, scope
 
-    return namespaces.run_inside(netns, make)
+    return _inside(netns, make)
 
 
 @dataclass
@@ -345,6 +377,7 @@ def ping(
     interval: float = 0.2,
     timeout: float = 1.0,
     on_reply: Callable[[PingReply], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> PingResult:
     """Send ``count`` ICMP echo requests from inside ``netns`` to ``target``; wait for them.
 
@@ -352,11 +385,14 @@ def ping(
     its timeout (``timeout`` seconds after it left), and that outcome is passed to
     ``on_reply`` in the calling thread the moment it is known, in the order outcomes
     happen. Returns once every request has an outcome. Several pings may run at once in
-    one namespace, from any threads: each sees only its own replies.
+    one namespace, from any threads: each sees only its own replies. Once ``cancel`` is set
+    no more requests leave, outstanding ones are given up without an outcome, and the
+    result counts only the requests sent.
 
-    Raises ProbeError for a target that is not an IP address or bad counts, and
-    FileNotFoundError if ``netns`` does not exist. A send the kernel refuses (no route)
-    counts as sent and is reported as an error outcome.
+    Raises ProbeError for a target that is not an IP address, a zone naming no interface of
+    ``netns`` or bad counts, and FileNotFoundError (its ``strerror`` naming the namespace)
+    if ``netns`` does not exist. A send the kernel refuses (no route) counts as sent and is
+    reported as an error outcome.
     """
     if not 1 <= count <= MAX_COUNT:
         raise ProbeError(f"count must be 1-{MAX_COUNT}, not {count}")
@@ -386,6 +422,8 @@ def ping(
         next_seq = 1
         next_send = time.monotonic_ns()
         while next_seq <= count or pending:
+            if cancel is not None and cancel.is_set():
+                break
             now = time.monotonic_ns()
             if next_seq <= count and now >= next_send:
                 seq = next_seq
@@ -409,6 +447,8 @@ def ping(
             if not wake:
                 break
             wait = max(0, min(wake) - time.monotonic_ns()) / 1e9
+            if cancel is not None:
+                wait = min(wait, CANCEL_CHECK)
             readable, _, _ = select.select([sock], [], [], wait)
             if not readable:
                 continue
@@ -419,12 +459,13 @@ def ping(
 
     rtts = [reply.rtt_ms for reply in replies if reply.rtt_ms is not None]
     replies.sort(key=lambda reply: reply.seq)
+    sent = next_seq - 1  # all of count, unless cancelled
     return PingResult(
         netns=netns,
         target=target_text,
-        sent=count,
+        sent=sent,
         received=len(rtts),
-        loss=round(100.0 * (count - len(rtts)) / count, 3),
+        loss=round(100.0 * (sent - len(rtts)) / sent, 3) if sent else 100.0,
         rtt_min_ms=min(rtts) if rtts else None,
         rtt_avg_ms=round(sum(rtts) / len(rtts), 3) if rtts else None,
         rtt_max_ms=max(rtts) if rtts else None,
@@ -505,7 +546,8 @@ def tcp_probe(
     once. Once connected, ``send`` (if given) is written, then the answer is read for at
     most ``timeout`` more seconds: until the first line ends when nothing was sent (a
     greeting), else until the peer closes or 4 KiB arrived. Never raises for network
-    outcomes (they are in ``error``); raises ProbeError for a bad address or port.
+    outcomes (they are in ``error``); raises ProbeError for a bad address, zone or port and
+    FileNotFoundError if ``netns`` does not exist.
     """
     if not 1 <= port <= 65535:
         raise ProbeError(f"port must be 1-65535, not {port}")
@@ -513,11 +555,12 @@ def tcp_probe(
     family = socket.AF_INET if parsed.version == 4 else socket.AF_INET6
 
     def make() -> tuple[socket.socket, int]:
+        scope = _zone_index(netns, zone)
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
-        return sock, (socket.if_nametoindex(zone) if zone else 0)
+        return sock, scope
 
-    sock, scope = namespaces.run_inside(netns, make)
+    sock, scope = _inside(netns, make)
     peer: tuple[str, int] | tuple[str, int, int, int] = (
         (str(parsed), port) if parsed.version == 4 else (str(parsed), port, 0, scope)
     )
@@ -602,6 +645,7 @@ def ping_all(
     concurrency: int = 16,
     include_self: bool = False,
     on_cell: Callable[[PingCell], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> PingMatrix:
     """Ping every address from every namespace; return the matrix once every cell is done.
 
@@ -612,22 +656,24 @@ def ping_all(
     it is known, from a worker thread, one call at a time.
 
     A namespace that vanished mid-way yields cells with ``error`` set, not an exception.
+    Once ``cancel`` is set, cells not yet started are left out (and not reported).
     """
     for address in addresses:
         _parse_address(address)
-    pairs = [
-        (source, netns, address, owner)
-        for source, netns in targets.items()
-        for address, owner in addresses.items()
-        if include_self or owner != source
-    ]
+    pairs = pairs_of(targets, addresses, include_self=include_self)
     report_lock = threading.Lock()
 
-    def run(source: str, netns: str, address: str, owner: str) -> PingCell:
+    def run(source: str, netns: str, address: str, owner: str) -> PingCell | None:
+        if cancel is not None and cancel.is_set():
+            return None
         try:
-            result = ping(netns, address, count=count, interval=interval, timeout=timeout)
+            result = ping(
+                netns, address, count=count, interval=interval, timeout=timeout, cancel=cancel
+            )
         except OSError as error:
             cell = PingCell(source, owner, address, 0, 0, 100.0, None, error.strerror or str(error))
+        except ProbeError as error:
+            cell = PingCell(source, owner, address, 0, 0, 100.0, None, str(error))
         else:
             errors = {reply.error for reply in result.replies if reply.error}
             cell = PingCell(
@@ -640,6 +686,8 @@ def ping_all(
                 rtt_ms=result.rtt_avg_ms,
                 error=None if result.received else ", ".join(sorted(errors)) or None,
             )
+        if cancel is not None and cancel.is_set():
+            return None  # cut short: not a measurement
         if on_cell is not None:
             with report_lock:
                 on_cell(cell)
@@ -650,5 +698,17 @@ def ping_all(
     workers = max(1, min(concurrency, len(pairs)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="netlab-ping") as pool:
         futures = [pool.submit(run, *pair) for pair in pairs]
-        cells = tuple(future.result() for future in futures)
+        cells = tuple(cell for future in futures if (cell := future.result()) is not None)
     return PingMatrix(cells)
+
+
+def pairs_of(
+    targets: Mapping[str, str], addresses: Mapping[str, str], *, include_self: bool = False
+) -> list[tuple[str, str, str, str]]:
+    """Return the (source, netns, address, owner) cells :func:`ping_all` would ping."""
+    return [
+        (source, netns, address, owner)
+        for source, netns in targets.items()
+        for address, owner in addresses.items()
+        if include_self or owner != source
+    ]

@@ -8,10 +8,14 @@ flushed before and after every test: its queues must not outlive their loop.
 from __future__ import annotations
 
 import asyncio
+import secrets
+import string
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -26,6 +30,9 @@ def _read_uncommitted(sender: Any, connection: Any, **kwargs: Any) -> None:
     # The real database (a WAL file) waits instead, and needs none of this.
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         connection.connection.execute("PRAGMA read_uncommitted = 1")
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "netlab" / "examples" / "2-bridge.yaml"
 
 
 connection_created.connect(_read_uncommitted, dispatch_uid="netlab-live-read-uncommitted")
@@ -84,3 +91,31 @@ def browser(session_cookie: bytes) -> Callable[[int | str], WebsocketCommunicato
     return lambda design_id: communicator(
         design_id, [(b"cookie", session_cookie), (b"origin", ORIGIN)]
     )
+
+
+@pytest.fixture
+def kernel_lab(settings: Any, tmp_path: Path) -> Iterator[str]:
+    """A unique namespace prefix and state directory; everything under them goes at the end."""
+    from netlab.kernel import engine, namespaces
+
+    prefix = "nlw" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(5)) + "-"
+    settings.NETLAB_NETNS_PREFIX = prefix
+    settings.NETLAB_STATE_DIR = str(tmp_path / "state")
+    settings.NETLAB_ENGINE = "netlab.kernel.engine"
+    try:
+        yield prefix
+    finally:
+        try:
+            engine.cleanup(set(), state_dir=settings.NETLAB_STATE_DIR)
+        finally:
+            for name in namespaces.list_names():
+                if name.startswith(prefix):
+                    namespaces.remove(name)
+
+
+@pytest.fixture
+def bridge_design(owner: Any) -> Any:
+    """The tutorial's bridge example (host, a bridge, red and blue), owned by ``owner``."""
+    from editor import services
+
+    return services.create_design(owner=owner, data=yaml.safe_load(EXAMPLE.read_text()))

@@ -1,20 +1,25 @@
 """A probes double for the live-lab tests above the kernel: pings that wait for the test.
 
-It has the ``ping`` of ``netlab.kernel.probes`` and sends nothing: each call counts itself
-in ``started``, waits until the test sets ``release`` (so a test can hold probes open),
-then reports every echo request answered.
+It has the ``ping``, ``ping_all`` and ``tcp_probe`` of ``netlab.kernel.probes`` and sends
+nothing. Each ``ping`` counts itself in ``started``, waits until the test sets ``release``
+(so a test can hold probes open), then reports every echo request answered; one whose
+``cancel`` is set while it waits counts itself in ``cancelled`` and returns at once, with
+nothing sent. ``ping_all`` and ``tcp_probe`` answer at once (every cell reachable, every
+port refused).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-from netlab.kernel.probes import PingReply, PingResult
+from netlab.kernel.probes import PingCell, PingMatrix, PingReply, PingResult, ProbeResult
 
 started = threading.Semaphore(0)
+cancelled = threading.Semaphore(0)
 release = threading.Event()
 HOLD_LIMIT = 30.0  # seconds: a test that never releases must not hang the run
+CANCEL_CHECK = 0.01
 
 
 def ping(
@@ -23,10 +28,16 @@ def ping(
     *,
     count: int = 3,
     on_reply: Callable[[PingReply], None] | None = None,
+    cancel: threading.Event | None = None,
     **options: object,
 ) -> PingResult:
     started.release()
-    release.wait(HOLD_LIMIT)
+    for _ in range(int(HOLD_LIMIT / CANCEL_CHECK)):
+        if release.wait(CANCEL_CHECK):
+            break
+        if cancel is not None and cancel.is_set():
+            cancelled.release()
+            return PingResult(netns, target, 0, 0, 100.0, None, None, None, ())
     replies = tuple(PingReply(seq, 0.05, target, 64) for seq in range(1, count + 1))
     for reply in replies:
         if on_reply is not None:
@@ -35,6 +46,32 @@ def ping(
 
 
 def reset() -> None:
-    global started
+    global started, cancelled
     started = threading.Semaphore(0)
+    cancelled = threading.Semaphore(0)
     release.clear()
+
+
+def ping_all(
+    targets: Mapping[str, str],
+    addresses: Mapping[str, str],
+    *,
+    on_cell: Callable[[PingCell], None] | None = None,
+    **options: object,
+) -> PingMatrix:
+    """Every (source, address) cell answered at once, no waiting."""
+    cells = tuple(
+        PingCell(source, owner, address, 1, 1, 0.0, 0.05)
+        for source in targets
+        for address, owner in addresses.items()
+        if owner != source
+    )
+    for cell in cells:
+        if on_cell is not None:
+            on_cell(cell)
+    return PingMatrix(cells)
+
+
+def tcp_probe(netns: str, address: str, port: int, **options: object) -> ProbeResult:
+    """A refused connection, at once."""
+    return ProbeResult(netns, address, port, False, None, error="connection refused")

@@ -9,14 +9,23 @@ from typing import Any
 from channels.testing import WebsocketCommunicator
 
 ORIGIN = b"http://127.0.0.1:8000"
+HOST = b"127.0.0.1:8000"  # the server ORIGIN's pages came from
 TIMEOUT = 5.0
 
 
-def communicator(design_id: int | str, headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
-    """A client of the real ASGI application at the design's websocket."""
+def communicator(
+    design_id: int | str, headers: list[tuple[bytes, bytes]], *, scheme: str = "ws"
+) -> WebsocketCommunicator:
+    """A client of the real ASGI application at the design's websocket, over ``scheme``
+    (ws or wss); the handshake's ``Host`` is :data:`HOST` unless ``headers`` has one."""
     from netlab.asgi import application
 
-    return WebsocketCommunicator(application, f"/ws/designs/{design_id}/", headers=headers)
+    if not any(name == b"host" for name, _ in headers):
+        headers = [*headers, (b"host", HOST)]
+    client = WebsocketCommunicator(application, f"/ws/designs/{design_id}/", headers=headers)
+    # The application reads the scope when the handshake starts, not before.
+    client.scope["scheme"] = scheme
+    return client
 
 
 async def receive_until(

@@ -12,53 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import string
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from livekit import receive_until
 
 from editor.events import EVENT
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "netlab" / "examples" / "2-bridge.yaml"
 
 pytestmark = [
     pytest.mark.kernel,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(os.geteuid() != 0, reason="kernel tests need root"),
 ]
-
-
-@pytest.fixture
-def kernel_lab(settings: Any, tmp_path: Path) -> Iterator[str]:
-    """A unique namespace prefix and state directory; everything under them goes at the end."""
-    from netlab.kernel import engine, namespaces
-
-    prefix = "nlw" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(5)) + "-"
-    settings.NETLAB_NETNS_PREFIX = prefix
-    settings.NETLAB_STATE_DIR = str(tmp_path / "state")
-    settings.NETLAB_ENGINE = "netlab.kernel.engine"
-    try:
-        yield prefix
-    finally:
-        try:
-            engine.cleanup(set(), state_dir=settings.NETLAB_STATE_DIR)
-        finally:
-            for name in namespaces.list_names():
-                if name.startswith(prefix):
-                    namespaces.remove(name)
-
-
-@pytest.fixture
-def bridge_design(owner: Any) -> Any:
-    from editor import services
-
-    return services.create_design(owner=owner, data=yaml.safe_load(EXAMPLE.read_text()))
 
 
 def mac_of(netns: str, interface: str) -> str:
