@@ -192,7 +192,16 @@ def export_design(request: HttpRequest, design_id: int, text_format: str) -> Htt
         raise Http404("unknown export format")
     document = Document.model_validate(design.document)
     if text_format == "sh":
-        content = lab.shell_script(document)
+        try:
+            content = lab.shell_script(document)
+        except InvalidDesign as error:  # saved before a rule it now breaks was added
+            message = f"The saved revision no longer passes validation: {error}"
+            return render(
+                request,
+                "editor/problem.html",
+                {"heading": "Cannot export", "message": message},
+                status=422,
+            )
     else:
         content = codec.dump(document, text_format)  # type: ignore[arg-type]
     response = HttpResponse(content, content_type=EXPORT_TYPES[text_format])

@@ -12,7 +12,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +42,30 @@ def test_cli_export_keeps_the_title_in_one_comment(make_design: Any) -> None:
     out = io.StringIO()
     call_command("netlab", "export", str(design.pk), "--format", "sh", stdout=out)
     assert_runs_nothing_of_the_title(out.getvalue())
+
+
+def saved_before_scope_ids_were_refused(make_design: Any) -> Any:
+    """A design whose stored revision holds a scope id, as one saved before the rule."""
+    design = make_design("old-lab")
+    revision = design.current
+    revision.document["links"][0]["endpoints"][0]["addresses"] = ["fe80::1%eth0\ntouch x/64"]
+    revision.save(update_fields=["document"])
+    return design
+
+
+def test_export_of_a_revision_that_no_longer_validates_says_why(
+    owner: Any, make_design: Any
+) -> None:
+    """The page answers 422 naming the problem, never a 500 or a script."""
+    design = saved_before_scope_ids_were_refused(make_design)
+    client = Client()
+    client.force_login(owner)
+    response = client.get(f"/designs/{design.pk}/export.sh")
+    assert response.status_code == 422
+    assert "scope id" in response.content.decode()
+
+
+def test_cli_export_of_a_revision_that_no_longer_validates_says_why(make_design: Any) -> None:
+    design = saved_before_scope_ids_were_refused(make_design)
+    with pytest.raises(CommandError, match="no longer passes validation"):
+        call_command("netlab", "export", str(design.pk), "--format", "sh", stdout=io.StringIO())

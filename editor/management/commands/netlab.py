@@ -143,7 +143,12 @@ class Command(BaseCommand):
         design = find_design(options.design)
         document = Document.model_validate(design.document)
         if options.format == "sh":
-            self.stdout.write(lab.shell_script(document), ending="")
+            try:
+                script = lab.shell_script(document)
+            except InvalidDesign as error:  # saved before a rule it now breaks was added
+                lines = "\n".join(f"  {problem}" for problem in error.problems)
+                raise CommandError(f"{design.name} no longer passes validation:\n{lines}") from None
+            self.stdout.write(script, ending="")
         else:
             self.stdout.write(codec.dump(document, options.format), ending="")
 
