@@ -29,9 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def found(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     directory = tmp_path_factory.mktemp("trust")
     here = Path(__file__).parent
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("NETLAB_")
-    }
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("NETLAB_")}
     environment.update(
         PYTHONPATH=f"{ROOT}{os.pathsep}{here}",
         DJANGO_SETTINGS_MODULE="netlab.settings",
