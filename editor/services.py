@@ -149,6 +149,9 @@ def delete_user(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> None:
         with transaction.atomic():
             labs = Deployment.objects.filter(Q(owner=user) | Q(design__owner=user))
             deployments.remove_ended(labs, what)
+            reachable = Design.objects.filter(Q(owner=user) | Q(collaborators__user=user))
+            for design_id in reachable.values_list("pk", flat=True).distinct():
+                worker.access_changed(design_id)  # their open pages close once this commits
             user.delete()
     except ProtectedError as error:
         raise deployments.LabsActive(what, list(error.protected_objects)) from None

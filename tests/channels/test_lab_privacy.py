@@ -191,3 +191,16 @@ async def test_deleting_a_design_closes_every_page_of_it(
     await database_sync_to_async(services.delete_design)(design, actor=people["owner"])
     for client in pages:
         await closed_with(client, CLOSE_NOT_FOUND)
+
+
+async def test_deleting_a_user_closes_their_pages(
+    shared: Any, people: dict[str, Any], observing_worker: Worker
+) -> None:
+    """The viewer's account goes: their page of a design shared with them closes, the
+    owner's stays."""
+    design = await database_sync_to_async(shared)("private", "shared-once")
+    owner, viewer = await page(people["owner"], design.pk), await page(people["viewer"], design.pk)
+    await database_sync_to_async(services.delete_user)(people["viewer"], actor=people["owner"])
+    await closed_with(viewer, CLOSE_NOT_FOUND)
+    assert await owner.receive_nothing(timeout=0.3)
+    await owner.disconnect()
