@@ -3,7 +3,7 @@
 The header allows scripts and styles from the site only (never ``'unsafe-inline'``); so
 that the pages still work under it, none may carry an inline script, a ``<style>``
 element, a ``style=""`` attribute or an ``on...=`` handler. The browser test
-``tests/browser/test_csp.py`` checks that Chromium reports no violation while the editor
+``tests/browser/test_editor_csp.py`` checks that Chromium reports no violation while the editor
 is used.
 """
 
