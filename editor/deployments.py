@@ -335,9 +335,39 @@ def check_deploy(deployment: Deployment) -> Document:
     if deployment.namespaces:
         raise Untrusted("a deployment yet to run has no namespaces")
     try:
-        return validation.load(deployment.revision.document)
+        document = validation.load(deployment.revision.document)
     except validation.InvalidDesign as error:
         raise Untrusted(f"the revision to deploy is not a valid design: {error}") from None
+    _check_machine_limits(deployment, document)
+    return document
+
+
+def _check_machine_limits(deployment: Deployment, document: Document) -> None:
+    """Check the machine-wide limits again, against the labs this side of a claim.
+
+    The web process checked them when the deploy was requested, but two requests can pass
+    together, and a row it writes is not to be believed: a queued row is counted when it is
+    claimed.
+    """
+    claimed = Deployment.objects.filter(
+        state__in=(State.DEPLOYING, State.RUNNING, State.DESTROYING)
+    ).exclude(pk=deployment.pk)
+    if len(document.nodes) > settings.NETLAB_MAX_NODES:
+        raise Untrusted(
+            f"the design has {len(document.nodes)} nodes, more than this machine allows "
+            f"({settings.NETLAB_MAX_NODES})"
+        )
+    if deployment.host_mode and claimed.filter(host_mode=True).exists():
+        raise Untrusted("host mode allows one deployment at a time on this machine")
+    wanted = namespace_count(document)
+    in_use = sum(
+        namespace_count(document_of(other)) for other in claimed.select_related("revision")
+    )
+    if in_use + wanted > settings.NETLAB_MAX_NAMESPACES:
+        raise Untrusted(
+            f"this lab needs {wanted} namespaces and the machine has "
+            f"{max(settings.NETLAB_MAX_NAMESPACES - in_use, 0)} left; try again later"
+        )
 
 
 def recorded_namespaces(deployment: Deployment) -> list[str]:
