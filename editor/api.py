@@ -10,32 +10,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
-from ninja.security import HttpBearer, SessionAuth
 
-from editor import openapi, permissions, services
+from editor import api_sharing, openapi, permissions, services
+from editor.api_common import (
+    SIGNED_IN,
+    DesignOut,
+    DesignSummaryOut,
+    ErrorOut,
+    ProblemOut,
+    design_out,
+    summary_out,
+)
 from editor.deployments import LabsActive
 from editor.middleware import too_large_message
-from editor.models import Design, Revision
+from editor.models import Revision
 from editor.params import DesignId, RevisionNumber
 from netlab.core import codec, validation
 from netlab.core.document import json_schema
 from netlab.core.validation import InvalidDesign, Problem
-
-
-class BearerToken(HttpBearer):
-    """``Authorization: Bearer <token>``, tokens made by ``manage.py netlab token USER``."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
-        user = services.user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
 
 
 class NetlabAPI(NinjaAPI):
@@ -51,7 +48,7 @@ api = NetlabAPI(
     title="netlab API",
     version="1",
     description="Designs, revisions and validation of netlab/v1 documents.",
-    auth=[BearerToken(), SessionAuth(csrf=True)],
+    auth=SIGNED_IN,
     # Swagger UI's files come from django-ninja's own static files (the "ninja" app),
     # never from a CDN.
     docs=Swagger(),
@@ -60,48 +57,9 @@ api = NetlabAPI(
 )
 
 
-class ProblemOut(Schema):
-    path: str
-    message: str
-
-
 class ValidationOut(Schema):
     valid: bool
     problems: list[ProblemOut]
-
-
-class ErrorOut(Schema):
-    detail: str
-    problems: list[ProblemOut] = []
-
-
-class DesignSummaryOut(Schema):
-    id: int
-    name: str
-    title: str
-    owner: str
-    updated: datetime
-    nodes: int
-    links: int
-
-
-class OriginOut(Schema):
-    id: int
-    name: str
-    owner: str
-
-
-class DesignOut(Schema):
-    id: int
-    name: str
-    title: str
-    owner: str
-    updated: datetime
-    revision: int
-    visibility: str
-    fork_count: int
-    forked_from: OriginOut | None
-    document: dict[str, Any]
 
 
 class RevisionSummaryOut(Schema):
@@ -134,34 +92,6 @@ def _document_body(request: HttpRequest) -> Any:
     An empty body reads as JSON null, which validation then refuses as a document.
     """
     return codec.parse_text(request.body or b"null", "json")
-
-
-def _identity(design: Design) -> dict[str, Any]:
-    return {
-        "id": design.pk,
-        "name": design.name,
-        "title": design.title,
-        "owner": design.owner.get_username(),
-        "updated": design.updated,
-    }
-
-
-def summary_out(design: Design) -> dict[str, Any]:
-    return {**_identity(design), "nodes": design.node_count, "links": design.link_count}
-
-
-def design_out(design: Design) -> dict[str, Any]:
-    origin = design.forked_from
-    return {
-        **_identity(design),
-        "revision": design.current.number if design.current else 0,
-        "visibility": design.visibility,
-        "fork_count": design.forks.count(),
-        "forked_from": None
-        if origin is None
-        else {"id": origin.pk, "name": origin.name, "owner": origin.owner.get_username()},
-        "document": design.document,
-    }
 
 
 def _revision_out(revision: Revision, *, with_document: bool) -> dict[str, Any]:
@@ -325,6 +255,6 @@ def document_schema(request: HttpRequest) -> dict[str, Any]:
     return json_schema()
 
 
-# Sharing, forks and history live in their own module; imported last, as it adds
-# operations to ``api``.
-from editor import api_sharing  # noqa: E402, F401
+# Sharing, forks and history: their own router, mounted after the operations above so the
+# published document keeps its order.
+api.add_router("", api_sharing.router)

@@ -1,5 +1,5 @@
 """The API of sharing: visibility and share links, collaborators, forks, history and the
-gallery. Operations are added to ``editor.api.api``; the rules are ``editor.permissions``'s.
+gallery. A router that ``editor.api`` mounts; the rules are ``editor.permissions``'s.
 """
 
 from __future__ import annotations
@@ -9,16 +9,25 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Schema, Status
+from ninja import Router, Schema, Status
 
 from editor import permissions, services
-from editor.api import DesignOut, DesignSummaryOut, ErrorOut, api, design_out, summary_out
+from editor.api_common import (
+    SIGNED_IN_OR_ANONYMOUS,
+    DesignOut,
+    DesignSummaryOut,
+    ErrorOut,
+    design_out,
+    summary_out,
+)
 from editor.models import Collaborator, Design
 from editor.params import DesignId, PageQuery, RevisionNumber, RevisionQuery
 from netlab.core import diff
 from netlab.core.document import Design as Document
 
 GALLERY_PAGE = 200
+
+router = Router()
 
 
 class SharingIn(Schema):
@@ -76,7 +85,7 @@ def _user(username: str) -> Any:
     return user
 
 
-@api.get(
+@router.get(
     "/designs/{design_id}/sharing", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
 def read_sharing(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
@@ -84,7 +93,7 @@ def read_sharing(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
     return _sharing_out(permissions.access_design_as_owner(request.user, design_id))
 
 
-@api.put(
+@router.put(
     "/designs/{design_id}/sharing", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
 def update_sharing(request: HttpRequest, design_id: DesignId, body: SharingIn) -> dict[str, Any]:
@@ -96,7 +105,7 @@ def update_sharing(request: HttpRequest, design_id: DesignId, body: SharingIn) -
     return _sharing_out(design)
 
 
-@api.post(
+@router.post(
     "/designs/{design_id}/share-link", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
 def renew_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
@@ -106,7 +115,7 @@ def renew_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any
     return _sharing_out(design)
 
 
-@api.delete(
+@router.delete(
     "/designs/{design_id}/share-link", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
 def revoke_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
@@ -116,7 +125,7 @@ def revoke_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, An
     return _sharing_out(design)
 
 
-@api.put(
+@router.put(
     "/designs/{design_id}/collaborators/{username}",
     response={200: SharingOut, 404: ErrorOut, 422: ErrorOut},
     tags=["sharing"],
@@ -131,7 +140,7 @@ def set_collaborator(request: HttpRequest, design_id: DesignId, username: str, b
     return _sharing_out(design)
 
 
-@api.delete(
+@router.delete(
     "/designs/{design_id}/collaborators/{username}",
     response={200: SharingOut, 404: ErrorOut},
     tags=["sharing"],
@@ -143,17 +152,19 @@ def remove_collaborator(request: HttpRequest, design_id: DesignId, username: str
     return _sharing_out(design)
 
 
-@api.post("/designs/{design_id}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"])
+@router.post(
+    "/designs/{design_id}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"]
+)
 def fork_design(request: HttpRequest, design_id: DesignId) -> Status[dict[str, Any]]:
     """Copy a design you may read into your own designs."""
     design = permissions.access_design(request.user, design_id)
     return Status(201, design_out(services.fork_design(design, actor=request.user)))
 
 
-@api.get(
+@router.get(
     "/shared/{token}",
     response={200: DesignOut, 404: ErrorOut},
-    auth=[*api.auth, lambda request: True],  # type: ignore[misc]
+    auth=SIGNED_IN_OR_ANONYMOUS,
     tags=["sharing"],
 )
 def read_shared_design(request: HttpRequest, token: str) -> dict[str, Any]:
@@ -161,14 +172,14 @@ def read_shared_design(request: HttpRequest, token: str) -> dict[str, Any]:
     return design_out(permissions.access_shared_design(request.user, token))
 
 
-@api.post("/shared/{token}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"])
+@router.post("/shared/{token}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"])
 def fork_shared_design(request: HttpRequest, token: str) -> Status[dict[str, Any]]:
     """Copy a design shared by link into your own designs."""
     design = permissions.access_shared_design(request.user, token)
     return Status(201, design_out(services.fork_design(design, actor=request.user)))
 
 
-@api.post(
+@router.post(
     "/designs/{design_id}/revisions/{number}/restore",
     response={200: DesignOut, 404: ErrorOut, 422: ErrorOut},
     tags=["revisions"],
@@ -182,7 +193,7 @@ def restore_revision(request: HttpRequest, design_id: DesignId, number: Revision
     return design_out(design)
 
 
-@api.get("/designs/{design_id}/diff", response={200: DiffOut, 404: ErrorOut}, tags=["revisions"])
+@router.get("/designs/{design_id}/diff", response={200: DiffOut, 404: ErrorOut}, tags=["revisions"])
 def diff_revisions(
     request: HttpRequest, design_id: DesignId, base: RevisionQuery, head: RevisionQuery
 ) -> Any:
@@ -200,10 +211,10 @@ def diff_revisions(
     return {"base": base, "head": head, **changes.as_dict()}
 
 
-@api.get(
+@router.get(
     "/gallery",
     response=list[DesignSummaryOut],
-    auth=[*api.auth, lambda request: True],  # type: ignore[misc]
+    auth=SIGNED_IN_OR_ANONYMOUS,
     tags=["sharing"],
 )
 def gallery(request: HttpRequest, q: str = "", page: PageQuery = 1) -> list[dict[str, Any]]:
