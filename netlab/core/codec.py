@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import yaml
 
-from netlab.core.document import Design
+from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign, Problem, load
 
 TextFormat = Literal["json", "yaml"]
@@ -157,12 +157,12 @@ def _position_of(text: str, digits: str) -> str:
     return f" (line {line}, column {column})"
 
 
-def load_text(text: str | bytes, text_format: TextFormat = "yaml") -> Design:
+def load_text(text: str | bytes, text_format: TextFormat = "yaml") -> Document:
     """Return the valid design in ``text``; raise :class:`InvalidDesign` listing every problem."""
     return load(parse_text(text, text_format))
 
 
-def dump(design: Design, text_format: TextFormat) -> str:
+def dump(design: Document, text_format: TextFormat) -> str:
     """Return ``design`` as JSON (indented, newline-terminated) or YAML text."""
     data = design.to_data()
     if text_format == "json":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from netlab.core.document import Design, Link
+from netlab.core.document import Document, Link
 
 Change = Literal["added", "removed", "changed", "moved"]
 
@@ -61,7 +61,7 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]
     return tuple(sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key)))
 
 
-def diff(old: Design, new: Design) -> Diff:
+def diff(old: Document, new: Document) -> Diff:
     """Return what changed from ``old`` to ``new``."""
     design_fields = tuple(
         name
@@ -103,7 +103,7 @@ def _link_data(link: Link) -> dict[str, tuple[str, ...]]:
     return {f"{end.node}:{end.interface}": end.addresses for end in link.endpoints}
 
 
-def overlay(old: Design, new: Design) -> dict[str, Any]:
+def overlay(old: Document, new: Document) -> dict[str, Any]:
     """Return ``new`` as data, with ``old``'s removed nodes and links added back for display.
 
     The result is for drawing a diff, not a valid document: removed elements sit beside

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 FORMAT: Literal["netlab/v1"] = "netlab/v1"
 
 NodeKind = Literal["host", "namespace", "bridge"]
+# The kinds of node that are a network namespace (their own, or the host's in host mode); a
+# bridge is an interface inside one of them.
+NAMESPACE_KINDS: tuple[NodeKind, ...] = ("host", "namespace")
 Protocol = Literal["tcp", "udp"]
 ServiceKind = Literal["http", "tcp"]
 
@@ -113,7 +116,9 @@ class Link(Element):
     endpoints: Annotated[tuple[Endpoint, ...], Field(min_length=2, max_length=2)]
 
 
-class Design(Element):
+# Named *document* to keep it apart from ``editor.models.Design``, the database row whose
+# revisions store documents. The docstring is the JSON Schema's description: keep it stable.
+class Document(Element):
     """A whole lab design, as saved, shared, exported and deployed."""
 
     format: Literal["netlab/v1"] = FORMAT
@@ -129,8 +134,26 @@ class Design(Element):
 
     def holder_of(self, bridge: Node) -> str:
         """Return the id of the node holding ``bridge``: its ``in``, else the host node."""
-        if bridge.in_ is not None:
-            return bridge.in_
+        return _holder(bridge, self._host_id())
+
+    def holders(self) -> dict[str, str]:
+        """Return ``{node id: id of the namespace node holding its interfaces}``.
+
+        A host or namespace node holds its own; a bridge lives in its ``in``, else in the host
+        node. The one rule for "which namespace is this node's" (:meth:`holder_of` answers it for
+        one bridge), used by validation and the compiler. Built in one pass: callers look nodes
+        up many times. With a duplicate id the last node wins, as in any ``{node.id: node}``
+        index.
+        """
+        host = self._host_id()
+        return {
+            node.id: _holder(node, host) if node.kind == "bridge" else node.id
+            for node in self.nodes
+        }
+
+    def _host_id(self) -> str:
+        # "host" when the design has no host node: validation reports that, and a bridge's
+        # holder must still be some id to report against.
         return next((node.id for node in self.nodes if node.kind == "host"), "host")
 
     def to_data(self) -> dict[str, Any]:
@@ -139,9 +162,17 @@ class Design(Element):
         return {"format": self.format, **data}
 
 
+# Deprecated: the document's old name, kept while importers move to ``Document``.
+Design = Document
+
+
+def _holder(bridge: Node, host_id: str) -> str:
+    return bridge.in_ if bridge.in_ is not None else host_id
+
+
 def json_schema() -> dict[str, Any]:
     """Return the JSON Schema of a ``netlab/v1`` document, for the browser and the docs."""
-    schema = Design.model_json_schema(by_alias=True)
+    schema = Document.model_json_schema(by_alias=True)
     schema["$id"] = "https://netlab.invalid/schema/netlab-v1.json"
     schema["title"] = "netlab/v1 design document"
     return schema

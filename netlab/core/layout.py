@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 
-from netlab.core.document import Design, Node, Position
+from netlab.core.document import Document, Node, Position
 
 COLUMN_WIDTH = 160
 ROW_HEIGHT = 140
 MARGIN = 60
 
 
-def layers(design: Design) -> dict[str, int]:
+def layers(design: Document) -> dict[str, int]:
     """Return each node's row: its distance in links from the host (bridges count as hops).
 
     A bridge also hangs one row below the node holding it. Nodes not connected to the host
@@ -48,7 +48,7 @@ def layers(design: Design) -> dict[str, int]:
     return row
 
 
-def auto_layout(design: Design) -> Design:
+def auto_layout(design: Document) -> Document:
     """Return ``design`` with a position on every node; positioned nodes are left alone."""
     missing = [node for node in design.nodes if node.position is None]
     if not missing:

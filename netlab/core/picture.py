@@ -13,7 +13,7 @@ import math
 import re
 from html import escape
 
-from netlab.core.document import Design, Node
+from netlab.core.document import Document, Node
 from netlab.core.layout import auto_layout
 
 WIDTH = 240
@@ -102,7 +102,7 @@ def _line(start: tuple[float, float], end: tuple[float, float], *, dashed: bool 
     )
 
 
-def draw(design: Design) -> str:
+def draw(design: Document) -> str:
     """Return an SVG picture of ``design``, at most :data:`MAX_CHARACTERS` long.
 
     Nodes without a position are laid out as the editor would; positioned ones keep theirs.

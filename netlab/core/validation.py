@@ -1,4 +1,4 @@
-"""Turn untrusted data into a valid :class:`Design`, or into the list of everything wrong with it.
+"""Turn untrusted data into a valid :class:`Document`, or into the list of everything wrong with it.
 
 Three stages: the *data* (every string storable, every number of a sane size), the *shape*
 (pydantic: types, required and unknown fields), then the *meaning* (addresses, names,
@@ -21,10 +21,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from netlab.core import addressing, names
-from netlab.core.document import Design, Node
+from netlab.core.document import NAMESPACE_KINDS, Document, Node
 from netlab.core.text import escape_character, unstorable_character
 
-NAMESPACE_KINDS = ("host", "namespace")
 # Fields that only make sense on some kinds of node, with the reason given to the user.
 NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
     "forwarding",
@@ -65,7 +64,7 @@ class InvalidDesign(ValueError):
         super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
-def load(data: Any) -> Design:
+def load(data: Any) -> Document:
     """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`."""
     design = parse(data)
     problems = validate(design)
@@ -83,15 +82,15 @@ def problems_of(data: Any) -> list[Problem]:
     return []
 
 
-def parse(data: Any) -> Design:
-    """Check the shape of ``data`` and build the :class:`Design`; raise :class:`InvalidDesign`."""
+def parse(data: Any) -> Document:
+    """Check the shape of ``data`` and build the :class:`Document`; raise :class:`InvalidDesign`."""
     if not isinstance(data, dict):
         raise InvalidDesign([Problem("", "a design document must be a mapping (a JSON object)")])
     problems = data_problems(data)
     if problems:
         raise InvalidDesign(problems)
     try:
-        return Design.model_validate(data)
+        return Document.model_validate(data)
     except ValidationError as error:
         raise InvalidDesign(_shape_problems(error)) from None
     except RecursionError:
@@ -199,7 +198,7 @@ def _shape_problems(error: ValidationError) -> list[Problem]:
     return sorted(problems.values())
 
 
-def validate(design: Design) -> list[Problem]:
+def validate(design: Document) -> list[Problem]:
     """Return every problem in the meaning of a well-shaped design, in document order."""
     return list(_Checker(design).problems())
 
@@ -207,10 +206,11 @@ def validate(design: Design) -> list[Problem]:
 class _Checker:
     """One pass over a design. Kept as a class so the indexes are built once."""
 
-    def __init__(self, design: Design) -> None:
+    def __init__(self, design: Document) -> None:
         self.design = design
         self.node_ids = {node.id for node in design.nodes}
         self.by_id = {node.id: node for node in design.nodes}
+        self.holders = design.holders()
 
     def problems(self) -> Iterator[Problem]:
         yield from self._name()
@@ -381,17 +381,18 @@ class _Checker:
         elif dev is None and not any(gateway in subnet for subnet in subnets):
             yield Problem(f"{path}.via", f"{via} is not on any subnet of {node.id}")
 
-    # Indexes shared with the compiler: what lives in which namespace.
+    # What lives in which namespace, by the document's one rule (``Document.holders``), which
+    # the compiler uses too.
 
     def holder_of(self, bridge: Node) -> str:
         return self.design.holder_of(bridge)
 
     def namespace_of(self, node_id: str) -> str:
-        """Return the id of the namespace node that holds ``node_id``'s interfaces."""
-        node = self.by_id.get(node_id)
-        if node is not None and node.kind == "bridge":
-            return self.holder_of(node)
-        return node_id
+        """Return the id of the namespace node that holds ``node_id``'s interfaces.
+
+        An unknown node (a link end naming no node, reported elsewhere) holds its own.
+        """
+        return self.holders.get(node_id, node_id)
 
     def interfaces(self) -> Iterator[tuple[str, str, str]]:
         """Yield (path, namespace node id, interface name) for every interface of the design."""

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from netlab.bench import star_data
-from netlab.core.document import Design
+from netlab.core.document import Document
 from netlab.core.validation import load
 from netlab.kernel import engine, namespaces
 
@@ -28,17 +28,17 @@ requires_root = pytest.mark.skipif(
 )
 
 
-def tutorial(number: int) -> Design:
+def tutorial(number: int) -> Document:
     """Return tutorial example ``number`` (1-4) as a valid design."""
     (path,) = EXAMPLES.glob(f"{number}-*.yaml")
     return load(yaml.safe_load(path.read_text()))
 
 
-def design(data: dict[str, Any]) -> Design:
+def design(data: dict[str, Any]) -> Document:
     return load({"format": "netlab/v1", "name": "test-lab", **data})
 
 
-def star(count: int) -> Design:
+def star(count: int) -> Document:
     """``count`` namespaces on one bridge held by the host (10.77.0.0/16)."""
     return load(star_data(count, "10.77.0.0/16", name="test-lab"))
 
@@ -50,7 +50,7 @@ class Kit:
     prefix: str
     state_dir: str
 
-    def deploy(self, the_design: Design, **options: Any) -> engine.DeploymentRecord:
+    def deploy(self, the_design: Document, **options: Any) -> engine.DeploymentRecord:
         return engine.deploy(the_design, prefix=self.prefix, state_dir=self.state_dir, **options)
 
     def destroy(self, record: engine.DeploymentRecord) -> Any:

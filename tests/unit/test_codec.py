@@ -18,7 +18,7 @@ from factories import (
 )
 
 from netlab.core import codec
-from netlab.core.document import FORMAT, Design
+from netlab.core.document import FORMAT, Document
 from netlab.core.validation import load
 
 FORMATS = [pytest.param("json", id="json"), pytest.param("yaml", id="yaml")]
@@ -37,7 +37,7 @@ DESIGNS = TUTORIAL_DESIGNS + GENERATED_DESIGNS + AWKWARD_DESIGNS
 
 @pytest.mark.parametrize("text_format", FORMATS)
 @pytest.mark.parametrize("design", DESIGNS)
-def test_round_trip_is_lossless(design: Design, text_format: Any) -> None:
+def test_round_trip_is_lossless(design: Document, text_format: Any) -> None:
     """Reading what was written gives the same design, and writing it again the same text."""
     text = codec.dump(design, text_format)
     again = codec.load_text(text, text_format)
@@ -47,7 +47,7 @@ def test_round_trip_is_lossless(design: Design, text_format: Any) -> None:
 
 
 @pytest.mark.parametrize("design", DESIGNS)
-def test_yaml_to_json_to_yaml(design: Design) -> None:
+def test_yaml_to_json_to_yaml(design: Document) -> None:
     """A design read from YAML, written as JSON and read back, writes the same YAML."""
     yaml_text = codec.dump(design, "yaml")
     through_json = codec.load_text(codec.dump(codec.load_text(yaml_text, "yaml"), "json"), "json")
@@ -65,7 +65,7 @@ def test_example_files_read_as_written(number: int) -> None:
 
 
 @pytest.mark.parametrize("design", TUTORIAL_DESIGNS + GENERATED_DESIGNS[:5])
-def test_yaml_reader_reads_json(design: Design) -> None:
+def test_yaml_reader_reads_json(design: Document) -> None:
     """YAML is a superset of JSON: the YAML reader reads the JSON a design is written as."""
     assert codec.load_text(codec.dump(design, "json"), "yaml") == design
 

@@ -18,7 +18,7 @@ from factories import (
     without_positions,
 )
 
-from netlab.core.document import Design, Position
+from netlab.core.document import Document, Position
 from netlab.core.layout import COLUMN_WIDTH, MARGIN, ROW_HEIGHT, auto_layout, layers
 from netlab.core.validation import load
 
@@ -58,7 +58,7 @@ def overlap(first: Position, second: Position) -> bool:
 
 
 @pytest.mark.parametrize("design", UNPLACED + PARTLY_PLACED)
-def test_every_node_gets_a_position(design: Design) -> None:
+def test_every_node_gets_a_position(design: Document) -> None:
     """After layout every node has a position, and nothing else changed."""
     laid_out = auto_layout(design)
     assert all(item.position is not None for item in laid_out.nodes)
@@ -70,7 +70,7 @@ def test_every_node_gets_a_position(design: Design) -> None:
 
 
 @pytest.mark.parametrize("design", PARTLY_PLACED)
-def test_positioned_nodes_are_untouched(design: Design) -> None:
+def test_positioned_nodes_are_untouched(design: Document) -> None:
     """A node that had a position keeps it exactly."""
     laid_out = auto_layout(design)
     for before, after in zip(design.nodes, laid_out.nodes, strict=True):
@@ -79,7 +79,7 @@ def test_positioned_nodes_are_untouched(design: Design) -> None:
 
 
 @pytest.mark.parametrize("design", PARTLY_PLACED)
-def test_new_nodes_do_not_overlap_existing_ones(design: Design) -> None:
+def test_new_nodes_do_not_overlap_existing_ones(design: Document) -> None:
     """New nodes go below every placed node, and no two new nodes overlap."""
     laid_out = auto_layout(design)
     placed = [item.position for item in design.nodes if item.position is not None]
@@ -96,7 +96,7 @@ def test_new_nodes_do_not_overlap_existing_ones(design: Design) -> None:
 
 
 @pytest.mark.parametrize("design", UNPLACED)
-def test_host_is_alone_on_the_top_row(design: Design) -> None:
+def test_host_is_alone_on_the_top_row(design: Document) -> None:
     """With no positions, the host is drawn above every other node, at the top margin."""
     laid_out = auto_layout(design)
     host_y = next(item.position.y for item in laid_out.nodes if item.kind == "host")
@@ -106,14 +106,14 @@ def test_host_is_alone_on_the_top_row(design: Design) -> None:
 
 
 @pytest.mark.parametrize("design", UNPLACED)
-def test_unplaced_nodes_do_not_overlap(design: Design) -> None:
+def test_unplaced_nodes_do_not_overlap(design: Document) -> None:
     """With no positions, no two nodes overlap."""
     positions = [item.position for item in auto_layout(design).nodes]
     assert not any(overlap(a, b) for a, b in combinations(positions, 2))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("design", UNPLACED + PARTLY_PLACED)
-def test_layout_is_deterministic_and_idempotent(design: Design) -> None:
+def test_layout_is_deterministic_and_idempotent(design: Document) -> None:
     """The same design always gets the same positions, and laying it out again changes nothing."""
     first = auto_layout(design)
     assert auto_layout(design.model_copy(deep=True)) == first
@@ -153,7 +153,7 @@ def test_fully_positioned_design_is_returned_as_is(number: int) -> None:
         ),
     ],
 )
-def test_layers(design: Design, rows: dict[str, int]) -> None:
+def test_layers(design: Document, rows: dict[str, int]) -> None:
     """A node's row is its distance in links from the host; islands go below the deepest."""
     assert layers(design) == rows
 

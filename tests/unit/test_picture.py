@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from netlab.core import picture
-from netlab.core.document import Design, Endpoint, Link, Node, Position
+from netlab.core.document import Document, Endpoint, Link, Node, Position
 
 SVG = "{http://www.w3.org/2000/svg}"
 ALLOWED = {f"{SVG}{tag}" for tag in ("svg", "title", "line", "rect", "circle", "text")}
@@ -21,7 +21,7 @@ HOSTILE = [
 ]
 
 
-def star(size: int, name: str = "n", title: str = "") -> Design:
+def star(size: int, name: str = "n", title: str = "") -> Document:
     nodes = [Node(id="host", kind="host"), Node(id="br0", kind="bridge")]
     nodes += [Node(id=f"{name}{index}", kind="namespace") for index in range(size)]
     links = [
@@ -33,7 +33,7 @@ def star(size: int, name: str = "n", title: str = "") -> Design:
         )
         for index in range(size)
     ]
-    return Design(name="star", title=title, nodes=tuple(nodes), links=tuple(links))
+    return Document(name="star", title=title, nodes=tuple(nodes), links=tuple(links))
 
 
 def parsed(svg: str) -> ET.Element:
@@ -45,7 +45,7 @@ def parsed(svg: str) -> ET.Element:
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_stays_text(text: str) -> None:
     """A title or node id full of markup is escaped: the picture has only drawing elements."""
-    design = Design(
+    design = Document(
         name="evil",
         title=text,
         nodes=(Node(id="host", kind="host"), Node(id=text, kind="namespace")),
@@ -73,7 +73,7 @@ def test_hostile_text_stays_text(text: str) -> None:
 
 def test_text_is_shortened() -> None:
     svg = picture.draw(
-        Design(name="long", title="x" * 10_000, nodes=(Node(id="host", kind="host"),))
+        Document(name="long", title="x" * 10_000, nodes=(Node(id="host", kind="host"),))
     )
     assert "x" * (picture.MAX_TEXT + 1) not in svg
 
@@ -92,7 +92,7 @@ def test_size_is_bounded_for_any_design() -> None:
 @pytest.mark.parametrize(("x", "y"), [(0, 0), (10**400, -(10**400)), (1e308, -1e308), (5.5, 5.5)])
 def test_any_position_draws_inside_the_frame(x: float, y: float) -> None:
     """Positions far apart, huge or equal still draw, every point within the picture."""
-    design = Design(
+    design = Document(
         name="far",
         nodes=(
             Node(id="host", kind="host", position=Position(x=x, y=y)),
@@ -107,4 +107,4 @@ def test_any_position_draws_inside_the_frame(x: float, y: float) -> None:
 
 
 def test_an_empty_design_draws() -> None:
-    parsed(picture.draw(Design(name="empty")))
+    parsed(picture.draw(Document(name="empty")))

@@ -28,7 +28,7 @@ from factories import (
 )
 
 from netlab.core import codec
-from netlab.core.document import Design
+from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign, Problem, format_path, load, problems_of
 
 # The tutorial's whole network. nodes: 0 host, 1 v-net-0 (bridge), 2 red, 3 blue, 4 lan.
@@ -163,9 +163,9 @@ VALID = [
 
 @pytest.mark.parametrize("data", VALID)
 def test_valid_document(data: dict[str, Any]) -> None:
-    """A valid document has no problem and loads into a Design."""
+    """A valid document has no problem and loads into a Document."""
     assert problems_of(data) == []
-    assert isinstance(load(data), Design)
+    assert isinstance(load(data), Document)
 
 
 @pytest.mark.parametrize("path", TUTORIALS.values(), ids=lambda path: path.stem)

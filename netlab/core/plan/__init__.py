@@ -1,0 +1,58 @@
+"""The plan: the ordered kernel operations that build one deployment of a design.
+
+Pure: no I/O, no clock, no pyroute2. The stages, each in its own module:
+
+- :mod:`~netlab.core.plan.naming`: how a deployment names its namespaces;
+- :mod:`~netlab.core.plan.steps`: the step types (one kernel operation each, with the shell
+  command a learner would type) and :class:`Plan`, their ordered list;
+- :mod:`~netlab.core.plan.compiler`: a valid document in, the plan that builds it out;
+- :mod:`~netlab.core.plan.nft`: a node's NAT and port forwards as one nftables table;
+- :mod:`~netlab.core.plan.script`: a plan as a bash script.
+
+The driver (``netlab.kernel``) applies the steps. Every public name is re-exported here:
+``from netlab.core.plan import X`` is the import to use.
+"""
+
+from netlab.core.plan.compiler import compile_plan
+from netlab.core.plan.naming import Naming, namespace_count
+from netlab.core.plan.nft import iptables_lines, nft_json, nft_ruleset, nft_text
+from netlab.core.plan.script import render_script
+from netlab.core.plan.steps import (
+    SCRIPT_NETNS,
+    AddAddress,
+    AddBridge,
+    AddNamespace,
+    AddRoute,
+    AddVeth,
+    ApplyNftables,
+    Plan,
+    Service,
+    SetLinkUp,
+    SetSysctl,
+    StartServices,
+    Step,
+)
+
+__all__ = [
+    "SCRIPT_NETNS",
+    "AddAddress",
+    "AddBridge",
+    "AddNamespace",
+    "AddRoute",
+    "AddVeth",
+    "ApplyNftables",
+    "Naming",
+    "Plan",
+    "Service",
+    "SetLinkUp",
+    "SetSysctl",
+    "StartServices",
+    "Step",
+    "compile_plan",
+    "iptables_lines",
+    "namespace_count",
+    "nft_json",
+    "nft_ruleset",
+    "nft_text",
+    "render_script",
+]

@@ -1,0 +1,231 @@
+"""The compiler: a valid document in, the ordered plan of kernel operations that builds it out.
+
+Pure and deterministic. Order, and why: namespaces, then bridges (veth ends need their master
+to exist), veths, then addresses, links up, sysctls, routes (a route needs its gateway's subnet
+on an up link), nftables, services.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from netlab.core import addressing, names
+from netlab.core.document import NAMESPACE_KINDS, Document, Node
+from netlab.core.plan.naming import Naming
+from netlab.core.plan.steps import (
+    AddAddress,
+    AddBridge,
+    AddNamespace,
+    AddRoute,
+    AddVeth,
+    ApplyNftables,
+    Plan,
+    Service,
+    SetLinkUp,
+    SetSysctl,
+    StartServices,
+    Step,
+)
+from netlab.core.validation import InvalidDesign, validate
+
+
+def compile_plan(design: Document, naming: Naming) -> Plan:
+    """Return the plan that builds ``design`` under ``naming``.
+
+    Deterministic: the same design and naming give the same plan. Raises
+    :class:`InvalidDesign` if the design is not valid (the compiler relies on its references).
+    """
+    problems = validate(design)
+    if problems:
+        raise InvalidDesign(problems)
+    return _Compiler(design, naming).plan()
+
+
+class _Compiler:
+    def __init__(self, design: Document, naming: Naming) -> None:
+        self.design = design
+        self.naming = naming
+        self.mark = names.ownership_mark(naming.tag)
+        self.netns_of_node = naming.namespaces(design)
+        self.by_id = {node.id: node for node in design.nodes}
+        self.holders = design.holders()
+        self.addresses_in = self._index_addresses()
+
+    def holder(self, node_id: str) -> str:
+        """The namespace node holding ``node_id``'s interfaces (a bridge's holder)."""
+        return self.holders[node_id]
+
+    def netns(self, node_id: str) -> str | None:
+        return self.netns_of_node[self.holder(node_id)]
+
+    def plan(self) -> Plan:
+        steps = [
+            *self.namespaces(),
+            *self.bridges(),
+            *self.veths(),
+            *self.addresses(),
+            *self.links_up(),
+            *self.sysctls(),
+            *self.routes(),
+            *self.nftables(),
+            *self.services(),
+        ]
+        return Plan(
+            design_name=self.design.name,
+            title=self.design.title,
+            naming=self.naming,
+            namespaces=dict(self.netns_of_node),
+            steps=tuple(steps),
+        )
+
+    def namespaces(self) -> Iterator[Step]:
+        for node_id, netns in self.netns_of_node.items():
+            if netns is not None:
+                yield AddNamespace(node=node_id, netns=netns, mark=self.mark)
+
+    def bridges(self) -> Iterator[Step]:
+        for node in self.design.nodes:
+            if node.kind == "bridge":
+                yield AddBridge(
+                    node=node.id,
+                    holder=self.holder(node.id),
+                    netns=self.netns(node.id),
+                    name=node.id,
+                    mark=self.mark,
+                )
+
+    def _first_end(self, link_index: int) -> int:
+        """Which endpoint of a link is created first (with master and up in one request)."""
+        ends = self.design.links[link_index].endpoints
+        for index, end in enumerate(ends):
+            if self.by_id[end.node].kind == "bridge":
+                return index
+        for index, end in enumerate(ends):
+            if self.netns(end.node) is None:
+                return index
+        return 0
+
+    def _master(self, node_id: str) -> str | None:
+        return node_id if self.by_id[node_id].kind == "bridge" else None
+
+    def veths(self) -> Iterator[Step]:
+        for index, link in enumerate(self.design.links):
+            first = self._first_end(index)
+            end, peer = link.endpoints[first], link.endpoints[1 - first]
+            yield AddVeth(
+                node=end.node,
+                netns=self.netns(end.node),
+                name=end.interface,
+                master=self._master(end.node),
+                peer_node=peer.node,
+                peer_netns=self.netns(peer.node),
+                peer_name=peer.interface,
+                mark=self.mark,
+            )
+
+    def addresses(self) -> Iterator[Step]:
+        for node in self.design.nodes:
+            if node.kind == "bridge":
+                for address in node.addresses:
+                    yield AddAddress(
+                        node=node.id, netns=self.netns(node.id), dev=node.id, address=address
+                    )
+        for link in self.design.links:
+            for end in link.endpoints:
+                for address in end.addresses:
+                    yield AddAddress(
+                        node=end.node,
+                        netns=self.netns(end.node),
+                        dev=end.interface,
+                        address=address,
+                    )
+
+    def links_up(self) -> Iterator[Step]:
+        for index, link in enumerate(self.design.links):
+            peer = link.endpoints[1 - self._first_end(index)]
+            yield SetLinkUp(
+                node=peer.node,
+                netns=self.netns(peer.node),
+                name=peer.interface,
+                master=self._master(peer.node),
+                mark=self.mark,
+            )
+
+    def _index_addresses(self) -> dict[str, list[tuple[str, addressing.IPInterface]]]:
+        """``{namespace node: [(interface, address)]}``, built once (designs can be large)."""
+        found: dict[str, list[tuple[str, addressing.IPInterface]]] = {}
+        for node in self.design.nodes:
+            if node.kind == "bridge":
+                for text in node.addresses:
+                    found.setdefault(self.holder(node.id), []).append(
+                        (node.id, addressing.parse_interface_address(text))
+                    )
+        for link in self.design.links:
+            for end in link.endpoints:
+                for text in end.addresses:
+                    found.setdefault(end.node, []).append(
+                        (end.interface, addressing.parse_interface_address(text))
+                    )
+        return found
+
+    def _interface_addresses(self, namespace_node: str) -> list[tuple[str, addressing.IPInterface]]:
+        return self.addresses_in.get(namespace_node, [])
+
+    def _namespace_nodes(self) -> Iterator[Node]:
+        return (node for node in self.design.nodes if node.kind in NAMESPACE_KINDS)
+
+    def sysctls(self) -> Iterator[Step]:
+        for node in self._namespace_nodes():
+            if not node.forwarding:
+                continue
+            netns = self.netns_of_node[node.id]
+            yield SetSysctl(node=node.id, netns=netns, key="net.ipv4.ip_forward", value="1")
+            if any(address.version == 6 for _, address in self._interface_addresses(node.id)):
+                yield SetSysctl(
+                    node=node.id, netns=netns, key="net.ipv6.conf.all.forwarding", value="1"
+                )
+
+    def routes(self) -> Iterator[Step]:
+        for node in self._namespace_nodes():
+            interfaces = self._interface_addresses(node.id)
+            for route in node.routes:
+                destination = addressing.parse_route_destination(route.to)
+                gateway = addressing.parse_address(route.via) if route.via else None
+                version = (destination or gateway or ipaddress.IPv4Address(0)).version
+                dev = route.dev
+                if dev is None and gateway is not None:
+                    dev = next(name for name, address in interfaces if gateway in address.network)
+                yield AddRoute(
+                    node=node.id,
+                    netns=self.netns_of_node[node.id],
+                    to=route.to,
+                    via=route.via,
+                    dev=dev,
+                    version=version,
+                )
+
+    def nftables(self) -> Iterator[Step]:
+        for node in self._namespace_nodes():
+            if node.nat or node.port_forwards:
+                yield ApplyNftables(
+                    node=node.id,
+                    netns=self.netns_of_node[node.id],
+                    table=names.nftables_table(self.naming.tag),
+                    nat=node.nat,
+                    port_forwards=node.port_forwards,
+                )
+
+    def services(self) -> Iterator[Step]:
+        services = tuple(
+            Service(
+                node=node.id,
+                netns=self.netns_of_node[node.id],
+                kind=service.kind,
+                port=service.port,
+            )
+            for node in self._namespace_nodes()
+            for service in node.services
+        )
+        if services:
+            yield StartServices(tag=self.naming.tag, services=services)

@@ -1,0 +1,386 @@
+"""The steps of a plan: one frozen dataclass per kernel operation, in iproute2's words.
+
+Each step carries the exact command(s) a learner would type to do the same (``shell``), a
+short sentence (``description``) and a stable word for logs and events (``action``). ``netns``
+None means the root namespace (host mode).
+
+Where each veth is created: the end on a bridge (or, in host mode, on the host) is created in
+its own namespace with its master and up in one request, and its peer is created directly in
+the other namespace (``peer ... netns``). Nothing ever passes through the root namespace, and
+no device is moved between namespaces (that waits for an RCU grace period, ~20 ms each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from netlab.core.document import Nat, PortForward
+from netlab.core.plan.naming import Naming
+from netlab.core.plan.nft import iptables_lines, nft_ruleset, nft_text
+from netlab.core.shell import command, comment, heredoc
+
+# The shell spells the host's namespace this way in a veth's ``peer ... netns``: the pid of
+# the script itself, whose namespace is the host's (``netns 1`` would be wrong in a sandbox).
+SCRIPT_NETNS = "$$"
+
+# Every shell line is built by ``netlab.core.shell``: each word quoted, comments escaped.
+
+
+def _ip(netns: str | None, *args: str) -> str:
+    where = ("-n", netns) if netns is not None else ()
+    return command("ip", *where, *args)
+
+
+def _exec(netns: str | None, *words: str) -> str:
+    where = ("ip", "netns", "exec", netns) if netns is not None else ()
+    return command(*where, *words)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Base of all steps. ``ip_commands`` lists (namespace, ip arguments) of ip-based steps."""
+
+    action: ClassVar[str] = "step"
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        return ()
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return tuple(_ip(netns, *args) for netns, args in self.ip_commands)
+
+    @property
+    def description(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class AddNamespace(Step):
+    """Create namespace ``netns`` for ``node``; its loopback up and carrying ``mark``."""
+
+    action: ClassVar[str] = "add-namespace"
+    node: str
+    netns: str
+    mark: str
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return (
+            command("ip", "netns", "add", self.netns),
+            _ip(self.netns, "link", "set", "lo", "up", "alias", self.mark),
+        )
+
+    @property
+    def description(self) -> str:
+        return f"create namespace {self.netns} for {self.node}"
+
+
+@dataclass(frozen=True)
+class AddBridge(Step):
+    """Create bridge ``name`` in ``netns``, up, carrying ``mark``."""
+
+    action: ClassVar[str] = "add-bridge"
+    node: str
+    holder: str
+    netns: str | None
+    name: str
+    mark: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        return (
+            (self.netns, ("link", "add", self.name, "up", "type", "bridge")),
+            (self.netns, ("link", "set", self.name, "alias", self.mark)),
+        )
+
+    @property
+    def description(self) -> str:
+        return f"create bridge {self.name} in {self.holder}"
+
+
+@dataclass(frozen=True)
+class AddVeth(Step):
+    """Create a veth pair: ``name`` in ``netns`` (up, enslaved to ``master`` if given, marked),
+    its peer ``peer_name`` directly in ``peer_netns`` (down: a peer cannot be created up, the
+    kernel answers ENOTCONN; a later :class:`SetLinkUp` brings it up and marks it).
+    """
+
+    action: ClassVar[str] = "add-veth"
+    node: str
+    netns: str | None
+    name: str
+    master: str | None
+    peer_node: str
+    peer_netns: str | None
+    peer_name: str
+    mark: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        master = ("master", self.master) if self.master else ()
+        peer_netns = self.peer_netns if self.peer_netns is not None else SCRIPT_NETNS
+        create = (
+            "link",
+            "add",
+            self.name,
+            *master,
+            "up",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            self.peer_name,
+            "netns",
+            peer_netns,
+        )
+        return (
+            (self.netns, create),
+            (self.netns, ("link", "set", self.name, "alias", self.mark)),
+        )
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        lines = super().shell
+        if self.peer_netns is not None:
+            return lines
+        # ``$$`` must reach the shell unquoted to expand to the script's pid: it is netlab's
+        # own last word of the command, written after the quoted words, never user text.
+        create_args = self.ip_commands[0][1]
+        create = _ip(self.netns, *create_args[:-1]) + " " + SCRIPT_NETNS
+        return (create, *lines[1:])
+
+    @property
+    def description(self) -> str:
+        return f"connect {self.peer_node} to {self.node} ({self.peer_name} - {self.name})"
+
+
+@dataclass(frozen=True)
+class AddAddress(Step):
+    """Add ``address`` (address/prefix) to ``dev`` in ``netns``."""
+
+    action: ClassVar[str] = "add-address"
+    node: str
+    netns: str | None
+    dev: str
+    address: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        # IPv6: no duplicate address detection, so the address works at once in a lab.
+        nodad = ("nodad",) if ":" in self.address else ()
+        return ((self.netns, ("addr", "add", self.address, "dev", self.dev, *nodad)),)
+
+    @property
+    def description(self) -> str:
+        if self.dev == self.node:
+            return f"address {self.address} on bridge {self.dev}"
+        return f"address {self.address} on {self.node}'s {self.dev}"
+
+
+@dataclass(frozen=True)
+class SetLinkUp(Step):
+    """Bring ``name`` in ``netns`` up, enslave it to ``master`` if given, and mark it."""
+
+    action: ClassVar[str] = "set-link-up"
+    node: str
+    netns: str | None
+    name: str
+    master: str | None
+    mark: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        master = ("master", self.master) if self.master else ()
+        return ((self.netns, ("link", "set", self.name, *master, "up", "alias", self.mark)),)
+
+    @property
+    def description(self) -> str:
+        return f"bring {self.node}'s {self.name} up"
+
+
+@dataclass(frozen=True)
+class SetSysctl(Step):
+    """Write ``value`` to sysctl ``key`` (dotted, e.g. net.ipv4.ip_forward) in ``netns``."""
+
+    action: ClassVar[str] = "set-sysctl"
+    node: str
+    netns: str | None
+    key: str
+    value: str
+
+    @property
+    def path(self) -> str:
+        """The file under /proc/sys, as the driver writes it from inside the namespace."""
+        return "/proc/sys/" + self.key.replace(".", "/")
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return (_exec(self.netns, "sysctl", "-w", f"{self.key}={self.value}"),)
+
+    @property
+    def description(self) -> str:
+        return f"set {self.key}={self.value} in {self.node}"
+
+
+@dataclass(frozen=True)
+class AddRoute(Step):
+    """Add a route to ``to`` (``default`` or a prefix) via ``via`` and/or out of ``dev``.
+
+    ``dev`` is resolved by the compiler when the design gives only a gateway, so the route can
+    never bind to an interface netlab did not create (host mode).
+    """
+
+    action: ClassVar[str] = "add-route"
+    node: str
+    netns: str | None
+    to: str
+    via: str | None
+    dev: str | None
+    version: int
+
+    @property
+    def destination(self) -> str:
+        """``to`` as iproute2 reads it in both families (``::/0`` is the IPv6 default)."""
+        if self.to == "default" and self.version == 6:
+            return "::/0"
+        return self.to
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        args = ["route", "add", self.destination]
+        if self.via is not None:
+            args += ["via", self.via]
+        if self.dev is not None:
+            args += ["dev", self.dev]
+        return ((self.netns, tuple(args)),)
+
+    @property
+    def description(self) -> str:
+        gateway = f" via {self.via}" if self.via else ""
+        return f"route {self.to}{gateway} in {self.node}"
+
+
+@dataclass(frozen=True)
+class ApplyNftables(Step):
+    """Create netlab's one table (family inet) in ``netns``: masquerade and port forwards.
+
+    Applied atomically (``nft -j -f -``): the kernel takes the whole table or nothing.
+    """
+
+    action: ClassVar[str] = "apply-nftables"
+    node: str
+    netns: str | None
+    table: str
+    nat: tuple[Nat, ...]
+    port_forwards: tuple[PortForward, ...]
+
+    def ruleset(self) -> dict[str, Any]:
+        """Return the nft JSON document that creates the table."""
+        return nft_ruleset(self.table, self.nat, self.port_forwards)
+
+    def ruleset_text(self) -> str:
+        """Return the same table in nft's own syntax (``nft -f``)."""
+        return nft_text(self.table, self.nat, self.port_forwards)
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        comments = tuple(
+            comment(f"iptables equivalent: {line}")
+            for line in iptables_lines(self.nat, self.port_forwards)
+        )
+        return (*comments, heredoc(_exec(self.netns, "nft", "-f", "-"), self.ruleset_text()))
+
+    @property
+    def description(self) -> str:
+        parts = []
+        if self.nat:
+            parts.append("NAT")
+        if self.port_forwards:
+            parts.append("port forwards")
+        return f"{' and '.join(parts)} in {self.node} (nftables table {self.table})"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One built-in responder to run: ``kind`` (http, tcp) on ``port`` inside ``netns``."""
+
+    node: str
+    netns: str | None
+    kind: str
+    port: int
+
+
+@dataclass(frozen=True)
+class StartServices(Step):
+    """Start the built-in responders of the design's nodes (one process for the deployment)."""
+
+    action: ClassVar[str] = "start-services"
+    tag: str
+    services: tuple[Service, ...]
+
+    def by_netns(self) -> dict[str | None, list[Service]]:
+        """Return the services grouped by namespace, in document order."""
+        grouped: dict[str | None, list[Service]] = {}
+        for service in self.services:
+            grouped.setdefault(service.netns, []).append(service)
+        return grouped
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        lines = []
+        for service in self.services:
+            server: tuple[str, ...]
+            if service.kind == "http":
+                # The lab's own namespace: every address there is the lab's.
+                bind = "0.0.0.0"  # noqa: S104
+                server = ("python3", "-m", "http.server", "--bind", bind, str(service.port))
+            else:
+                server = ("python3", "-c", _TCP_RESPONDER.format(port=int(service.port)))
+            run = _exec(service.netns, "setsid", *server)
+            lines.append(f"{run} >/dev/null 2>&1 </dev/null &")
+        return tuple(lines)
+
+    @property
+    def description(self) -> str:
+        listed = ", ".join(f"{s.kind}:{s.port} in {s.node}" for s in self.services)
+        return f"start services: {listed}"
+
+
+_TCP_RESPONDER = (
+    "import socket\n"
+    "s = socket.create_server(('0.0.0.0', {port}))\n"
+    "while True:\n"
+    "    c, _ = s.accept(); c.sendall(socket.gethostname().encode() + b'\\n'); c.close()"
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered steps that build one deployment of a design, and its kernel names."""
+
+    design_name: str
+    title: str
+    naming: Naming
+    namespaces: Mapping[str, str | None]
+    steps: tuple[Step, ...] = field(default=())
+
+    @property
+    def tag(self) -> str:
+        return self.naming.tag
+
+    def created_namespaces(self) -> list[str]:
+        """Return the namespaces this plan creates, in order."""
+        return [step.netns for step in self.steps if isinstance(step, AddNamespace)]
+
+    def root_links(self) -> list[str]:
+        """Return the links this plan creates in the root namespace (host mode only)."""
+        created = []
+        for step in self.steps:
+            if isinstance(step, AddBridge | AddVeth) and step.netns is None:
+                created.append(step.name)
+            if isinstance(step, AddVeth) and step.peer_netns is None:
+                created.append(step.peer_name)
+        return created
