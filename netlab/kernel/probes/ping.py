@@ -1,43 +1,23 @@
-"""Probes run from inside a lab's namespaces: ICMP echo (ping), TCP connect, all-pairs ping.
+"""ICMP echo (ping) from inside a namespace, on a raw socket: no ``ping`` binary is forked.
 
-Every socket is created inside the source namespace by a throw-away thread
-(``namespaces.run_inside``) and then used from the calling thread: a socket stays in the
-namespace it was made in, so no thread of the caller ever changes namespace and no ``ping``
-binary is forked. Targets are IP addresses, never names: a probe resolves nothing, so it
-cannot wander off to a public address by accident.
-
-Every probe blocks its calling thread. From async code run it in an executor of its own
-(the worker keeps one for probes, so they never hold the threads deployments need);
-``on_reply`` and ``on_cell`` are then called in those threads, so hand their values to the
-loop with ``loop.call_soon_threadsafe``. A ``cancel`` event, when given, ends a ping or an
-all-pairs ping early (its page went away).
-
-A probe that cannot start says why: a source namespace that does not exist raises
-``FileNotFoundError`` whose ``strerror`` names it, a zone naming no interface raises
-:class:`ProbeError`.
+Several pings may run at once in one namespace, from any threads: each tells its own replies
+apart by an identifier unique in the process and a random nonce in the payload.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
-import os
-import re
 import secrets
 import select
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from netlab.kernel import namespaces
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-T = TypeVar("T")
+from netlab.kernel.probes.common import ProbeError, inside, parse_address, zone_index
 
 ICMP_ECHO_REPLY = 0
 ICMP_DEST_UNREACH = 3
@@ -57,7 +37,6 @@ NONCE_SIZE = 8
 MAX_COUNT = 10_000
 MIN_INTERVAL = 0.001
 RECEIVE_SIZE = 65_535
-MAX_ANSWER = 4096
 CANCEL_CHECK = 0.1  # seconds: how soon a cancelled ping notices
 
 UNREACHABLE_V4 = {
@@ -76,10 +55,6 @@ UNREACHABLE_V6 = {
     3: "address unreachable",
     4: "port unreachable",
 }
-
-
-class ProbeError(ValueError):
-    """A probe was asked something it cannot do (bad address, count, interval...)."""
 
 
 @dataclass(frozen=True)
@@ -129,87 +104,6 @@ class PingResult:
         return data
 
 
-@dataclass(frozen=True)
-class ProbeResult:
-    """The outcome of one TCP connect probe.
-
-    ``connected`` says whether the handshake completed; ``connect_ms`` is its duration.
-    ``first_line`` is the first line the peer sent (None if it sent nothing in time), and
-    ``answer`` up to 4 KiB of what it sent. ``node`` is the node id named by a netlab
-    responder in its answer, if the peer is one. ``error`` says why the probe failed.
-    """
-
-    netns: str
-    address: str
-    port: int
-    connected: bool
-    connect_ms: float | None
-    first_line: str | None = None
-    answer: str = ""
-    node: str | None = None
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class PingCell:
-    """One cell of an all-pairs ping: ``source`` node to ``address`` (owned by ``target``)."""
-
-    source: str
-    target: str
-    address: str
-    sent: int
-    received: int
-    loss: float
-    rtt_ms: float | None
-    error: str | None = None
-
-    @property
-    def reachable(self) -> bool:
-        return self.received > 0
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["reachable"] = self.reachable
-        return data
-
-
-@dataclass(frozen=True)
-class PingMatrix:
-    """Every cell of an all-pairs ping, in (source, address) order."""
-
-    cells: tuple[PingCell, ...] = field(default_factory=tuple)
-
-    def reachability(self) -> dict[str, dict[str, bool]]:
-        """Return ``{source: {address: reachable}}``."""
-        table: dict[str, dict[str, bool]] = {}
-        for cell in self.cells:
-            table.setdefault(cell.source, {})[cell.address] = cell.reachable
-        return table
-
-    def as_dict(self) -> dict[str, Any]:
-        reachable = sum(1 for cell in self.cells if cell.reachable)
-        return {
-            "cells": [cell.as_dict() for cell in self.cells],
-            "total": len(self.cells),
-            "reachable": reachable,
-        }
-
-
-def _parse_address(text: str) -> tuple[IPAddress, str | None]:
-    """Return the address and its zone (``fe80::1%eth0``) or raise ProbeError."""
-    address, _, zone = text.partition("%")
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        raise ProbeError(f"{text!r} is not an IP address (probes never resolve names)") from None
-    if zone and parsed.version == 4:
-        raise ProbeError(f"{text!r}: a zone applies only to IPv6 addresses")
-    return parsed, zone or None
-
-
 def _checksum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\0"
@@ -254,27 +148,6 @@ def _release_identifier(identifier: int) -> None:
         _identifiers_in_use.discard(identifier)
 
 
-def _zone_index(netns: str, zone: str | None) -> int:
-    """Return the index of interface ``zone`` (0 for none); call it inside ``netns``."""
-    if not zone:
-        return 0
-    try:
-        # Interface names are per namespace: resolve the zone inside it.
-        return socket.if_nametoindex(zone)
-    except (OSError, ValueError):  # no such interface, or a name with a NUL in it
-        raise ProbeError(f"no interface {zone!r} in namespace {netns}") from None
-
-
-def _inside(netns: str, make: Callable[[], T]) -> T:
-    """Run ``make`` inside ``netns``; a missing namespace raises a FileNotFoundError naming it."""
-    try:
-        return namespaces.run_inside(netns, make)
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            errno.ENOENT, f"namespace {netns} does not exist (deleted outside netlab?)"
-        ) from None
-
-
 def _open_icmp_socket(netns: str, version: int, zone: str | None) -> tuple[socket.socket, int]:
     """Create a raw ICMP socket inside ``netns``; return it and the zone's interface index."""
 
@@ -290,14 +163,14 @@ def _open_icmp_socket(netns: str, version: int, zone: str | None) -> tuple[socke
             # IPv6 delivers no IP header to raw sockets: the hop limit comes as ancillary data.
             sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
             try:
-                scope = _zone_index(netns, zone)
+                scope = zone_index(netns, zone)
             except ProbeError:
                 sock.close()
                 raise
         sock.setblocking(False)
         return sock, scope
 
-    return _inside(netns, make)
+    return inside(netns, make)
 
 
 @dataclass
@@ -398,7 +271,7 @@ def ping(
         raise ProbeError(f"count must be 1-{MAX_COUNT}, not {count}")
     if interval < MIN_INTERVAL or timeout <= 0:
         raise ProbeError(f"interval must be >= {MIN_INTERVAL} s and timeout > 0")
-    address, zone = _parse_address(target)
+    address, zone = parse_address(target)
     target_text = str(address)
     version = address.version
     sock, scope = _open_icmp_socket(netns, version, zone)
@@ -513,202 +386,3 @@ def _drain(
             report(PingReply(seq, rtt, from_address, hops))
         else:
             report(PingReply(seq, None, from_address, None, kind.removeprefix("error:")))
-
-
-_NODE_IN_GREETING = re.compile(r"\bnode=(\S+)")
-_NODE_IN_HEADER = re.compile(r"^x-netlab-node:\s*(\S+)\s*$", re.IGNORECASE | re.MULTILINE)
-
-
-def _node_in(answer: str) -> str | None:
-    """Return the node id a netlab responder named in ``answer`` (greeting or HTTP header)."""
-    match = _NODE_IN_HEADER.search(answer)
-    if match:
-        return match.group(1)
-    first = answer.split("\n", 1)[0]
-    if first.startswith("netlab "):
-        match = _NODE_IN_GREETING.search(first)
-        if match:
-            return match.group(1)
-    return None
-
-
-def tcp_probe(
-    netns: str,
-    address: str,
-    port: int,
-    *,
-    timeout: float = 1.0,
-    send: bytes | None = None,
-) -> ProbeResult:
-    """Connect from inside ``netns`` to ``address``:``port`` and read what the peer says.
-
-    The handshake must complete within ``timeout`` seconds; a refused connection fails at
-    once. Once connected, ``send`` (if given) is written, then the answer is read for at
-    most ``timeout`` more seconds: until the first line ends when nothing was sent (a
-    greeting), else until the peer closes or 4 KiB arrived. Never raises for network
-    outcomes (they are in ``error``); raises ProbeError for a bad address, zone or port and
-    FileNotFoundError if ``netns`` does not exist.
-    """
-    if not 1 <= port <= 65535:
-        raise ProbeError(f"port must be 1-65535, not {port}")
-    parsed, zone = _parse_address(address)
-    family = socket.AF_INET if parsed.version == 4 else socket.AF_INET6
-
-    def make() -> tuple[socket.socket, int]:
-        scope = _zone_index(netns, zone)
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        return sock, scope
-
-    sock, scope = _inside(netns, make)
-    peer: tuple[str, int] | tuple[str, int, int, int] = (
-        (str(parsed), port) if parsed.version == 4 else (str(parsed), port, 0, scope)
-    )
-
-    def failed(connected: bool, connect_ms: float | None, error: str) -> ProbeResult:
-        return ProbeResult(netns, str(parsed), port, connected, connect_ms, error=error)
-
-    try:
-        started = time.monotonic_ns()
-        code = sock.connect_ex(peer)
-        if code not in (0, errno.EINPROGRESS):
-            return failed(False, None, os.strerror(code))
-        _, writable, _ = select.select([], [sock], [], timeout)
-        if not writable:
-            return failed(False, None, f"no answer to the handshake within {timeout:g} s")
-        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if code:
-            return failed(False, None, os.strerror(code))
-        connect_ms = round((time.monotonic_ns() - started) / 1e6, 3)
-        answer = b""
-        error: str | None = None
-        try:
-            if send:
-                sock.setblocking(True)
-                sock.settimeout(timeout)
-                sock.sendall(send)
-                sock.setblocking(False)
-            deadline = time.monotonic() + timeout
-            while len(answer) < MAX_ANSWER:
-                if send is None and b"\n" in answer:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                readable, _, _ = select.select([sock], [], [], remaining)
-                if not readable:
-                    break
-                chunk = sock.recv(MAX_ANSWER - len(answer))
-                if not chunk:
-                    break
-                answer += chunk
-        except OSError as failure:
-            error = failure.strerror or str(failure)
-        text = answer.decode("utf-8", "replace")
-        first_line = text.split("\n", 1)[0].rstrip("\r") if text else None
-        return ProbeResult(
-            netns=netns,
-            address=str(parsed),
-            port=port,
-            connected=True,
-            connect_ms=connect_ms,
-            first_line=first_line,
-            answer=text,
-            node=_node_in(text),
-            error=error,
-        )
-    finally:
-        sock.close()
-
-
-def http_probe(
-    netns: str, address: str, port: int = 80, *, path: str = "/", timeout: float = 1.0
-) -> ProbeResult:
-    """Send an HTTP/1.0 GET for ``path`` from inside ``netns``; the answer is in the result.
-
-    ``first_line`` is the status line; ``node`` names the netlab responder that answered.
-    """
-    if not path.startswith("/") or any(character in path for character in "\r\n "):
-        raise ProbeError(f"not an HTTP path: {path!r}")
-    host = address if ":" not in address else f"[{address}]"
-    request = f"GET {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: netlab-probe\r\n\r\n"
-    return tcp_probe(netns, address, port, timeout=timeout, send=request.encode())
-
-
-def ping_all(
-    targets: Mapping[str, str],
-    addresses: Mapping[str, str],
-    *,
-    count: int = 1,
-    interval: float = 0.05,
-    timeout: float = 1.0,
-    concurrency: int = 16,
-    include_self: bool = False,
-    on_cell: Callable[[PingCell], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> PingMatrix:
-    """Ping every address from every namespace; return the matrix once every cell is done.
-
-    ``targets`` maps a source node id to its namespace; ``addresses`` maps an address to
-    the node id that owns it. A node's pings to its own addresses are left out unless
-    ``include_self``. At most ``concurrency`` pings run at once, each in a worker thread
-    (which never changes namespace). Each finished cell is passed to ``on_cell`` as soon as
-    it is known, from a worker thread, one call at a time.
-
-    A namespace that vanished mid-way yields cells with ``error`` set, not an exception.
-    Once ``cancel`` is set, cells not yet started are left out (and not reported).
-    """
-    for address in addresses:
-        _parse_address(address)
-    pairs = pairs_of(targets, addresses, include_self=include_self)
-    report_lock = threading.Lock()
-
-    def run(source: str, netns: str, address: str, owner: str) -> PingCell | None:
-        if cancel is not None and cancel.is_set():
-            return None
-        try:
-            result = ping(
-                netns, address, count=count, interval=interval, timeout=timeout, cancel=cancel
-            )
-        except OSError as error:
-            cell = PingCell(source, owner, address, 0, 0, 100.0, None, error.strerror or str(error))
-        except ProbeError as error:
-            cell = PingCell(source, owner, address, 0, 0, 100.0, None, str(error))
-        else:
-            errors = {reply.error for reply in result.replies if reply.error}
-            cell = PingCell(
-                source=source,
-                target=owner,
-                address=address,
-                sent=result.sent,
-                received=result.received,
-                loss=result.loss,
-                rtt_ms=result.rtt_avg_ms,
-                error=None if result.received else ", ".join(sorted(errors)) or None,
-            )
-        if cancel is not None and cancel.is_set():
-            return None  # cut short: not a measurement
-        if on_cell is not None:
-            with report_lock:
-                on_cell(cell)
-        return cell
-
-    if not pairs:
-        return PingMatrix(())
-    workers = max(1, min(concurrency, len(pairs)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="netlab-ping") as pool:
-        futures = [pool.submit(run, *pair) for pair in pairs]
-        cells = tuple(cell for future in futures if (cell := future.result()) is not None)
-    return PingMatrix(cells)
-
-
-def pairs_of(
-    targets: Mapping[str, str], addresses: Mapping[str, str], *, include_self: bool = False
-) -> list[tuple[str, str, str, str]]:
-    """Return the (source, netns, address, owner) cells :func:`ping_all` would ping."""
-    return [
-        (source, netns, address, owner)
-        for source, netns in targets.items()
-        for address, owner in addresses.items()
-        if include_self or owner != source
-    ]
