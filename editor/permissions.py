@@ -77,14 +77,6 @@ def designs_listed_for(user: User) -> QuerySet[Design]:
     return Design.objects.filter(Q(owner=user) | Q(collaborators__user=user)).distinct()
 
 
-def designs_visible_to(user: User) -> QuerySet[Design]:
-    """Return the designs ``user`` may open by id: own, shared with them, and public."""
-    public = Q(visibility=Design.Visibility.PUBLIC)
-    if not user.is_authenticated:
-        return Design.objects.filter(public)
-    return Design.objects.filter(Q(owner=user) | Q(collaborators__user=user) | public).distinct()
-
-
 def public_designs() -> QuerySet[Design]:
     """Return the designs listed in the public gallery."""
     return Design.objects.filter(visibility=Design.Visibility.PUBLIC)
@@ -169,12 +161,3 @@ def can_edit(user: User, design: Design) -> bool:
 
 def is_owner(user: User, design: Design) -> bool:
     return role_of(user, design) is Role.OWN
-
-
-def access_deployment(user: User, design: Design) -> Deployment | None:
-    """Return ``user``'s own live deployment of ``design`` (never another user's), or None."""
-    if not user.is_authenticated:
-        return None
-    return Deployment.objects.filter(
-        design=design, owner=user, state__in=Deployment.ACTIVE_STATES
-    ).first()

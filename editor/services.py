@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from editor import deployments, worker
 from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
-from netlab.core import picture, validation
+from netlab.core import codec, picture, validation
 from netlab.core.document import Design as Document
 from netlab.core.validation import InvalidDesign, Problem
 
@@ -177,6 +177,22 @@ def copy_design(
         Design.objects.filter(pk=design.pk).update(forked_from=forked_from)
         design.forked_from = forked_from
     return design
+
+
+def import_document(
+    *, owner: AbstractBaseUser, text: str | bytes, filename: str, message: str = ""
+) -> tuple[Design, Document]:
+    """Create ``owner``'s design from the JSON or YAML file ``filename`` holding ``text``.
+
+    The one way a file becomes a design (the dashboard's import and ``manage.py netlab
+    import``): the format follows the file name, the name taken is the document's or, when
+    ``owner`` already uses it, the first free ``name-N``. Returns the design and the document
+    as the file had it. Raises :class:`InvalidDesign` (every problem listed) when the text
+    does not read or is not a valid design; nothing is saved then.
+    """
+    document = codec.load_text(text, codec.guess_format(filename))
+    message = message or f"imported from {filename}"
+    return copy_design(owner=owner, document=document, message=message), document
 
 
 def fork_design(design: Design, *, actor: AbstractBaseUser) -> Design:

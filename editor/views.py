@@ -19,6 +19,7 @@ from editor.deployments import LabsActive
 from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
 from editor.models import Design
+from editor.pages import design_or_404
 from netlab.core import codec
 from netlab.core.document import Design as Document
 from netlab.core.document import Node
@@ -30,21 +31,6 @@ EXPORT_TYPES = {
     "yaml": "application/yaml",
     "sh": "text/x-shellscript",
 }
-
-
-def _design_or_404(
-    request: HttpRequest, design_id: int, *, edit: bool = False, own: bool = False
-) -> Design:
-    if own:
-        access = permissions.access_design_as_owner
-    elif edit:
-        access = permissions.access_design_for_edit
-    else:
-        access = permissions.access_design
-    try:
-        return access(request.user, design_id)
-    except permissions.DesignNotFound:
-        raise Http404("no such design") from None
 
 
 def _preview(document: Document) -> dict[str, Any]:
@@ -85,9 +71,8 @@ def import_design(request: HttpRequest) -> HttpResponse:
         return redirect("dashboard")
     upload = form.cleaned_data["file"]
     try:
-        document = codec.load_text(upload.read(), codec.guess_format(upload.name))
-        design = services.copy_design(
-            owner=request.user, document=document, message=f"imported from {upload.name}"
+        design, _ = services.import_document(
+            owner=request.user, text=upload.read(), filename=upload.name
         )
     except InvalidDesign as error:
         return render(
@@ -102,7 +87,7 @@ def import_design(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
-    design = _design_or_404(request, design_id)
+    design = design_or_404(request, design_id)
     document = Document.model_validate(design.document)
     form = DocumentForm(initial={"document": codec.dump(document, "yaml")})
     return _render_design(request, design, document, form)
@@ -136,7 +121,7 @@ def _render_design(
 @login_required
 @require_POST
 def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
-    design = _design_or_404(request, design_id, edit=True)
+    design = design_or_404(request, design_id, "edit")
     form = DocumentForm(request.POST)
     current = Document.model_validate(design.document)
     if not form.is_valid():
@@ -155,7 +140,7 @@ def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
-    design = _design_or_404(request, design_id, own=True)
+    design = design_or_404(request, design_id, "own")
     try:
         services.delete_design(design, actor=request.user)
     except LabsActive as error:
@@ -167,7 +152,7 @@ def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
 
 @login_required
 def revision_detail(request: HttpRequest, design_id: int, number: int) -> HttpResponse:
-    design = _design_or_404(request, design_id)
+    design = design_or_404(request, design_id)
     revision = design.revisions.select_related("author").filter(number=number).first()
     if revision is None:
         raise Http404("no such revision")
@@ -187,7 +172,7 @@ def revision_detail(request: HttpRequest, design_id: int, number: int) -> HttpRe
 
 @login_required
 def export_design(request: HttpRequest, design_id: int, text_format: str) -> HttpResponse:
-    design = _design_or_404(request, design_id)
+    design = design_or_404(request, design_id)
     if text_format not in EXPORT_TYPES:
         raise Http404("unknown export format")
     document = Document.model_validate(design.document)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from editor import params, permissions, services
 from editor.models import Collaborator, Design, Revision
+from editor.pages import design_or_404, shared_design_or_404
 from netlab.core import codec, diff
 from netlab.core.document import Design as Document
 from netlab.core.layout import auto_layout
@@ -37,27 +38,6 @@ def bad_parameter(request: HttpRequest, error: params.BadParameter) -> HttpRespo
         {"heading": "Bad request", "message": str(error)},
         status=400,
     )
-
-
-def _owned_or_404(request: HttpRequest, design_id: int) -> Design:
-    try:
-        return permissions.access_design_as_owner(request.user, design_id)
-    except permissions.DesignNotFound:
-        raise Http404("no such design") from None
-
-
-def _readable_or_404(request: HttpRequest, design_id: int) -> Design:
-    try:
-        return permissions.access_design(request.user, design_id)
-    except permissions.DesignNotFound:
-        raise Http404("no such design") from None
-
-
-def _shared_or_404(request: HttpRequest, token: str) -> Design:
-    try:
-        return permissions.access_shared_design(request.user, token)
-    except permissions.DesignNotFound:
-        raise Http404("no such design") from None
 
 
 def gallery(request: HttpRequest) -> HttpResponse:
@@ -96,7 +76,7 @@ def _picture_url(svg: str) -> str:
 
 def shared_design(request: HttpRequest, token: str) -> HttpResponse:
     """A design, read-only, through its share link."""
-    design = _shared_or_404(request, token)
+    design = shared_design_or_404(request, token)
     document = Document.model_validate(design.document)
     return render(
         request,
@@ -116,7 +96,7 @@ def shared_design(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 def fork_design(request: HttpRequest, design_id: int) -> HttpResponse:
-    design = _readable_or_404(request, design_id)
+    design = design_or_404(request, design_id)
     fork = services.fork_design(design, actor=request.user)
     messages.success(request, f"{fork.name} is your own fork of {design.owner}/{design.name}.")
     return redirect("design", design_id=fork.pk)
@@ -125,7 +105,7 @@ def fork_design(request: HttpRequest, design_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def fork_shared_design(request: HttpRequest, token: str) -> HttpResponse:
-    design = _shared_or_404(request, token)
+    design = shared_design_or_404(request, token)
     fork = services.fork_design(design, actor=request.user)
     messages.success(request, f"{fork.name} is your own fork of {design.owner}/{design.name}.")
     return redirect("design", design_id=fork.pk)
@@ -134,7 +114,7 @@ def fork_shared_design(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def sharing(request: HttpRequest, design_id: int) -> HttpResponse:
     """The owner's sharing settings: visibility, share link, collaborators."""
-    design = _owned_or_404(request, design_id)
+    design = design_or_404(request, design_id, "own")
     if request.method == "POST":
         _change_sharing(request, design)
         return redirect("sharing", design_id=design.pk)
@@ -199,7 +179,7 @@ def _change_sharing(request: HttpRequest, design: Design) -> None:
 @login_required
 def history(request: HttpRequest, design_id: int) -> HttpResponse:
     """The revision list, and the diff of two revisions on the canvas and as a list."""
-    design = _readable_or_404(request, design_id)
+    design = design_or_404(request, design_id)
     try:
         return _history(request, design)
     except params.BadParameter as error:
@@ -235,10 +215,7 @@ def _history(request: HttpRequest, design: Design, status: int = 200) -> HttpRes
 @login_required
 @require_POST
 def restore_revision(request: HttpRequest, design_id: int, number: int) -> HttpResponse:
-    try:
-        design = permissions.access_design_for_edit(request.user, design_id)
-    except permissions.DesignNotFound:
-        raise Http404("no such design") from None
+    design = design_or_404(request, design_id, "edit")
     try:
         revision = services.restore_revision(design, actor=request.user, number=number)
     except Revision.DoesNotExist:

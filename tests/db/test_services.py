@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+import yaml
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from factories import design_data as factory_data
@@ -235,6 +237,32 @@ def test_free_name_stays_within_the_length_limit(make_design, owner):
         owner=owner, document=Document.model_validate(design_data(long_name)), message=""
     )
     assert copy.name == name
+
+
+@pytest.mark.parametrize(
+    ("filename", "dump"),
+    [
+        pytest.param("lab.json", json.dumps, id="json"),
+        pytest.param("lab.yaml", yaml.safe_dump, id="yaml"),
+    ],
+)
+def test_import_document_reads_the_format_its_file_name_says(make_design, owner, filename, dump):
+    """An imported file becomes a design under a free name, its message naming the file."""
+    make_design("lab")
+    design, document = services.import_document(
+        owner=owner, text=dump(design_data("lab")), filename=filename
+    )
+    assert (document.name, design.name) == ("lab", "lab-2")
+    assert design.current.message == f"imported from {filename}"
+
+
+def test_import_document_saves_nothing_from_an_invalid_file(owner):
+    """Text that does not read, or reads as an invalid design, raises and saves nothing."""
+    before = counts()
+    for text in ("{not json", json.dumps(bad_address())):
+        with pytest.raises(InvalidDesign):
+            services.import_document(owner=owner, text=text, filename="lab.json")
+    assert counts() == before
 
 
 def test_token_stores_only_its_hash(owner):

@@ -56,17 +56,26 @@ def find_user(username: str | None) -> AbstractBaseUser:
         raise CommandError(f"no user {username!r}") from None
 
 
-def read_document(path: str) -> Document:
-    """Return the valid design in file ``path``; raise :class:`CommandError` listing problems."""
+def read_file(path: str) -> bytes:
+    """Return the bytes of file ``path``; raise :class:`CommandError` if it cannot be read."""
     try:
-        text = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
+
+
+def invalid_file(path: str, error: InvalidDesign) -> CommandError:
+    lines = "\n".join(f"  {problem}" for problem in error.problems)
+    return CommandError(f"{path} is not a valid design:\n{lines}")
+
+
+def read_document(path: str) -> Document:
+    """Return the valid design in file ``path``; raise :class:`CommandError` listing problems."""
+    text = read_file(path)
     try:
         return codec.load_text(text, codec.guess_format(path))
     except InvalidDesign as error:
-        lines = "\n".join(f"  {problem}" for problem in error.problems)
-        raise CommandError(f"{path} is not a valid design:\n{lines}") from None
+        raise invalid_file(path, error) from None
 
 
 class Command(BaseCommand):
@@ -131,10 +140,17 @@ class Command(BaseCommand):
         handler(Namespace(**options))
 
     def handle_import(self, options: Namespace) -> None:
-        document = read_document(options.file)
+        text = read_file(options.file)
         owner = find_user(options.owner)
-        message = options.message or f"imported from {Path(options.file).name}"
-        design = services.copy_design(owner=owner, document=document, message=message)
+        try:
+            design, document = services.import_document(
+                owner=owner,
+                text=text,
+                filename=Path(options.file).name,
+                message=options.message,
+            )
+        except InvalidDesign as error:
+            raise invalid_file(options.file, error) from None
         if design.name != document.name:
             self.stdout.write(f"{owner} already has a design named {document.name!r}")
         self.stdout.write(f"{design.pk} {design.name}")

@@ -5,7 +5,9 @@
 import { dump, load } from "../../vendor/js-yaml/js-yaml.mjs";
 import * as model from "./model.js";
 
-/** Read a file's text as a document: JSON for .json (or text that starts with "{"), else YAML. */
+/** Read a file's text as a document: JSON for .json (or text that starts with "{"), else YAML.
+ * Only a preview: the canvas shows it as unsaved edits, and the server decides on save (the
+ * same checks as services.import_document, the dashboard's and the CLI's import). */
 export function parseDocument(name, text) {
   const json = /\.json$/i.test(name) || /^\s*\{/.test(text);
   try {
