@@ -1,0 +1,231 @@
+"""The asyncio monitor: a netlink socket made inside the namespace, driven by an
+``AsyncIPRoute`` bound to the link, neighbour, address and route groups, yielding one
+``Event`` per change as the kernel reports it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any, Literal
+
+from pyroute2 import AsyncIPRoute
+from pyroute2.netlink.rtnl import (
+    RTMGRP_IPV4_IFADDR,
+    RTMGRP_IPV4_ROUTE,
+    RTMGRP_IPV6_IFADDR,
+    RTMGRP_IPV6_ROUTE,
+    RTMGRP_LINK,
+    RTMGRP_NEIGH,
+)
+
+from netlab.kernel import namespaces
+from netlab.kernel.observe import decode
+from netlab.kernel.observe.decode import MAIN_TABLE
+from netlab.kernel.observe.records import Address, Event, EventKind, Link, Neighbour, Route
+
+NETLINK_ROUTE = 0
+RECEIVE_BUFFER = 4 * 1024 * 1024  # a burst of events (a lab being built) must not overflow
+GROUPS: dict[str, int] = {
+    "link": RTMGRP_LINK,
+    "neighbour": RTMGRP_NEIGH,
+    "address": RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+    "route": RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
+}
+
+
+class MonitorError(RuntimeError):
+    """The monitor lost events (its receive buffer overflowed) or its socket failed.
+
+    Open a new monitor and take a new snapshot: events alone can no longer be trusted.
+    """
+
+
+_KINDS: dict[str, tuple[EventKind, Literal["new", "del"]]] = {
+    "RTM_NEWLINK": ("link", "new"),
+    "RTM_DELLINK": ("link", "del"),
+    "RTM_NEWNEIGH": ("neighbour", "new"),
+    "RTM_DELNEIGH": ("neighbour", "del"),
+    "RTM_NEWADDR": ("address", "new"),
+    "RTM_DELADDR": ("address", "del"),
+    "RTM_NEWROUTE": ("route", "new"),
+    "RTM_DELROUTE": ("route", "del"),
+}
+_END = object()
+
+
+class Monitor:
+    """Changes of one namespace's links, neighbours, addresses and main-table routes.
+
+    Use ``async with Monitor(netns) as monitor: async for event in monitor: ...``. Events
+    come in the kernel's order, each decoded as it arrives. Neighbour events describe the
+    shown table (as ``neighbours`` reads it, like ``ip neigh show``): an entry whose new
+    state is hidden (NOARP, or no state) comes out as a ``del`` of that entry, so the table
+    can be kept from events; FAILED entries are shown, so going FAILED is a ``new``. A new
+    entry in INCOMPLETE state produces no event (the kernel sends none), so a table kept
+    from events lacks such entries until they resolve or fail. Iteration ends when the
+    monitor is closed or when the namespace is removed (checked every ``watch_interval``
+    seconds): the monitor's socket would otherwise keep a removed namespace alive.
+    ``MonitorError`` is raised if events were lost.
+
+    ``kinds`` restricts the groups joined (``link``, ``neighbour``, ``address``, ``route``).
+    """
+
+    def __init__(
+        self,
+        netns: str,
+        *,
+        kinds: Iterable[str] = ("link", "neighbour", "address", "route"),
+        watch_interval: float = 1.0,
+    ) -> None:
+        self.netns = netns
+        self.kinds = tuple(kinds)
+        unknown = set(self.kinds) - set(GROUPS)
+        if unknown:
+            raise ValueError(f"unknown event kinds: {sorted(unknown)}")
+        self.watch_interval = watch_interval
+        self._ipr: Any = None
+        self._socket: socket.socket | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._names: dict[int, str] = {}
+        self._inode: tuple[int, int] | None = None
+        self._closed = False
+
+    async def open(self) -> Monitor:
+        """Open the netlink socket inside the namespace and join the groups.
+
+        Raises FileNotFoundError if the namespace does not exist.
+        """
+        path = namespaces.path_of(self.netns)
+
+        def make() -> tuple[socket.socket, tuple[int, int]]:
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            status = os.stat(path)
+            return sock, (status.st_dev, status.st_ino)
+
+        self._socket, self._inode = await asyncio.to_thread(namespaces.run_inside, self.netns, make)
+        groups = 0
+        for kind in self.kinds:
+            groups |= GROUPS[kind]
+        # A socket made in the namespace, handed over: AsyncIPRoute(netns=...) would fork.
+        self._ipr = AsyncIPRoute(use_socket=self._socket)
+        await self._ipr.bind(groups=groups)
+        # Names of the links that exist now; link events keep the map current. Replies to
+        # this dump carry its sequence number, so they never mix with broadcast events.
+        self._names = {
+            int(message["index"]): str(message.get("ifname"))
+            async for message in await self._ipr.link("dump")
+        }
+        self._reader = asyncio.create_task(self._read(), name=f"netlab-monitor-{self.netns}")
+        return self
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                async for message in self._ipr.get():
+                    event = self._decode(message)
+                    if event is not None:
+                        self._queue.put_nowait(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # handed to the consumer by __anext__
+            self._queue.put_nowait(MonitorError(f"monitor of {self.netns}: {error!r}"))
+
+    def _decode(self, message: Any) -> Event | None:
+        kind_action = _KINDS.get(str(message.get("event")))
+        if kind_action is None:
+            return None
+        kind, action = kind_action
+        data: Link | Neighbour | Address | Route
+        if kind == "link":
+            index = int(message["index"])
+            if action == "new":
+                self._names[index] = str(message.get("ifname"))
+            data = decode.link(message, self._names)
+            if action == "del":
+                self._names.pop(index, None)
+        elif kind == "neighbour":
+            if message.get("dst") is None:
+                return None
+            if not decode.shown_neighbour(message):
+                # The entry left the shown table (NOARP, no state): for a reader keeping
+                # the table from events, that is a removal.
+                action = "del"
+            data = decode.neighbour(message, self._names)
+        elif kind == "address":
+            data = decode.address(message, self._names)
+        else:
+            if decode.route_table(message) != MAIN_TABLE:
+                return None
+            data = decode.route(message, self._names)
+        return Event(self.netns, kind, action, data, time.monotonic())
+
+    def _namespace_gone(self) -> bool:
+        try:
+            status = os.stat(namespaces.path_of(self.netns))
+        except FileNotFoundError:
+            return True
+        return (status.st_dev, status.st_ino) != self._inode
+
+    async def close(self) -> None:
+        """Stop reading and close the socket (which frees the namespace). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._ipr is not None:
+            with contextlib.suppress(Exception):
+                self._ipr.close()
+        if self._socket is not None:
+            self._socket.close()
+        self._queue.put_nowait(_END)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._reader is None and not self._closed:
+            raise RuntimeError("open the monitor first (async with Monitor(...))")
+        while True:
+            if self._closed and self._queue.empty():
+                raise StopAsyncIteration
+            try:
+                item = await asyncio.wait_for(self._queue.get(), self.watch_interval)
+            except TimeoutError:
+                if self._namespace_gone():
+                    await self.close()
+                continue
+            if item is _END:
+                raise StopAsyncIteration
+            if isinstance(item, MonitorError):
+                await self.close()
+                raise item
+            assert isinstance(item, Event)
+            return item
+
+    async def next_event(self, timeout: float) -> Event | None:
+        """Return the next event, or None if none came within ``timeout`` seconds."""
+        try:
+            return await asyncio.wait_for(self.__anext__(), timeout)
+        except (TimeoutError, StopAsyncIteration):
+            return None
+
+    async def __aenter__(self) -> Monitor:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
