@@ -1,6 +1,6 @@
 """Applying a plan to the kernel: fast, journaled, and all-or-nothing.
 
-How it is fast (see KERNEL-NOTES): the whole plan runs in one throw-away worker thread that
+How it is fast: the whole plan runs in one throw-away worker thread that
 creates each namespace with ``unshare`` (no fork) and opens one rtnetlink socket inside it;
 every later request to that namespace goes through its socket, from whatever namespace the
 thread is in. Veths are created with their peer already in the target namespace (moving a
