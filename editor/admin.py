@@ -15,10 +15,11 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from editor import deployments, services
+from editor import deployments, permissions, services
 from editor.models import ApiToken, Deployment, Design, Revision
 
 
@@ -28,7 +29,7 @@ class LabAwareDeletion(admin.ModelAdmin):
     def labs_of(self, objects: Iterable[Any]) -> QuerySet[Deployment]:
         raise NotImplementedError
 
-    def delete_with_labs(self, request: HttpRequest, obj: Any) -> None:
+    def delete_with_labs(self, obj: Any, *, actor: User) -> None:
         raise NotImplementedError
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
@@ -41,7 +42,7 @@ class LabAwareDeletion(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         try:
-            self.delete_with_labs(request, obj)
+            self.delete_with_labs(obj, actor=permissions.signed_in_user(request))
         except deployments.LabsActive as error:  # a lab requested since the confirmation
             messages.error(request, str(error))
 
@@ -85,8 +86,8 @@ class DesignAdmin(LabAwareDeletion):
     def labs_of(self, objects: Iterable[Any]) -> QuerySet[Deployment]:
         return Deployment.objects.filter(design__in=list(objects))
 
-    def delete_with_labs(self, request: HttpRequest, obj: Design) -> None:
-        services.delete_design(obj, actor=request.user)
+    def delete_with_labs(self, obj: Design, *, actor: User) -> None:
+        services.delete_design(obj, actor=actor)
 
 
 @admin.register(Revision)
@@ -117,18 +118,17 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
-User = get_user_model()
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
+if admin.site.is_registered(get_user_model()):
+    admin.site.unregister(get_user_model())
 
 
-@admin.register(User)
-class NetlabUserAdmin(LabAwareDeletion, UserAdmin):  # type: ignore[misc]
+@admin.register(get_user_model())
+class NetlabUserAdmin(LabAwareDeletion, UserAdmin):
     """Django's user admin, with the editor's rule for deleting a user who has labs."""
 
     def labs_of(self, objects: Iterable[Any]) -> QuerySet[Deployment]:
         users = list(objects)
         return Deployment.objects.filter(Q(owner__in=users) | Q(design__owner__in=users))
 
-    def delete_with_labs(self, request: HttpRequest, obj: Any) -> None:
-        services.delete_user(obj, actor=request.user)
+    def delete_with_labs(self, obj: Any, *, actor: User) -> None:
+        services.delete_user(obj, actor=actor)

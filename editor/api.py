@@ -30,6 +30,7 @@ from editor.deployments import LabsActive
 from editor.middleware import too_large_message
 from editor.models import Revision
 from editor.params import DesignId, RevisionNumber
+from editor.permissions import SignedInRequest
 from netlab.core import codec, validation
 from netlab.core.document import json_schema
 from netlab.core.validation import InvalidDesign, Problem
@@ -152,7 +153,7 @@ def design_not_found(request: HttpRequest, error: permissions.DesignNotFound) ->
 
 
 @api.get("/designs", response=list[DesignSummaryOut], tags=["designs"])
-def list_designs(request: HttpRequest) -> list[dict[str, Any]]:
+def list_designs(request: SignedInRequest) -> list[dict[str, Any]]:
     """The designs you may open, most recently changed first."""
     designs = permissions.designs_listed_for(request.user).select_related("owner")
     return [summary_out(design) for design in designs]
@@ -164,7 +165,7 @@ def list_designs(request: HttpRequest) -> list[dict[str, Any]]:
     openapi_extra=DOCUMENT_BODY,
     tags=["designs"],
 )
-def create_design(request: HttpRequest, message: str = "") -> Status[dict[str, Any]]:
+def create_design(request: SignedInRequest, message: str = "") -> Status[dict[str, Any]]:
     """Create a design from a netlab/v1 document (its ``name`` names the design)."""
     design = services.create_design(
         owner=request.user, data=_document_body(request), message=message
@@ -173,7 +174,7 @@ def create_design(request: HttpRequest, message: str = "") -> Status[dict[str, A
 
 
 @api.get("/designs/{design_id}", response={200: DesignOut, 404: ErrorOut}, tags=["designs"])
-def read_design(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
+def read_design(request: SignedInRequest, design_id: DesignId) -> dict[str, Any]:
     """A design and its current document."""
     return design_out(permissions.access_design(request.user, design_id))
 
@@ -184,7 +185,9 @@ def read_design(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
     openapi_extra=DOCUMENT_BODY,
     tags=["designs"],
 )
-def update_design(request: HttpRequest, design_id: DesignId, message: str = "") -> dict[str, Any]:
+def update_design(
+    request: SignedInRequest, design_id: DesignId, message: str = ""
+) -> dict[str, Any]:
     """Save a document as a new revision of the design."""
     design = permissions.access_design_for_edit(request.user, design_id)
     services.save_revision(
@@ -198,7 +201,7 @@ def update_design(request: HttpRequest, design_id: DesignId, message: str = "") 
     response={204: None, 404: ErrorOut, 409: ErrorOut},
     tags=["designs"],
 )
-def delete_design(request: HttpRequest, design_id: DesignId) -> Status[Any]:
+def delete_design(request: SignedInRequest, design_id: DesignId) -> Status[Any]:
     """Delete a design, its history and its ended deployments.
 
     Refused (409, naming them) while any lab of the design is active: destroy them first.
@@ -216,7 +219,7 @@ def delete_design(request: HttpRequest, design_id: DesignId) -> Status[Any]:
     response={200: list[RevisionSummaryOut], 404: ErrorOut},
     tags=["revisions"],
 )
-def list_revisions(request: HttpRequest, design_id: DesignId) -> list[dict[str, Any]]:
+def list_revisions(request: SignedInRequest, design_id: DesignId) -> list[dict[str, Any]]:
     """The design's history, newest first."""
     design = permissions.access_design(request.user, design_id)
     revisions = design.revisions.select_related("author")
@@ -228,7 +231,7 @@ def list_revisions(request: HttpRequest, design_id: DesignId) -> list[dict[str, 
     response={200: RevisionOut, 404: ErrorOut},
     tags=["revisions"],
 )
-def read_revision(request: HttpRequest, design_id: DesignId, number: RevisionNumber) -> Any:
+def read_revision(request: SignedInRequest, design_id: DesignId, number: RevisionNumber) -> Any:
     """One revision, with its document."""
     design = permissions.access_design(request.user, design_id)
     revision = design.revisions.select_related("author").filter(number=number).first()
@@ -243,7 +246,7 @@ def read_revision(request: HttpRequest, design_id: DesignId, number: RevisionNum
     openapi_extra=DOCUMENT_BODY,
     tags=["documents"],
 )
-def validate_document(request: HttpRequest) -> dict[str, Any]:
+def validate_document(request: SignedInRequest) -> dict[str, Any]:
     """Check a document without saving it; answers the list of problems (empty when valid)."""
     problems = validation.problems_of(_document_body(request))
     return {"valid": not problems, "problems": _problems(problems)}

@@ -22,6 +22,7 @@ from editor.api_common import (
 )
 from editor.models import Collaborator, Design
 from editor.params import DesignId, PageQuery, RevisionNumber, RevisionQuery
+from editor.permissions import SignedInRequest
 from netlab.core import diff
 from netlab.core.document import Design as Document
 
@@ -88,7 +89,7 @@ def _user(username: str) -> Any:
 @router.get(
     "/designs/{design_id}/sharing", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def read_sharing(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
+def read_sharing(request: SignedInRequest, design_id: DesignId) -> dict[str, Any]:
     """Who may read or change the design (owner only)."""
     return _sharing_out(permissions.access_design_as_owner(request.user, design_id))
 
@@ -96,7 +97,9 @@ def read_sharing(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
 @router.put(
     "/designs/{design_id}/sharing", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def update_sharing(request: HttpRequest, design_id: DesignId, body: SharingIn) -> dict[str, Any]:
+def update_sharing(
+    request: SignedInRequest, design_id: DesignId, body: SharingIn
+) -> dict[str, Any]:
     """Set the visibility (private, link, public) and whether the link works anonymously."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.set_visibility(
@@ -108,7 +111,7 @@ def update_sharing(request: HttpRequest, design_id: DesignId, body: SharingIn) -
 @router.post(
     "/designs/{design_id}/share-link", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def renew_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
+def renew_share_link(request: SignedInRequest, design_id: DesignId) -> dict[str, Any]:
     """Make a new share link; the old one stops working at once."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.renew_share_link(design, actor=request.user)
@@ -118,7 +121,7 @@ def renew_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any
 @router.delete(
     "/designs/{design_id}/share-link", response={200: SharingOut, 404: ErrorOut}, tags=["sharing"]
 )
-def revoke_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, Any]:
+def revoke_share_link(request: SignedInRequest, design_id: DesignId) -> dict[str, Any]:
     """Revoke the share link: it then answers like a missing design."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.revoke_share_link(design, actor=request.user)
@@ -130,7 +133,9 @@ def revoke_share_link(request: HttpRequest, design_id: DesignId) -> dict[str, An
     response={200: SharingOut, 404: ErrorOut, 422: ErrorOut},
     tags=["sharing"],
 )
-def set_collaborator(request: HttpRequest, design_id: DesignId, username: str, body: RoleIn) -> Any:
+def set_collaborator(
+    request: SignedInRequest, design_id: DesignId, username: str, body: RoleIn
+) -> Any:
     """Let another user view, or edit (save and deploy their own lab of), the design."""
     design = permissions.access_design_as_owner(request.user, design_id)
     try:
@@ -145,7 +150,9 @@ def set_collaborator(request: HttpRequest, design_id: DesignId, username: str, b
     response={200: SharingOut, 404: ErrorOut},
     tags=["sharing"],
 )
-def remove_collaborator(request: HttpRequest, design_id: DesignId, username: str) -> dict[str, Any]:
+def remove_collaborator(
+    request: SignedInRequest, design_id: DesignId, username: str
+) -> dict[str, Any]:
     """Take a collaborator's rights away."""
     design = permissions.access_design_as_owner(request.user, design_id)
     services.remove_collaborator(design, actor=request.user, user=_user(username))
@@ -155,7 +162,7 @@ def remove_collaborator(request: HttpRequest, design_id: DesignId, username: str
 @router.post(
     "/designs/{design_id}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"]
 )
-def fork_design(request: HttpRequest, design_id: DesignId) -> Status[dict[str, Any]]:
+def fork_design(request: SignedInRequest, design_id: DesignId) -> Status[dict[str, Any]]:
     """Copy a design you may read into your own designs."""
     design = permissions.access_design(request.user, design_id)
     return Status(201, design_out(services.fork_design(design, actor=request.user)))
@@ -173,7 +180,7 @@ def read_shared_design(request: HttpRequest, token: str) -> dict[str, Any]:
 
 
 @router.post("/shared/{token}/fork", response={201: DesignOut, 404: ErrorOut}, tags=["sharing"])
-def fork_shared_design(request: HttpRequest, token: str) -> Status[dict[str, Any]]:
+def fork_shared_design(request: SignedInRequest, token: str) -> Status[dict[str, Any]]:
     """Copy a design shared by link into your own designs."""
     design = permissions.access_shared_design(request.user, token)
     return Status(201, design_out(services.fork_design(design, actor=request.user)))
@@ -184,7 +191,7 @@ def fork_shared_design(request: HttpRequest, token: str) -> Status[dict[str, Any
     response={200: DesignOut, 404: ErrorOut, 422: ErrorOut},
     tags=["revisions"],
 )
-def restore_revision(request: HttpRequest, design_id: DesignId, number: RevisionNumber) -> Any:
+def restore_revision(request: SignedInRequest, design_id: DesignId, number: RevisionNumber) -> Any:
     """Save an old revision's document as a new revision."""
     design = permissions.access_design_for_edit(request.user, design_id)
     if not design.revisions.filter(number=number).exists():
@@ -195,7 +202,7 @@ def restore_revision(request: HttpRequest, design_id: DesignId, number: Revision
 
 @router.get("/designs/{design_id}/diff", response={200: DiffOut, 404: ErrorOut}, tags=["revisions"])
 def diff_revisions(
-    request: HttpRequest, design_id: DesignId, base: RevisionQuery, head: RevisionQuery
+    request: SignedInRequest, design_id: DesignId, base: RevisionQuery, head: RevisionQuery
 ) -> Any:
     """What changed from revision ``base`` to revision ``head``."""
     design = permissions.access_design(request.user, design_id)

@@ -23,12 +23,32 @@ from __future__ import annotations
 import secrets
 from enum import Enum
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from editor.models import Collaborator, Deployment, Design
 
-User = AbstractBaseUser | AnonymousUser
+UserOrAnonymous = User | AnonymousUser
+
+
+class SignedInRequest(HttpRequest):
+    """A request whose user has signed in: a page behind ``login_required``, an API operation
+    behind the API's authentication. A type only (no request is ever built as one): it tells
+    mypy that ``request.user`` is a :class:`User`, never an anonymous visitor.
+    """
+
+    user: User
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """Return ``request``'s user where a signed-in one is guaranteed by what came before (the
+    admin site lets only staff in); raise :class:`PermissionDenied` should it be anonymous.
+    """
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    return request.user
 
 
 class DesignNotFound(Exception):
@@ -43,7 +63,7 @@ class Role(Enum):
     OWN = 3
 
 
-def role_of(user: User, design: Design) -> Role | None:
+def role_of(user: UserOrAnonymous, design: Design) -> Role | None:
     """Return ``user``'s role on ``design`` by ownership, collaboration or publicity."""
     if user.is_authenticated and design.owner_id == user.pk:
         return Role.OWN
@@ -56,21 +76,21 @@ def role_of(user: User, design: Design) -> Role | None:
     return None
 
 
-def designs_owned_by(user: User) -> QuerySet[Design]:
+def designs_owned_by(user: UserOrAnonymous) -> QuerySet[Design]:
     """Return the designs ``user`` owns (the dashboard's "your designs")."""
     if not user.is_authenticated:
         return Design.objects.none()
     return Design.objects.filter(owner=user)
 
 
-def designs_shared_with(user: User) -> QuerySet[Design]:
+def designs_shared_with(user: UserOrAnonymous) -> QuerySet[Design]:
     """Return the designs other users made ``user`` a collaborator of."""
     if not user.is_authenticated:
         return Design.objects.none()
     return Design.objects.filter(collaborators__user=user).exclude(owner=user)
 
 
-def designs_listed_for(user: User) -> QuerySet[Design]:
+def designs_listed_for(user: UserOrAnonymous) -> QuerySet[Design]:
     """Return the designs listed as ``user``'s: owned, and shared with them."""
     if not user.is_authenticated:
         return Design.objects.none()
@@ -82,7 +102,7 @@ def public_designs() -> QuerySet[Design]:
     return Design.objects.filter(visibility=Design.Visibility.PUBLIC)
 
 
-def _access(user: User, design_id: int, needed: Role) -> Design:
+def _access(user: UserOrAnonymous, design_id: int, needed: Role) -> Design:
     design = Design.objects.select_related("current", "owner").filter(pk=design_id).first()
     if design is None:
         raise DesignNotFound(design_id)
@@ -92,12 +112,12 @@ def _access(user: User, design_id: int, needed: Role) -> Design:
     return design
 
 
-def access_design(user: User, design_id: int) -> Design:
+def access_design(user: UserOrAnonymous, design_id: int) -> Design:
     """Return design ``design_id`` if ``user`` may read it, else raise :class:`DesignNotFound`."""
     return _access(user, design_id, Role.READ)
 
 
-def access_design_for_edit(user: User, design_id: int) -> Design:
+def access_design_for_edit(user: UserOrAnonymous, design_id: int) -> Design:
     """Return design ``design_id`` if ``user`` may save and deploy it.
 
     A design the user may read but not change answers "not found" all the same: write
@@ -106,7 +126,7 @@ def access_design_for_edit(user: User, design_id: int) -> Design:
     return _access(user, design_id, Role.EDIT)
 
 
-def access_design_for_destroy(user: User, design_id: int) -> Design:
+def access_design_for_destroy(user: UserOrAnonymous, design_id: int) -> Design:
     """Return design ``design_id`` if ``user`` may edit it or holds an active lab of it.
 
     A collaborator whose role went from edit to view keeps the lab they deployed, and may
@@ -125,12 +145,12 @@ def access_design_for_destroy(user: User, design_id: int) -> Design:
     return Design.objects.select_related("current", "owner").get(pk=design_id)
 
 
-def access_design_as_owner(user: User, design_id: int) -> Design:
+def access_design_as_owner(user: UserOrAnonymous, design_id: int) -> Design:
     """Return design ``design_id`` if ``user`` owns it (delete, sharing, collaborators)."""
     return _access(user, design_id, Role.OWN)
 
 
-def access_shared_design(user: User, token: str) -> Design:
+def access_shared_design(user: UserOrAnonymous, token: str) -> Design:
     """Return the design whose share link holds ``token``, if the link works for ``user``.
 
     A revoked, guessed or malformed token, a design made private again, or an anonymous
@@ -154,10 +174,10 @@ def access_shared_design(user: User, token: str) -> Design:
     return design
 
 
-def can_edit(user: User, design: Design) -> bool:
+def can_edit(user: UserOrAnonymous, design: Design) -> bool:
     role = role_of(user, design)
     return role is not None and role.value >= Role.EDIT.value
 
 
-def is_owner(user: User, design: Design) -> bool:
+def is_owner(user: UserOrAnonymous, design: Design) -> bool:
     return role_of(user, design) is Role.OWN

@@ -8,11 +8,11 @@ touching the database, and writes in one transaction: an invalid document saves 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.utils import timezone
@@ -26,7 +26,7 @@ from netlab.core.validation import InvalidDesign, Problem
 TOKEN_BYTES = 32
 
 
-def _name_taken(owner: AbstractBaseUser, name: str, *, excluding: Design | None = None) -> bool:
+def _name_taken(owner: User, name: str, *, excluding: Design | None = None) -> bool:
     designs = Design.objects.filter(owner=owner, name=name)
     if excluding is not None:
         designs = designs.exclude(pk=excluding.pk)
@@ -62,9 +62,7 @@ def _checked(data: Any) -> Document:
     return document
 
 
-def _write_revision(
-    design: Design, document: Document, *, author: AbstractBaseUser, message: str
-) -> Revision:
+def _write_revision(design: Design, document: Document, *, author: User, message: str) -> Revision:
     number = (design.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
     revision = Revision.objects.create(
         design=design,
@@ -83,7 +81,7 @@ def _write_revision(
     return revision
 
 
-def create_design(*, owner: AbstractBaseUser, data: Any, message: str = "") -> Design:
+def create_design(*, owner: User, data: Any, message: str = "") -> Design:
     """Create a design owned by ``owner`` from document ``data``, with its first revision.
 
     Raises :class:`InvalidDesign` (every problem listed) when the document is invalid or
@@ -101,9 +99,7 @@ def create_design(*, owner: AbstractBaseUser, data: Any, message: str = "") -> D
     return design
 
 
-def save_revision(
-    design: Design, *, author: AbstractBaseUser, data: Any, message: str = ""
-) -> Revision:
+def save_revision(design: Design, *, author: User, data: Any, message: str = "") -> Revision:
     """Save ``data`` as the new current revision of ``design``; the document may rename it.
 
     Raises :class:`InvalidDesign` when the document is invalid or its name is taken.
@@ -121,7 +117,7 @@ def save_revision(
     return revision
 
 
-def delete_design(design: Design, *, actor: AbstractBaseUser) -> None:
+def delete_design(design: Design, *, actor: User) -> None:
     """Delete ``design``, its history and its ended deployments. ``actor`` is checked by the
     caller.
 
@@ -135,10 +131,10 @@ def delete_design(design: Design, *, actor: AbstractBaseUser) -> None:
             worker.access_changed(design.pk)  # open pages close once the delete commits
             design.delete()
     except ProtectedError as error:  # a lab requested between the check and the delete
-        raise deployments.LabsActive(what, list(error.protected_objects)) from None
+        raise deployments.LabsActive(what, _labs(error)) from None
 
 
-def delete_user(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> None:
+def delete_user(user: User, *, actor: User) -> None:
     """Delete ``user`` with their designs and ended deployments (an administrator's act).
 
     Raises :class:`~editor.deployments.LabsActive` while a lab ``user`` deployed, or any
@@ -154,10 +150,15 @@ def delete_user(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> None:
                 worker.access_changed(design_id)  # their open pages close once this commits
             user.delete()
     except ProtectedError as error:
-        raise deployments.LabsActive(what, list(error.protected_objects)) from None
+        raise deployments.LabsActive(what, _labs(error)) from None
 
 
-def free_name(owner: AbstractBaseUser, name: str) -> str:
+def _labs(error: ProtectedError) -> list[Deployment]:
+    # Deployments are the only rows that protect a design or a user (on_delete=PROTECT).
+    return cast("list[Deployment]", list(error.protected_objects))
+
+
+def free_name(owner: User, name: str) -> str:
     """Return ``name``, or ``name-2``, ``name-3``... whichever ``owner`` does not use yet."""
     candidate, number = name, 1
     while _name_taken(owner, candidate):
@@ -168,7 +169,7 @@ def free_name(owner: AbstractBaseUser, name: str) -> str:
 
 
 def copy_design(
-    *, owner: AbstractBaseUser, document: Document, message: str, forked_from: Design | None = None
+    *, owner: User, document: Document, message: str, forked_from: Design | None = None
 ) -> Design:
     """Create ``owner``'s own copy of ``document`` under a name they do not use yet."""
     copy = document.model_copy(update={"name": free_name(owner, document.name)})
@@ -180,7 +181,7 @@ def copy_design(
 
 
 def import_document(
-    *, owner: AbstractBaseUser, text: str | bytes, filename: str, message: str = ""
+    *, owner: User, text: str | bytes, filename: str, message: str = ""
 ) -> tuple[Design, Document]:
     """Create ``owner``'s design from the JSON or YAML file ``filename`` holding ``text``.
 
@@ -195,7 +196,7 @@ def import_document(
     return copy_design(owner=owner, document=document, message=message), document
 
 
-def fork_design(design: Design, *, actor: AbstractBaseUser) -> Design:
+def fork_design(design: Design, *, actor: User) -> Design:
     """Copy ``design``'s current document into ``actor``'s designs, remembering its origin.
 
     The caller has checked that ``actor`` may read ``design``.
@@ -211,7 +212,7 @@ def fork_design(design: Design, *, actor: AbstractBaseUser) -> Design:
     )
 
 
-def restore_revision(design: Design, *, actor: AbstractBaseUser, number: int) -> Revision:
+def restore_revision(design: Design, *, actor: User, number: int) -> Revision:
     """Save revision ``number``'s document as ``design``'s new current revision.
 
     History is never rewritten: the restored state is a new revision. Raises
@@ -224,7 +225,7 @@ def restore_revision(design: Design, *, actor: AbstractBaseUser, number: int) ->
 
 
 def set_visibility(
-    design: Design, *, actor: AbstractBaseUser, visibility: str, anonymous: bool | None = None
+    design: Design, *, actor: User, visibility: str, anonymous: bool | None = None
 ) -> Design:
     """Set who may read ``design``; ``anonymous`` (when given) lets the link work logged out.
 
@@ -252,7 +253,7 @@ def set_visibility(
     return design
 
 
-def renew_share_link(design: Design, *, actor: AbstractBaseUser) -> Design:
+def renew_share_link(design: Design, *, actor: User) -> Design:
     """Replace ``design``'s share link with a new one; the old link stops working at once."""
     design.share_token = _new_share_token()
     if design.visibility == Design.Visibility.PRIVATE:
@@ -261,7 +262,7 @@ def renew_share_link(design: Design, *, actor: AbstractBaseUser) -> Design:
     return design
 
 
-def revoke_share_link(design: Design, *, actor: AbstractBaseUser) -> Design:
+def revoke_share_link(design: Design, *, actor: User) -> Design:
     """Remove ``design``'s share link; a link-shared design becomes private again."""
     design.share_token = None
     if design.visibility == Design.Visibility.LINK:
@@ -287,9 +288,7 @@ def picture_of(revision: Revision) -> str:
     return revision.picture
 
 
-def set_collaborator(
-    design: Design, *, actor: AbstractBaseUser, user: AbstractBaseUser, role: str
-) -> Collaborator:
+def set_collaborator(design: Design, *, actor: User, user: User, role: str) -> Collaborator:
     """Give ``user`` the ``role`` (view or edit) on ``design``; the owner needs none.
 
     Raises ``ValueError`` when ``user`` is the owner.
@@ -302,7 +301,7 @@ def set_collaborator(
     return collaborator
 
 
-def remove_collaborator(design: Design, *, actor: AbstractBaseUser, user: AbstractBaseUser) -> None:
+def remove_collaborator(design: Design, *, actor: User, user: User) -> None:
     """Take every right on ``design`` away from ``user`` (nothing happens if they had none).
 
     Their lab of ``design``, if one is active or failed, is destroyed (through the worker,
@@ -320,14 +319,14 @@ def remove_collaborator(design: Design, *, actor: AbstractBaseUser, user: Abstra
             deployments.request_destroy(lab, actor=actor)
 
 
-def create_token(*, user: AbstractBaseUser, name: str = "") -> str:
+def create_token(*, user: User, name: str = "") -> str:
     """Create an API token for ``user`` and return it; only its hash is kept."""
     key = "nl_" + secrets.token_urlsafe(TOKEN_BYTES)
     ApiToken.objects.create(user=user, key_hash=ApiToken.hash(key), prefix=key[:8], name=name)
     return key
 
 
-def user_for_token(key: str) -> AbstractBaseUser | None:
+def user_for_token(key: str) -> User | None:
     """Return the active user whose token is ``key`` (and note its use), or None."""
     token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
     if token is None or not token.user.is_active:

@@ -20,6 +20,7 @@ from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
 from editor.models import Design
 from editor.pages import design_or_404
+from editor.permissions import SignedInRequest
 from netlab.core import codec
 from netlab.core.document import Design as Document
 from netlab.core.document import Node
@@ -39,7 +40,7 @@ def _preview(document: Document) -> dict[str, Any]:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "editor/dashboard.html",
@@ -54,7 +55,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def new_design(request: HttpRequest) -> HttpResponse:
+def new_design(request: SignedInRequest) -> HttpResponse:
     empty = Document(
         name="untitled", title="Untitled design", nodes=(Node(id="host", kind="host"),)
     )
@@ -64,7 +65,7 @@ def new_design(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_design(request: HttpRequest) -> HttpResponse:
+def import_design(request: SignedInRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "Choose a JSON or YAML file to import.")
@@ -86,7 +87,7 @@ def import_design(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def design_detail(request: HttpRequest, design_id: int) -> HttpResponse:
+def design_detail(request: SignedInRequest, design_id: int) -> HttpResponse:
     design = design_or_404(request, design_id)
     document = Document.model_validate(design.document)
     form = DocumentForm(initial={"document": codec.dump(document, "yaml")})
@@ -120,7 +121,7 @@ def _render_design(
 
 @login_required
 @require_POST
-def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
+def save_design(request: SignedInRequest, design_id: int) -> HttpResponse:
     design = design_or_404(request, design_id, "edit")
     form = DocumentForm(request.POST)
     current = Document.model_validate(design.document)
@@ -128,18 +129,18 @@ def save_design(request: HttpRequest, design_id: int) -> HttpResponse:
         return _render_design(request, design, current, form, status=400)
     try:
         data = codec.parse_text(form.cleaned_data["document"], "yaml")
-        services.save_revision(
+        revision = services.save_revision(
             design, author=request.user, data=data, message=form.cleaned_data["message"]
         )
     except InvalidDesign as error:
         return _render_design(request, design, current, form, error.problems, status=422)
-    messages.success(request, f"Saved revision {design.current.number}.")
+    messages.success(request, f"Saved revision {revision.number}.")
     return redirect("design", design_id=design.pk)
 
 
 @login_required
 @require_POST
-def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
+def delete_design(request: SignedInRequest, design_id: int) -> HttpResponse:
     design = design_or_404(request, design_id, "own")
     try:
         services.delete_design(design, actor=request.user)
@@ -151,7 +152,7 @@ def delete_design(request: HttpRequest, design_id: int) -> HttpResponse:
 
 
 @login_required
-def revision_detail(request: HttpRequest, design_id: int, number: int) -> HttpResponse:
+def revision_detail(request: SignedInRequest, design_id: int, number: int) -> HttpResponse:
     design = design_or_404(request, design_id)
     revision = design.revisions.select_related("author").filter(number=number).first()
     if revision is None:
@@ -171,7 +172,7 @@ def revision_detail(request: HttpRequest, design_id: int, number: int) -> HttpRe
 
 
 @login_required
-def export_design(request: HttpRequest, design_id: int, text_format: str) -> HttpResponse:
+def export_design(request: SignedInRequest, design_id: int, text_format: str) -> HttpResponse:
     design = design_or_404(request, design_id)
     if text_format not in EXPORT_TYPES:
         raise Http404("unknown export format")
@@ -195,7 +196,7 @@ def export_design(request: HttpRequest, design_id: int, text_format: str) -> Htt
 
 
 @login_required
-def example_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def example_detail(request: SignedInRequest, slug: str) -> HttpResponse:
     item = example(slug)
     if item is None:
         raise Http404("no such example")
@@ -213,7 +214,7 @@ def example_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def copy_example(request: HttpRequest, slug: str) -> HttpResponse:
+def copy_example(request: SignedInRequest, slug: str) -> HttpResponse:
     item = example(slug)
     if item is None:
         raise Http404("no such example")

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from editor import params, permissions, services
 from editor.models import Collaborator, Design, Revision
 from editor.pages import design_or_404, shared_design_or_404
+from editor.permissions import SignedInRequest
 from netlab.core import codec, diff
 from netlab.core.document import Design as Document
 from netlab.core.layout import auto_layout
@@ -95,7 +96,7 @@ def shared_design(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def fork_design(request: HttpRequest, design_id: int) -> HttpResponse:
+def fork_design(request: SignedInRequest, design_id: int) -> HttpResponse:
     design = design_or_404(request, design_id)
     fork = services.fork_design(design, actor=request.user)
     messages.success(request, f"{fork.name} is your own fork of {design.owner}/{design.name}.")
@@ -104,7 +105,7 @@ def fork_design(request: HttpRequest, design_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def fork_shared_design(request: HttpRequest, token: str) -> HttpResponse:
+def fork_shared_design(request: SignedInRequest, token: str) -> HttpResponse:
     design = shared_design_or_404(request, token)
     fork = services.fork_design(design, actor=request.user)
     messages.success(request, f"{fork.name} is your own fork of {design.owner}/{design.name}.")
@@ -112,7 +113,7 @@ def fork_shared_design(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def sharing(request: HttpRequest, design_id: int) -> HttpResponse:
+def sharing(request: SignedInRequest, design_id: int) -> HttpResponse:
     """The owner's sharing settings: visibility, share link, collaborators."""
     design = design_or_404(request, design_id, "own")
     if request.method == "POST":
@@ -135,7 +136,7 @@ def sharing(request: HttpRequest, design_id: int) -> HttpResponse:
     )
 
 
-def _change_sharing(request: HttpRequest, design: Design) -> None:
+def _change_sharing(request: SignedInRequest, design: Design) -> None:
     action = request.POST.get("action", "")
     actor = request.user
     if action == "visibility":
@@ -177,7 +178,7 @@ def _change_sharing(request: HttpRequest, design: Design) -> None:
 
 
 @login_required
-def history(request: HttpRequest, design_id: int) -> HttpResponse:
+def history(request: SignedInRequest, design_id: int) -> HttpResponse:
     """The revision list, and the diff of two revisions on the canvas and as a list."""
     design = design_or_404(request, design_id)
     try:
@@ -214,7 +215,7 @@ def _history(request: HttpRequest, design: Design, status: int = 200) -> HttpRes
 
 @login_required
 @require_POST
-def restore_revision(request: HttpRequest, design_id: int, number: int) -> HttpResponse:
+def restore_revision(request: SignedInRequest, design_id: int, number: int) -> HttpResponse:
     design = design_or_404(request, design_id, "edit")
     try:
         revision = services.restore_revision(design, actor=request.user, number=number)

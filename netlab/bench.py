@@ -132,9 +132,9 @@ def batch_script(plan: Plan) -> str:
             phase = phases[0] if creates else phases[1]
             phase.setdefault(netns, []).append(" ".join(shlex.quote(a) for a in arguments))
     for phase in phases:
-        for netns, commands in phase.items():
+        for netns, batch in phase.items():
             where = f"-n {netns} " if netns else ""
-            lines += [f"ip {where}-batch - <<'EOF'", *commands, "EOF"]
+            lines += [f"ip {where}-batch - <<'EOF'", *batch, "EOF"]
     lines += sysctls
     return "\n".join(lines) + "\n"
 
@@ -190,7 +190,9 @@ def measure(design: Design, runs: int, state_dir: str) -> dict[str, Any]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     engine.destroy(record.tag, state_dir=state_dir)
-    medians = {method: statistics.median(times) for method, times in results.items()}
+    medians: dict[str, Any] = {
+        method: statistics.median(times) for method, times in results.items()
+    }
     medians["python_peak_mib"] = peak / 2**20
     medians["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     medians["mininet"] = _mininet(design, runs)

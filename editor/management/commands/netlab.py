@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from editor import lab, services
@@ -42,7 +42,7 @@ def find_design(reference: str) -> Design:
     return matches[0]
 
 
-def find_user(username: str | None) -> AbstractBaseUser:
+def find_user(username: str | None) -> User:
     """Return user ``username``, or the site's first superuser when None."""
     users = get_user_model()
     if username is None:
@@ -251,7 +251,7 @@ class Command(BaseCommand):
             worker_tasks.append(asyncio.get_event_loop().create_task(Worker().run()))
 
         worker_tasks: list[asyncio.Task[None]] = []
-        reactor.callWhenRunning(start_worker)  # type: ignore[attr-defined]
+        reactor.callWhenRunning(start_worker)
         endpoint = f"tcp:port={options.port}:interface={options.host}"
         self.stdout.write(f"netlab is serving on http://{options.host}:{options.port}/")
         Server(application=application, endpoints=[endpoint], verbosity=1).run()
