@@ -276,13 +276,9 @@ def _request_change(user: AbstractBaseUser, design_id: int, action: str) -> Depl
     """
     if action == "deploy":
         return deployments.request_deploy(access_design_for_edit(user, design_id), actor=user)
-    design = access_design_for_destroy(user, design_id)  # one's own lab: always destroyable
+    design = access_design_for_destroy(user, design_id)  # one's own lab, whatever one's role
     deployment = deployments.latest(design, user)
-    if deployment is None or deployment.state not in (
-        Deployment.State.RUNNING,
-        Deployment.State.FAILED,
-        Deployment.State.QUEUED,
-    ):
+    if deployment is None or not deployments.destroyable(deployment):
         state = deployment.state if deployment else "not deployed"
         raise deployments.DeploymentRefused(f"{design.name} is {state}; nothing to destroy")
     return deployments.request_destroy(deployment, actor=user)

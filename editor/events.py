@@ -13,11 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from editor import deployments
+
 MAX_PING_COUNT = 100
 MAX_REQUEST_CHARACTERS = 4096  # every valid request is far shorter
-DeploymentState = Literal[
-    "not deployed", "queued", "deploying", "running", "failed", "destroying", "stopped"
-]
 
 
 class Message(BaseModel):
@@ -74,7 +73,7 @@ Request = Annotated[
     DeployRequest | DestroyRequest | PingRequest | PingAllRequest | ProbeRequest,
     Field(discriminator="action"),
 ]
-REQUEST = TypeAdapter(Request)
+REQUEST: TypeAdapter[Request] = TypeAdapter(Request)
 
 
 class BadRequest(ValueError):
@@ -114,6 +113,8 @@ class DeploymentEvent(Message):
     design. ``namespaces`` maps node ids to kernel namespaces (None: the root namespace).
     ``updated`` is when the state last changed (ISO 8601, microseconds): messages may cross
     on their way, so of two about one deployment, the later ``updated`` is the current one.
+    ``destroyable`` is whether a ``destroy`` request has something to act on now (the
+    server's rule, ``editor.deployments.destroyable``: pages mirror it, never decide).
     """
 
     type: Literal["deployment"] = "deployment"
@@ -125,17 +126,19 @@ class DeploymentEvent(Message):
     error: str = ""
     namespaces: dict[str, str | None] = {}
     updated: str | None = None
+    destroyable: bool = False
 
 
 class StepEvent(Message):
-    """A plan step as it starts (``outcome`` "started") and as it ends ("done" or "failed").
+    """A deploy's plan step as it starts (``outcome`` "started") and as it ends ("done" or
+    "failed"). A destroy is one kernel batch and has no steps.
 
     ``duration_ms`` and ``error`` are None until the step ended.
     """
 
     type: Literal["step"] = "step"
     deployment: int
-    action: Literal["deploy", "destroy"]
+    action: Literal["deploy"]
     index: int
     total: int
     description: str
@@ -322,7 +325,7 @@ Event = Annotated[
     | ErrorEvent,
     Field(discriminator="type"),
 ]
-EVENT = TypeAdapter(Event)
+EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 # 8<----------------------------------------------------------------------------------------
@@ -340,6 +343,7 @@ def deployment_event(deployment: Any | None) -> DeploymentEvent:
         error=deployment.error,
         namespaces=dict(deployment.namespaces),
         updated=deployment.updated.isoformat(timespec="microseconds"),
+        destroyable=deployments.destroyable(deployment),
     )
 
 

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
 from editor import deployments
 from editor.models import Deployment, DeploymentStep, Design
 from netlab.core.document import Design as Document
-from netlab.core.plan import render_script
+from netlab.core.engine import DeploymentRecord
+from netlab.core.plan import Naming, compile_plan, render_script
 
 Output = Callable[[str], Any]
 POLL_SECONDS = 0.2
@@ -29,11 +30,10 @@ def shell_script(document: Document) -> str:
     """Return the bash script that builds ``document`` on a clean machine.
 
     The deployment tag is derived from the design's name so that the same design always
-    exports the same script.
+    exports the same script. The core compiles it: the web process never loads the engine.
     """
     tag = hashlib.sha256(document.name.encode()).hexdigest()[:6]
-    kernel = deployments.engine()
-    return render_script(kernel.plan(document, tag=tag, prefix=settings.NETLAB_NETNS_PREFIX))
+    return render_script(compile_plan(document, Naming(tag, settings.NETLAB_NETNS_PREFIX)))
 
 
 def _print_step(out: Output) -> deployments.StepCallback:
@@ -52,7 +52,7 @@ def _print_step(out: Output) -> deployments.StepCallback:
 
 def _require_privileges() -> None:
     try:
-        deployments.engine().require_privileges()
+        deployments.load_engine().require_privileges()
     except PermissionError as error:
         raise CommandError(str(error)) from None
 
@@ -101,13 +101,13 @@ def _active(design: Design) -> Deployment:
     return deployment
 
 
-def destroy(design: Design, *, out: Output, user: AbstractBaseUser | None = None) -> None:
+def destroy(design: Design, *, out: Output, user: User | None = None) -> None:
     """Destroy ``user``'s (by default the owner's) live deployment of ``design``, waiting
     until the kernel holds nothing of it.
 
-    Raises ``CommandError`` when the destroy fails, or when ``user`` has no lab of the
-    design but others do (named, with how to destroy them: a design with active labs cannot
-    be deleted).
+    Raises ``CommandError`` when the destroy fails, when the lab is still deploying, or when
+    ``user`` has no lab of the design but others do (named, with how to destroy them: a
+    design with active labs cannot be deleted).
     """
     user = design.owner if user is None else user
     deployment = deployments.latest(design, user)
@@ -121,6 +121,10 @@ def destroy(design: Design, *, out: Output, user: AbstractBaseUser | None = None
             raise CommandError(f"{user} has no lab of {design.name} to destroy; others do: {named}")
         out(f"{design.name} is not deployed; nothing to destroy")
         return
+    if not deployments.destroyable(deployment) and deployment.state != Deployment.State.DESTROYING:
+        # Deploying: the worker building it would never let it stop. A destroy under way is
+        # resumed (or followed) below.
+        raise CommandError(f"{design.name} is {deployment.state}; destroy it once that ends")
     _require_privileges()
     deployments.request_destroy(deployment, actor=user)
     work = deployments.claim(deployment, worker=deployments.worker_id())
@@ -147,9 +151,8 @@ def status(design: Design) -> dict[str, Any]:
     }
     if deployment is None or deployment.state != Deployment.State.RUNNING:
         return report
-    kernel = deployments.engine()
-    record = kernel.DeploymentRecord.from_dict(deployment.record)
-    report["nodes"] = kernel.status(record)
+    record = DeploymentRecord.from_dict(deployment.record)
+    report["nodes"] = deployments.load_engine().status(record)
     return report
 
 
@@ -157,9 +160,8 @@ def check(design: Design) -> list[dict[str, Any]]:
     """Return the drift between the kernel and ``design``'s running deployment."""
     deployment = _active(design)
     _require_privileges()
-    kernel = deployments.engine()
-    record = kernel.DeploymentRecord.from_dict(deployment.record)
-    drift = kernel.check(deployments.document_of(deployment), record)
+    record = DeploymentRecord.from_dict(deployment.record)
+    drift = deployments.load_engine().check(deployments.document_of(deployment), record)
     return [item.as_dict() for item in drift]
 
 
@@ -199,5 +201,7 @@ def cleanup() -> list[str]:
     """Remove every object netlab marked that no live deployment owns."""
     _require_privileges()
     return list(
-        deployments.engine().cleanup(deployments.live_tags(), state_dir=settings.NETLAB_STATE_DIR)
+        deployments.load_engine().cleanup(
+            deployments.live_tags(), state_dir=settings.NETLAB_STATE_DIR
+        )
     )

@@ -18,11 +18,10 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from netlab.core import addressing, names
+from netlab.core.engine import PrivilegeError, StepCallback, StepEvent
 from netlab.core.plan import (
     AddAddress,
     AddBridge,
@@ -41,27 +40,6 @@ from netlab.kernel.rtnl import RouteSocket
 
 CAP_NET_ADMIN = 12
 CAP_SYS_ADMIN = 21  # mount and setns, for named namespaces
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    """Progress of one step: sent at its start, and at its end with duration and error."""
-
-    index: int  # 1-based
-    total: int
-    action: str
-    description: str
-    shell: tuple[str, ...]
-    phase: Literal["start", "end"]
-    duration: float | None = None  # seconds
-    error: str | None = None
-
-
-StepCallback = Callable[[StepEvent], None]
-
-
-class PrivilegeError(PermissionError):
-    """The process may not create namespaces: nothing was changed."""
 
 
 class ApplyError(RuntimeError):

@@ -1,26 +1,31 @@
 """The engine: the few verbs the rest of netlab (the Django worker, the CLI) calls.
 
-Framework-free and synchronous; call it from a plain thread (never from inside a running
-asyncio loop's thread, which must not block). Every verb but :func:`plan` and
+This module is the real :class:`netlab.core.engine.Engine`; the types it hands back
+(:class:`DeploymentRecord`, :class:`StepEvent`) live there, free of pyroute2. Framework-free
+and synchronous; call it from a plain thread (never from inside a running asyncio loop's
+thread, which must not block). Every verb but :func:`plan` and
 :func:`status` needs root. Kernel names come from ``netlab.core.names`` only.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from netlab.core import names
 from netlab.core.document import Design
+from netlab.core.engine import (
+    DeploymentRecord,
+    PrivilegeError,
+    StateDir,
+    StepCallback,
+    StepEvent,
+)
 from netlab.core.plan import Naming, Plan, compile_plan
 from netlab.kernel import journal, state, teardown
 from netlab.kernel.apply import (
     ApplyError,
-    PrivilegeError,
     RefusedError,
-    StepCallback,
-    StepEvent,
     apply,
     require_privileges,
 )
@@ -39,33 +44,9 @@ __all__ = [
     "deploy",
     "destroy",
     "plan",
+    "require_privileges",
     "status",
 ]
-
-StateDir = str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class DeploymentRecord:
-    """What the caller stores about a running deployment (JSON-compatible via ``as_dict``)."""
-
-    tag: str
-    design: str
-    prefix: str
-    host_mode: bool
-    namespaces: dict[str, str | None]  # node id: namespace name (None: the root namespace)
-    state_dir: str
-    responder: dict[str, int] | None = None
-    seconds: float = 0.0
-    step_seconds: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeploymentRecord:
-        known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
-        return cls(**known)
 
 
 def plan(
@@ -153,7 +134,7 @@ def destroy(
 
 
 def cleanup(
-    live_tags: set[str] | list[str], *, state_dir: StateDir = journal.DEFAULT_STATE_DIR
+    live_tags: Iterable[str], *, state_dir: StateDir = journal.DEFAULT_STATE_DIR
 ) -> list[str]:
     """Remove every journaled deployment not in ``live_tags``; return what was removed.
 

@@ -1,55 +1,19 @@
 """An in-memory engine for the live-lab tests above the kernel layer.
 
-It has the functions and signatures of ``netlab.kernel.engine`` that ``editor`` calls and
+It implements the engine protocol (``netlab.core.engine.Engine``) with its types, and
 touches nothing: deploying reports one step per namespace node and "records" namespaces
 named from the prefix and tag. ``deployed`` holds the tags it believes are running.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import Any
 
 from netlab.core.document import Design
+from netlab.core.engine import DeploymentRecord, StepCallback, StepEvent
 
 deployed: set[str] = set()
-
-
-class PrivilegeError(PermissionError):
-    pass
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    index: int
-    total: int
-    action: str
-    description: str
-    shell: tuple[str, ...]
-    phase: Literal["start", "end"]
-    duration: float | None = None
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class DeploymentRecord:
-    tag: str
-    design: str
-    prefix: str
-    host_mode: bool
-    namespaces: dict[str, str | None]
-    state_dir: str
-    responder: dict[str, int] | None = None
-    seconds: float = 0.0
-    step_seconds: list[float] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeploymentRecord:
-        return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
 
 
 def require_privileges() -> None:
@@ -62,10 +26,6 @@ def _namespaces(design: Design, tag: str, prefix: str) -> dict[str, str | None]:
     return {node.id: f"{prefix}{tag}-{index}" for index, node in enumerate(nodes)}
 
 
-def plan(design: Design, *, tag: str, prefix: str = "netlab-", host_mode: bool = False) -> Any:
-    return list(_namespaces(design, tag, prefix).values())
-
-
 def deploy(
     design: Design,
     *,
@@ -73,7 +33,7 @@ def deploy(
     prefix: str = "netlab-",
     host_mode: bool = False,
     state_dir: Any = "",
-    on_step: Callable[[StepEvent], None] | None = None,
+    on_step: StepCallback | None = None,
     fail_after: int | None = None,
 ) -> DeploymentRecord:
     """Report one step per namespace node; fail at ``fail_after`` like the real engine."""
@@ -100,7 +60,7 @@ def destroy(
     deployed.discard(tag)
 
 
-def cleanup(live_tags: Any, *, state_dir: Any = "") -> list[str]:
+def cleanup(live_tags: Iterable[str], *, state_dir: Any = "") -> list[str]:
     return []
 
 

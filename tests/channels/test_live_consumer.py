@@ -86,6 +86,7 @@ async def test_bearer_token_without_origin_connects(design: Any, owner_token: st
         "error": "",
         "namespaces": {},
         "updated": None,
+        "destroyable": False,
     }
     await client.disconnect()
 

@@ -11,8 +11,6 @@ import { findNode, holderOf, linksOf, namespaceOf, nodesOf } from "./model.js";
 
 /** States in which a deploy may be asked for (the server refuses the others). */
 export const DEPLOYABLE = new Set(["not deployed", "failed", "stopped"]);
-/** States in which there is something to destroy. */
-export const DESTROYABLE = new Set(["queued", "running", "failed"]);
 /** Kinds of per-node tables, by event type; `neighbours` keep their entries' history. */
 export const TABLES = ["neighbours", "links", "routes", "counters"];
 
@@ -58,7 +56,7 @@ export function nodesNamedIn(doc, text) {
 
 export class LiveState {
   constructor() {
-    this.deployment = { deployment: null, tag: null, state: "not deployed", error: "", namespaces: {} };
+    this.deployment = { deployment: null, tag: null, state: "not deployed", error: "", namespaces: {}, destroyable: false };
     this.steps = new Map();
     this.tables = Object.fromEntries(TABLES.map((kind) => [kind, new Map()]));
     /** Per node, the neighbour addresses that appeared in its latest table. */
@@ -72,6 +70,12 @@ export class LiveState {
 
   get state() {
     return this.deployment.state;
+  }
+
+  /** Whether a destroy would act now: the server says so in each `deployment` event
+   * (`destroyable`), by the rule of editor.deployments; the page never decides. */
+  get destroyable() {
+    return this.deployment.destroyable === true;
   }
 
   /** Forget what the server sends again on (re)connect: steps; tables are kept to compare. */
@@ -135,7 +139,7 @@ export class LiveState {
         changed.push("pingall");
       }
     }
-    this.deployment = { namespaces: {}, error: "", ...event };
+    this.deployment = { namespaces: {}, error: "", destroyable: false, ...event };
     return changed;
   }
 

@@ -5,7 +5,7 @@
 // drawn afresh from it.
 
 import { h } from "./dom.js";
-import { DEPLOYABLE, DESTROYABLE, LiveState, interfaceName, interfaceUp, namespaceNodes,
+import { DEPLOYABLE, LiveState, interfaceName, interfaceUp, namespaceNodes,
   pingTargets, plannedInterfaces } from "./live-state.js";
 import { LabSocket, labUrl } from "./socket.js";
 
@@ -233,7 +233,7 @@ export class LivePanel {
     const destroy = this.find("destroy");
     const busy = this.pending !== null;
     deploy.disabled = !this.state.canEdit || !open || busy || !DEPLOYABLE.has(state);
-    destroy.disabled = !this.state.canEdit || !open || busy || !DESTROYABLE.has(state);
+    destroy.disabled = !this.state.canEdit || !open || busy || !this.live.destroyable;
     if (!this.state.canEdit) {
       deploy.title = "You may read this design but not deploy it: fork it to run your own lab";
       destroy.title = deploy.title;
@@ -244,7 +244,7 @@ export class LivePanel {
       deploy.title = DEPLOYABLE.has(state)
         ? `Deploy the saved revision ${this.state.revision} to the kernel`
         : `The lab is ${state}: destroy it before deploying again`;
-      destroy.title = DESTROYABLE.has(state) ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
+      destroy.title = this.live.destroyable ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
     }
     const running = state === "running" && open;
     for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;

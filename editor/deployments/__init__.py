@@ -1,0 +1,77 @@
+"""Deployments: every state change of a lab goes through these functions.
+
+A deployment is a row that moves through its states (queued, deploying, running, failed,
+destroying, stopped). Asking (``request_*``, :mod:`.requests`) only writes the row; running
+(``run_*``, :mod:`.runs`) claims it atomically, so that whoever claims first (the worker,
+or the command line) does the work once, drives the engine and records each step, after
+the worker's own checks of the row (:mod:`.trust`). The database is the record;
+``on_step`` and ``on_state`` only let a caller show progress.
+"""
+
+from editor.deployments.requests import (
+    DESTROYABLE_STATES,
+    DeploymentRefused,
+    LabsActive,
+    State,
+    describe,
+    destroyable,
+    document_of,
+    latest,
+    live_tags,
+    may_keep,
+    namespace_count,
+    namespace_of,
+    node_addresses,
+    remove_ended,
+    request_deploy,
+    request_destroy,
+    resolve_target,
+)
+from editor.deployments.runs import (
+    StateCallback,
+    StepCallback,
+    claim,
+    load_engine,
+    recover_abandoned,
+    run_claimed,
+    run_deploy,
+    run_destroy,
+    worker_gone,
+    worker_id,
+)
+from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
+from netlab.core.document import Design as Document
+
+__all__ = [
+    "DESTROYABLE_STATES",
+    "DeploymentRefused",
+    "Document",
+    "LabsActive",
+    "State",
+    "StateCallback",
+    "StepCallback",
+    "Untrusted",
+    "check_deploy",
+    "claim",
+    "describe",
+    "destroyable",
+    "document_of",
+    "latest",
+    "live_tags",
+    "load_engine",
+    "may_keep",
+    "namespace_count",
+    "namespace_of",
+    "node_addresses",
+    "recorded_namespaces",
+    "recover_abandoned",
+    "remove_ended",
+    "request_deploy",
+    "request_destroy",
+    "resolve_target",
+    "run_claimed",
+    "run_deploy",
+    "run_destroy",
+    "worker_gone",
+    "worker_id",
+]

@@ -1,0 +1,229 @@
+"""Asking for deployments, and the rules the web process answers by.
+
+``request_*`` only write the row (the worker claims and runs it, :mod:`.runs`); a request
+that cannot be carried out raises :class:`DeploymentRefused` with a sentence for the user.
+Also the lab lookups every caller shares: the user's latest deployment, a node's namespace
+and addresses, and whether a lab may be destroyed (:func:`destroyable`), which the page is
+told rather than deciding itself.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from editor.models import Collaborator, Deployment, Design
+from netlab.core import names
+from netlab.core.document import Design as Document
+
+State = Deployment.State
+# The states in which a destroy request has something to act on: a queued lab is cancelled,
+# a running or failed one removed. A deploying lab is destroyed once it ends; a destroying
+# one is on its way; a stopped one has nothing left.
+DESTROYABLE_STATES = (State.QUEUED, State.RUNNING, State.FAILED)
+
+
+class DeploymentRefused(Exception):
+    """The request cannot be carried out as asked; the message says why, for the user."""
+
+
+class LabsActive(Exception):
+    """Something cannot be deleted while labs of it are active; the message names them.
+
+    Deleting the row of an active lab would leave its namespaces and nftables tables in the
+    kernel with nothing left to destroy them (and free its quota): the labs go first.
+    """
+
+    def __init__(self, what: str, labs: list[Deployment]) -> None:
+        self.labs = labs
+        described = "; ".join(describe(lab) for lab in labs)
+        count = f"{len(labs)} lab is" if len(labs) == 1 else f"{len(labs)} labs are"
+        super().__init__(
+            f"{what} cannot be deleted while {count} active ({described}); destroy "
+            f"{'it' if len(labs) == 1 else 'them'} first"
+        )
+
+
+def describe(deployment: Deployment) -> str:
+    """A lab as a user reads it: whose, which design, its tag and state."""
+    return (
+        f"{deployment.owner}'s lab {deployment.tag} of {deployment.design.name}, {deployment.state}"
+    )
+
+
+def remove_ended(labs: QuerySet[Deployment], what: str) -> None:
+    """Delete the ended rows among ``labs``; raise :class:`LabsActive` if any is active.
+
+    Called inside the caller's transaction, before it deletes what the labs belong to.
+    """
+    active = list(labs.filter(state__in=Deployment.ACTIVE_STATES).select_related("design", "owner"))
+    if active:
+        raise LabsActive(what, active)
+    labs.delete()
+
+
+def may_keep(deployment: Deployment) -> bool:
+    """Whether ``deployment``'s user still has a role on its design (owner or collaborator).
+
+    A collaborator removed from a design loses their labs of it: the worker destroys them.
+    """
+    design = deployment.design
+    return bool(
+        deployment.owner_id == design.owner_id
+        or Collaborator.objects.filter(design=design, user_id=deployment.owner_id).exists()
+    )
+
+
+def document_of(deployment: Deployment) -> Document:
+    return Document.model_validate(deployment.revision.document)
+
+
+def request_deploy(
+    design: Design, *, actor: User, host_mode: bool = False
+) -> Deployment:
+    """Queue a deployment of ``design``'s current revision for ``actor``.
+
+    ``host_mode`` maps the design's host node onto this machine's root namespace; it is
+    refused unless the server allows it (``NETLAB_HOST_MODE``). Raises
+    :class:`DeploymentRefused` for that, and if ``actor`` already has a live deployment of
+    ``design``.
+    """
+    if design.current is None:
+        raise DeploymentRefused(f"{design.name} has no saved revision to deploy")
+    if host_mode and not settings.NETLAB_HOST_MODE:
+        raise DeploymentRefused(
+            "host mode is off on this server: a lab's host node is a namespace of its own. "
+            "An administrator can allow it with NETLAB_HOST_MODE=1"
+        )
+    if (
+        host_mode
+        and Deployment.objects.filter(host_mode=True, state__in=Deployment.ACTIVE_STATES).exists()
+    ):
+        raise DeploymentRefused("host mode allows one deployment at a time on this machine")
+    _check_quotas(design, actor)
+    try:
+        with transaction.atomic():
+            return Deployment.objects.create(
+                design=design,
+                revision=design.current,
+                owner=actor,
+                tag=names.new_tag(),
+                prefix=settings.NETLAB_NETNS_PREFIX,
+                host_mode=host_mode,
+            )
+    except IntegrityError:
+        live = Deployment.objects.filter(
+            design=design, owner=actor, state__in=Deployment.ACTIVE_STATES
+        ).first()
+        state = live.state if live else "running"
+        raise DeploymentRefused(
+            f"{design.name} is already {state}; destroy it before deploying again"
+        ) from None
+
+
+def _check_quotas(design: Design, actor: User) -> None:
+    """Refuse a deployment that would pass the user's or the machine's limits."""
+    live = Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES)
+    running = live.filter(owner=actor).count()
+    if running >= settings.NETLAB_MAX_RUNNING_PER_USER:
+        raise DeploymentRefused(
+            f"you already run {running} labs, the most this server allows per user; "
+            "destroy one first"
+        )
+    wanted = namespace_count(Document.model_validate(design.document))
+    in_use = sum(namespace_count(document_of(other)) for other in live.select_related("revision"))
+    if in_use + wanted > settings.NETLAB_MAX_NAMESPACES:
+        raise DeploymentRefused(
+            f"this lab needs {wanted} namespaces and the machine has "
+            f"{max(settings.NETLAB_MAX_NAMESPACES - in_use, 0)} left; try again later"
+        )
+
+
+def namespace_count(document: Document) -> int:
+    """Return how many namespaces a deployment of ``document`` creates (bridges need none)."""
+    return sum(1 for node in document.nodes if node.kind != "bridge")
+
+
+def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:
+    """Ask for ``deployment`` to be destroyed. A queued one is simply cancelled."""
+    # ``updated`` is set by hand: update() skips auto_now, and pages order the state
+    # messages they receive by it.
+    cancelled = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED).update(
+        state=State.STOPPED, error="cancelled before it started", updated=timezone.now()
+    )
+    if not cancelled:
+        Deployment.objects.filter(pk=deployment.pk, state__in=[State.RUNNING, State.FAILED]).update(
+            state=State.DESTROYING, worker="", updated=timezone.now()
+        )
+    deployment.refresh_from_db()
+    return deployment
+
+
+def destroyable(deployment: Deployment | None) -> bool:
+    """Whether a destroy of ``deployment`` has something to act on now (its state is one of
+    :data:`DESTROYABLE_STATES`); None (never deployed) is not destroyable."""
+    return deployment is not None and deployment.state in DESTROYABLE_STATES
+
+
+def live_tags() -> set[str]:
+    """Tags of the deployments whose kernel objects must be kept (cleanup spares them)."""
+    return set(
+        Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES).values_list("tag", flat=True)
+    )
+
+
+def latest(design: Design, user: User) -> Deployment | None:
+    """The user's live deployment of ``design``, else their most recent one, else None."""
+    deployments = Deployment.objects.filter(design=design, owner=user)
+    return deployments.filter(state__in=Deployment.ACTIVE_STATES).first() or deployments.first()
+
+
+def node_addresses(document: Document, node_id: str) -> list[str]:
+    """Return the addresses (without prefix) of ``node_id``'s interfaces, in document order.
+
+    For a bridge, the bridge's own addresses; for the host and namespaces, those of their
+    link ends.
+    """
+    texts: list[str] = []
+    node = document.node(node_id)
+    if node is not None and node.kind == "bridge":
+        texts += node.addresses
+    for link in document.links:
+        for endpoint in link.endpoints:
+            if endpoint.node == node_id:
+                texts += endpoint.addresses
+    return [text.split("/")[0] for text in texts]
+
+
+def resolve_target(document: Document, target: str) -> str:
+    """Return ``target`` as an address: itself if it is one, else a node's first address.
+
+    Raises :class:`DeploymentRefused` for a node without addresses or an unknown name.
+    """
+    if document.node(target) is None:
+        return target
+    addresses = node_addresses(document, target)
+    if not addresses:
+        raise DeploymentRefused(f"{target} has no address to reach")
+    return addresses[0]
+
+
+def namespace_of(deployment: Deployment, node_id: str) -> str:
+    """Return the kernel namespace of ``node_id`` in a running deployment.
+
+    Raises :class:`DeploymentRefused` when the node has no namespace of its own (a bridge,
+    or the host in host mode) or the deployment is not running.
+    """
+    if deployment.state != State.RUNNING:
+        raise DeploymentRefused(f"the deployment is {deployment.state}, not running")
+    netns = deployment.namespaces.get(node_id)
+    if not netns:
+        document = document_of(deployment)
+        node = document.node(node_id)
+        if node is None:
+            raise DeploymentRefused(f"no node {node_id!r} in this design")
+        raise DeploymentRefused(f"{node_id} is a {node.kind}; probes start from a namespace")
+    return str(netns)

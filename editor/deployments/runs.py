@@ -1,0 +1,326 @@
+"""Running deployments: claiming a row, driving the engine, recording each step.
+
+Whoever claims a row first (the worker, or the command line) does its work once
+(:func:`claim`, then :func:`run_claimed`); a worker that died holding work is recovered by
+the next one on its host (:func:`recover_abandoned`). The engine is an argument
+(:class:`netlab.core.engine.Engine`); by default :func:`load_engine` loads the one
+``NETLAB_ENGINE`` names (the kernel's), only when a deployment runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from django.conf import settings
+from django.utils import timezone
+
+from editor.deployments.requests import may_keep, request_destroy
+from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
+from editor.models import Deployment, DeploymentStep
+from netlab.core.engine import Engine, StepEvent
+
+if TYPE_CHECKING:  # the kernel's engine module is checked against the protocol, never loaded
+    from netlab.kernel import engine as _kernel_engine
+
+    _KERNEL: Engine = _kernel_engine
+
+logger = logging.getLogger("netlab.deployments")
+
+State = Deployment.State
+StateCallback = Callable[[Deployment], None]
+StepCallback = Callable[[DeploymentStep], None]
+T = TypeVar("T")
+
+
+def load_engine() -> Engine:
+    """Return the engine ``settings.NETLAB_ENGINE`` names (``netlab.kernel.engine`` by
+    default), importing it now: the web process never needs it.
+
+    Tests above the kernel layer name an in-memory engine with the same protocol.
+    """
+    return cast(Engine, importlib.import_module(settings.NETLAB_ENGINE))
+
+
+def claim(deployment: Deployment, *, worker: str) -> str | None:
+    """Atomically take ``deployment``'s pending work for ``worker``.
+
+    Returns "deploy" or "destroy" when this call won the work, None when there is none or
+    another worker already has it.
+    """
+    deploys = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED, worker="")
+    if deploys.update(state=State.DEPLOYING, worker=worker, updated=timezone.now()):
+        deployment.refresh_from_db()
+        return "deploy"
+    destroys = Deployment.objects.filter(pk=deployment.pk, state=State.DESTROYING, worker="")
+    if destroys.update(worker=worker):
+        deployment.refresh_from_db()
+        return "destroy"
+    return None
+
+
+def worker_id(pid: int | None = None) -> str:
+    """The claim mark of process ``pid`` (this one by default): ``host:pid:start``.
+
+    ``start`` is the process's start time (in clock ticks since boot, from
+    ``/proc/<pid>/stat``), so a process that later gets the same pid is a different worker.
+    """
+    pid = os.getpid() if pid is None else pid
+    return f"{os.uname().nodename}:{pid}:{_start_time(pid)}"
+
+
+def _start_time(pid: int) -> str | None:
+    """Return field 22 of ``/proc/<pid>/stat`` (start time), or None if there is no such
+    process."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    # The command name (field 2) is in parentheses and may hold spaces or ")": split
+    # after its last ")". What follows starts at field 3, so field 22 is item 19.
+    return text.rpartition(")")[2].split()[19]
+
+
+def worker_gone(worker: str) -> bool:
+    """Whether claim mark ``worker`` names a process of this host that no longer runs.
+
+    False for a live worker, for a worker of another host (this one cannot tell), and for
+    a mark that is not a ``host:pid:start`` worker id (a name given by hand).
+    """
+    host, _, rest = worker.partition(":")
+    pid, _, start = rest.partition(":")
+    if host != os.uname().nodename or not pid.isdigit() or not start:
+        return False
+    return _start_time(int(pid)) != start
+
+
+def recover_abandoned(
+    *,
+    worker: str | None = None,
+    on_state: StateCallback | None = None,
+    engine: Engine | None = None,
+) -> list[Deployment]:
+    """Take back the work of this host's workers that died holding it; return those rows.
+
+    A worker killed mid-work (SIGKILL, a crash, a power cut) leaves its row claimed.
+    For each row claimed by a :func:`worker_gone` worker:
+
+    - ``deploying``: the half-built lab is destroyed (the engine's destroy is idempotent
+      and finishes a half-deployed one) and the row ends ``failed``, saying so;
+    - ``destroying``: the claim is released, so the destroy is claimed and run again.
+
+    Each row is first re-claimed atomically for ``worker`` (this process by default), so
+    two workers recovering at once do it once. Rows claimed by workers of other hosts are
+    left alone: only their own host can tell whether they still run, and should recover
+    them. Blocking (``engine``, :func:`load_engine`'s by default); ``on_state`` is called
+    after each state change.
+    """
+    worker = worker or worker_id()
+    recovered = []
+    claimed = Deployment.objects.filter(state__in=[State.DEPLOYING, State.DESTROYING]).exclude(
+        worker=""
+    )
+    for deployment in claimed:
+        dead = deployment.worker
+        if not worker_gone(dead):
+            continue
+        if deployment.state == State.DESTROYING:
+            if Deployment.objects.filter(pk=deployment.pk, worker=dead).update(worker=""):
+                logger.warning("destroy of %s resumes: worker %s stopped", deployment.tag, dead)
+                deployment.refresh_from_db()
+                recovered.append(deployment)
+            continue
+        if not Deployment.objects.filter(
+            pk=deployment.pk, state=State.DEPLOYING, worker=dead
+        ).update(worker=worker):
+            continue
+        deployment.refresh_from_db()
+        logger.warning("deployment %s rolls back: worker %s stopped", deployment.tag, dead)
+        error = "the worker stopped in the middle of the deployment; the lab was rolled back"
+        try:
+            (engine or load_engine()).destroy(
+                deployment.tag,
+                state_dir=settings.NETLAB_STATE_DIR,
+                namespaces=recorded_namespaces(deployment),
+            )
+        except Exception as failure:  # still failed: a destroy request finishes the job
+            error = (
+                "the worker stopped in the middle of the deployment, and rolling it back "
+                f"failed: {failure}; destroy it to try again"
+            )
+        _set_state(deployment, State.FAILED, on_state, error=error, worker="")
+        recovered.append(deployment)
+    return recovered
+
+
+def _step_recorder(
+    deployment: Deployment, on_step: StepCallback | None
+) -> Callable[[StepEvent], None]:
+    """Return the callback that records the engine's step events as ``DeploymentStep`` rows."""
+    started: dict[int, DeploymentStep] = {}
+
+    def record(event: StepEvent) -> None:
+        if event.phase == "start":
+            step = DeploymentStep.objects.create(
+                deployment=deployment,
+                action="deploy",  # a destroy is one kernel batch, without steps
+                index=event.index,
+                total=event.total,
+                description=event.description[:300],
+                shell="\n".join(event.shell),
+            )
+            started[event.index] = step
+        else:
+            step = started.pop(event.index)
+            step.outcome = (
+                DeploymentStep.Outcome.FAILED if event.error else DeploymentStep.Outcome.DONE
+            )
+            step.duration_ms = round((event.duration or 0.0) * 1000, 3)
+            step.error = event.error or ""
+            step.save(update_fields=["outcome", "duration_ms", "error"])
+        if on_step is not None:
+            on_step(step)
+
+    return record
+
+
+def _set_state(
+    deployment: Deployment, state: str, on_state: StateCallback | None, **fields: Any
+) -> None:
+    deployment.state = state
+    for name, value in fields.items():
+        setattr(deployment, name, value)
+    deployment.save(update_fields=["state", "updated", *fields])
+    if on_state is not None:
+        on_state(deployment)
+
+
+def _drive(
+    work: Callable[[Callable[[StepEvent], None]], T], record: Callable[[StepEvent], None]
+) -> T:
+    """Run engine call ``work(on_step)`` in a thread; apply ``record`` to its step events here.
+
+    The engine reports steps from a thread of its own; the database is written only from
+    this (the caller's) thread, whose connection Django manages.
+    """
+    events: queue.Queue[StepEvent | object] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = work(events.put)
+        except BaseException as error:  # re-raised in the caller's thread below
+            outcome["error"] = error
+        finally:
+            events.put(_DONE)
+
+    thread = threading.Thread(target=target, name="netlab-engine", daemon=True)
+    thread.start()
+    while (event := events.get()) is not _DONE:
+        record(cast(StepEvent, event))
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["result"])
+
+
+_DONE = object()
+
+
+def run_deploy(
+    deployment: Deployment,
+    *,
+    on_step: StepCallback | None = None,
+    on_state: StateCallback | None = None,
+    engine: Engine | None = None,
+) -> Deployment:
+    """Build a claimed deployment with ``engine`` (:func:`load_engine`'s by default); it
+    ends running, or failed and rolled back."""
+    if on_state is not None:
+        on_state(deployment)
+    try:
+        document = check_deploy(deployment)
+    except Untrusted as error:
+        logger.warning("deployment %s refused by the worker: %s", deployment.pk, error)
+        _set_state(deployment, State.FAILED, on_state, error=f"refused: {error}", worker="")
+        return deployment
+    kernel = engine or load_engine()
+    try:
+        record = _drive(
+            lambda report: kernel.deploy(
+                document,
+                tag=deployment.tag,
+                prefix=deployment.prefix,
+                host_mode=deployment.host_mode,
+                state_dir=settings.NETLAB_STATE_DIR,
+                on_step=report,
+            ),
+            _step_recorder(deployment, on_step),
+        )
+    except Exception as error:  # every failure ends the deployment, with its reason
+        logger.info("deployment %s failed: %s", deployment.tag, error)
+        _set_state(deployment, State.FAILED, on_state, error=str(error), worker="")
+        return deployment
+    _set_state(
+        deployment,
+        State.RUNNING,
+        on_state,
+        namespaces=record.namespaces,
+        record=record.as_dict(),
+        worker="",
+    )
+    if not may_keep(deployment):
+        # Its user lost their role on the design while it deployed (a destroy request then
+        # had nothing to act on): it goes now, like the labs of a removed collaborator.
+        request_destroy(deployment, actor=deployment.owner)
+        if on_state is not None:
+            on_state(deployment)
+    return deployment
+
+
+def run_destroy(
+    deployment: Deployment,
+    *,
+    on_step: StepCallback | None = None,
+    on_state: StateCallback | None = None,
+    engine: Engine | None = None,
+) -> Deployment:
+    """Remove a claimed deployment with ``engine`` (:func:`load_engine`'s by default); it
+    ends stopped (idempotent)."""
+    if on_state is not None:
+        on_state(deployment)
+    try:
+        namespaces = recorded_namespaces(deployment)
+    except Untrusted as error:
+        logger.warning("destroy of %s refused by the worker: %s", deployment.pk, error)
+        _set_state(deployment, State.FAILED, on_state, error=f"refused: {error}", worker="")
+        return deployment
+    try:
+        (engine or load_engine()).destroy(
+            deployment.tag, state_dir=settings.NETLAB_STATE_DIR, namespaces=namespaces
+        )
+    except Exception as error:
+        logger.warning("destroying %s failed: %s", deployment.tag, error)
+        _set_state(deployment, State.FAILED, on_state, error=f"destroy failed: {error}", worker="")
+        return deployment
+    _set_state(deployment, State.STOPPED, on_state, worker="")
+    return deployment
+
+
+def run_claimed(
+    deployment: Deployment,
+    work: str,
+    *,
+    on_step: StepCallback | None = None,
+    on_state: StateCallback | None = None,
+    engine: Engine | None = None,
+) -> Deployment:
+    """Carry out the ``work`` (from :func:`claim`) on ``deployment`` with ``engine``."""
+    run = run_deploy if work == "deploy" else run_destroy
+    return run(deployment, on_step=on_step, on_state=on_state, engine=engine)
