@@ -24,7 +24,7 @@ from editor.models import Collaborator, Design
 from editor.params import DesignId, PageQuery, RevisionNumber, RevisionQuery
 from editor.permissions import SignedInRequest
 from netlab.core import diff
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
 
 GALLERY_PAGE = 200
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from editor import deployments, worker
 from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
 from netlab.core import codec, picture, validation
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign, Problem
 
 TOKEN_BYTES = 32

@@ -22,8 +22,7 @@ from editor.models import Design
 from editor.pages import design_or_404
 from editor.permissions import SignedInRequest
 from netlab.core import codec
-from netlab.core.document import Design as Document
-from netlab.core.document import Node
+from netlab.core.document import Document, Node
 from netlab.core.layout import auto_layout
 from netlab.core.validation import InvalidDesign
 

@@ -24,7 +24,7 @@ from editor.models import Collaborator, Design, Revision
 from editor.pages import design_or_404, shared_design_or_404
 from editor.permissions import SignedInRequest
 from netlab.core import codec, diff
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
 from netlab.core.layout import auto_layout
 from netlab.core.validation import InvalidDesign
 

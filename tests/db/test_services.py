@@ -13,7 +13,7 @@ from factories import design_data as factory_data
 
 from editor import services
 from editor.models import ApiToken, Design, Revision
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign
 
 pytestmark = pytest.mark.django_db

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from editor import lab, services
 from editor.models import Design
 from netlab.core import codec
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign
 
 
