@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.security import HttpBearer, SessionAuth
@@ -22,7 +22,7 @@ from editor.models import Design
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>``, tokens made by ``manage.py netlab token USER``."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = services.user_for_token(token)
         if user is not None:
             request.user = user

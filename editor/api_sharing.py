@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
@@ -78,7 +79,7 @@ def _sharing_out(design: Design) -> dict[str, Any]:
     }
 
 
-def _user(username: str) -> Any:
+def _user(username: str) -> User:
     users = get_user_model()
     user = users.objects.filter(**{users.USERNAME_FIELD: username}, is_active=True).first()
     if user is None:
