@@ -199,7 +199,10 @@ class Monitor:
             if self._closed and self._queue.empty():
                 raise StopAsyncIteration
             try:
-                item = await asyncio.wait_for(self._queue.get(), self.watch_interval)
+                # Not asyncio.wait_for: on Python 3.11 it returns an item that arrives with a
+                # cancellation instead of raising, and a destroy then waits for us forever.
+                async with asyncio.timeout(self.watch_interval):
+                    item = await self._queue.get()
             except TimeoutError:
                 if self._namespace_gone():
                     await self.close()
@@ -215,7 +218,8 @@ class Monitor:
     async def next_event(self, timeout: float) -> Event | None:
         """Return the next event, or None if none came within ``timeout`` seconds."""
         try:
-            return await asyncio.wait_for(self.__anext__(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.__anext__()
         except (TimeoutError, StopAsyncIteration):
             return None
 
