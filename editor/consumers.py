@@ -24,7 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
-from editor import deployments, events, worker
+from editor import deployments, events
 from editor.models import Deployment, Design
 from editor.permissions import (
     DesignNotFound,
@@ -32,6 +32,7 @@ from editor.permissions import (
     access_design_for_destroy,
     access_design_for_edit,
 )
+from editor.worker import channel
 
 # Close codes of a refused handshake, and of a page whose access was revoked. A design the
 # user may not see closes exactly like a missing one, so ids reveal nothing.
@@ -140,7 +141,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.design_id = int(self.scope["url_route"]["kwargs"]["design_id"])
         # Join the design's group before checking access: a revocation committed after the
         # check is then heard (lab.access), one committed before fails the check.
-        design_group = worker.group_name(self.design_id)
+        design_group = channel.group_name(self.design_id)
         await self.channel_layer.group_add(design_group, self.channel_name)
         self.joined = (design_group,)
         try:
@@ -149,7 +150,7 @@ class LabConsumer(AsyncWebsocketConsumer):
             await self.leave()
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.lab = worker.lab_group(self.design_id, user.pk)
+        self.lab = channel.lab_group(self.design_id, user.pk)
         await self.channel_layer.group_add(self.lab, self.channel_name)
         self.joined = (design_group, self.lab)
         await self.accept()
@@ -161,7 +162,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         if deployment is not None and deployment.state == Deployment.State.RUNNING:
             # The worker holds the kernel: it publishes the tables to the group.
             await self.channel_layer.send(
-                worker.WORKER_CHANNEL, {"type": "worker.refresh", "deployment": deployment.pk}
+                channel.WORKER_CHANNEL, {"type": "worker.refresh", "deployment": deployment.pk}
             )
 
     async def disconnect(self, code: int) -> None:
@@ -181,7 +182,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         read only while someone looks. Best effort, like a nudge."""
         with contextlib.suppress(ChannelFull):
             await self.channel_layer.send(
-                worker.WORKER_CHANNEL,
+                channel.WORKER_CHANNEL,
                 {
                     "type": kind,
                     "design": self.design_id,
@@ -224,7 +225,7 @@ class LabConsumer(AsyncWebsocketConsumer):
             return
         try:
             await self.channel_layer.send(
-                worker.WORKER_CHANNEL,
+                channel.WORKER_CHANNEL,
                 {
                     "type": "worker.probe",
                     "user": self.scope["user"].pk,
@@ -249,13 +250,13 @@ class LabConsumer(AsyncWebsocketConsumer):
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
             await self.send_event(events.ErrorEvent(message=text, action=request.action))
             return
-        await worker.publish(
+        await channel.publish(
             self.channel_layer,
             self.design_id,
             self.scope["user"].pk,
             events.deployment_event(deployment),
         )
-        await worker.nudge(self.channel_layer)
+        await channel.nudge(self.channel_layer)
 
     async def lab_event(self, message: dict[str, Any]) -> None:
         """Forward an event from the lab's group (or the worker) to the page as it is."""

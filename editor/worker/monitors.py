@@ -1,0 +1,317 @@
+"""Monitors and counters: the tables of every running deployment's namespaces, pushed to
+the lab's pages.
+
+- Every namespace of a running deployment has a monitor (netlink events, no polling) of
+  its links, addresses, routes and neighbours; changes publish the namespace's whole
+  ``links``, ``routes`` or ``neighbours`` table at once, then coalesced (at most one of
+  each per :data:`COALESCE` seconds). The neighbour table is kept in memory from the
+  events (:class:`NeighbourTable`), so its changes need no kernel dump. A restarted
+  worker restarts the monitors of every running deployment.
+- Open pages tell the worker they watch their lab (``worker.watch`` and ``worker.unwatch``
+  with the consumer's channel and lab group); while a lab has one, its running
+  deployment's interface counters are read about once a second and published when they
+  changed. A restarted worker asks the running deployments' pages to say so again
+  (``lab.rewatch``). Viewers are counted by the worker that receives the messages: one
+  worker per channel layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from types import ModuleType
+from typing import Any
+
+from channels.layers import BaseChannelLayer
+
+from editor import events
+from editor.models import Deployment
+from editor.worker.channel import envelope, lab_group
+from editor.worker.threads import in_thread
+
+logger = logging.getLogger("netlab.worker")
+
+COALESCE = 0.075  # seconds: a namespace publishes each table at most this often
+# The tables a change of each kind of netlink event may alter. IPv4 routes through a link
+# that goes down vanish without a route event, and its neighbours are flushed.
+TABLES = ("links", "routes", "neighbours")
+TABLES_OF = {
+    "link": ("links", "routes", "neighbours"),
+    "address": ("links", "routes"),
+    "route": ("routes",),
+    "neighbour": ("neighbours",),
+}
+
+
+class NeighbourTable:
+    """A namespace's shown neighbour table, kept from the monitor's events.
+
+    It starts from a snapshot and applies each neighbour event (``new`` adds or replaces the
+    entry of its interface and address, ``del`` removes it), so a change is published without
+    a kernel dump. A snapshot read while events keep coming (a thread dumps, the loop applies
+    events) is reconciled by replaying, on top of it, the events applied since it began.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], Any] = {}
+        self._log: list[tuple[str, Any]] = []  # events applied while a snapshot is read
+        self._reading = 0
+
+    @staticmethod
+    def _key(neighbour: Any) -> tuple[str, str]:
+        return (neighbour.interface, neighbour.address)
+
+    def _set(self, action: str, neighbour: Any) -> bool:
+        key = self._key(neighbour)
+        if action == "new":
+            changed = self.entries.get(key) != neighbour
+            self.entries[key] = neighbour
+            return changed
+        return self.entries.pop(key, None) is not None
+
+    def apply(self, action: str, neighbour: Any) -> bool:
+        """Apply one event; return whether the table changed."""
+        if self._reading:
+            self._log.append((action, neighbour))
+        return self._set(action, neighbour)
+
+    def begin(self) -> int:
+        """Mark the start of a snapshot's read; pass the result to ``reset``."""
+        self._reading += 1
+        return len(self._log)
+
+    def reset(self, neighbours: Any, mark: int) -> None:
+        """Replace the table by a snapshot's (begun at ``mark``), then replay later events."""
+        self.entries = {self._key(neighbour): neighbour for neighbour in neighbours}
+        for action, neighbour in self._log[mark:]:
+            self._set(action, neighbour)
+        self.end()
+
+    def end(self) -> None:
+        """A snapshot's read is over (``reset`` calls it; call it alone if the read failed)."""
+        self._reading -= 1
+        if not self._reading:
+            self._log.clear()
+
+    def rows(self) -> tuple[Any, ...]:
+        return tuple(self.entries.values())
+
+
+class Monitors:
+    """The monitors and counters of the running deployments one worker knows, and the pages
+    that watch each lab.
+
+    ``observer`` is the module that reads and watches namespaces (``netlab.kernel.observe``
+    by default, loaded on first use); tests above the kernel pass a double with the same
+    functions. ``counter_interval`` is the period of the counters' polling, in seconds.
+    """
+
+    def __init__(
+        self,
+        layer: BaseChannelLayer,
+        *,
+        observer: ModuleType | None = None,
+        counter_interval: float = 1.0,
+        name: str = "",
+    ) -> None:
+        self.layer = layer
+        self._observer = observer
+        self.counter_interval = counter_interval
+        self.name = name  # the worker's, for its log
+        self.running: dict[int, Deployment] = {}  # deployment id: the running deployment
+        self.viewers: dict[str, set[str]] = {}  # lab group: channels of its open pages
+        self._counters: dict[str, dict[str, dict[str, int]]] = {}  # netns: last published
+        self.tasks: dict[int, list[asyncio.Task[None]]] = {}  # deployment id: its monitors
+        self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
+
+    @property
+    def observer(self) -> ModuleType:
+        """The module that reads and watches namespaces (``netlab.kernel.observe``)."""
+        if self._observer is None:  # the driver: loaded only where the kernel is used
+            self._observer = importlib.import_module("netlab.kernel.observe")
+        return self._observer
+
+    def start(self, deployment: Deployment) -> None:
+        """Start the monitors of a running deployment's namespaces (once)."""
+        if deployment.pk in self.tasks:
+            return
+        self.running[deployment.pk] = deployment
+        group = lab_group(deployment.design_id, deployment.owner_id)
+        self.tasks[deployment.pk] = [
+            asyncio.create_task(self._watch(group, node, netns), name=f"netlab-monitor-{netns}")
+            for node, netns in deployment.namespaces.items()
+            if netns
+        ]
+
+    async def stop(self, deployment_id: int) -> None:
+        """Stop the monitors of a deployment and forget its counters."""
+        tasks = self.tasks.pop(deployment_id, [])
+        stopped = self.running.pop(deployment_id, None)
+        for netns in stopped.namespaces.values() if stopped else ():
+            self._counters.pop(netns, None)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def stop_all(self) -> None:
+        """Stop every monitor."""
+        tasks = [task for group in self.tasks.values() for task in group]
+        self.tasks.clear()
+        self.running.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _watch(self, group: str, node: str, netns: str) -> None:
+        """Publish ``netns``'s links, routes and neighbours to the lab's ``group`` now and
+        after their changes.
+
+        The neighbour table is kept in memory from the monitor's events (a
+        :class:`NeighbourTable`, reset by every snapshot); other events only mark which
+        tables changed, read again from a snapshot. A publisher sends each changed kind's
+        whole table at once, then at most once per :data:`COALESCE` seconds, so a single
+        change reaches pages without delay and a burst (a lab being built, a link flapping)
+        costs a few messages, not one per event. A neighbour change alone needs no kernel
+        dump: its table is published from memory.
+        """
+        observe = self.observer
+        pending: set[str] = set()
+        changed = asyncio.Event()
+        table = self._neighbours[netns] = NeighbourTable()
+
+        async def publisher() -> None:
+            while True:
+                await changed.wait()
+                changed.clear()
+                kinds = set(pending)
+                pending.clear()
+                if kinds - {"neighbours"}:
+                    await self._publish_state(group, node, netns, kinds)
+                else:
+                    await self.layer.group_send(
+                        group, envelope(events.neighbours_event(node, netns, table.rows()))
+                    )
+                # Changes arriving now wait for the next round: the rate limit of a burst.
+                await asyncio.sleep(COALESCE)
+
+        publishing = asyncio.create_task(publisher(), name=f"netlab-publish-{netns}")
+        try:
+            while True:
+                try:
+                    async with observe.Monitor(netns) as monitor:
+                        # Read after subscribing: a change between the two is never lost.
+                        await self._publish_state(group, node, netns, set(TABLES))
+                        async for event in monitor:
+                            unchanged = event.kind == "neighbour" and not table.apply(
+                                event.action, event.data
+                            )
+                            if unchanged:  # a confirmation, or a hidden entry's removal
+                                continue
+                            pending.update(TABLES_OF[event.kind])
+                            changed.set()
+                    return  # the namespace is gone
+                except OSError as error:  # gone already, or this process may not enter it
+                    logger.info("no monitor for %s: %s", netns, error)
+                    return
+                except observe.MonitorError as error:
+                    logger.warning("monitor of %s restarts: %s", netns, error)
+        finally:
+            publishing.cancel()
+            await asyncio.gather(publishing, return_exceptions=True)
+            if self._neighbours.get(netns) is table:
+                del self._neighbours[netns]
+
+    async def _publish_state(
+        self, group: str, node: str, netns: str, kinds: set[str], *, counters: bool = False
+    ) -> None:
+        """Publish the ``kinds`` tables of ``netns`` (and its counters) from one snapshot to
+        the lab's ``group``.
+
+        The snapshot also resets the namespace's in-memory neighbour table, if it has one;
+        its ``neighbours`` are published from that table.
+        """
+        table = self._neighbours.get(netns)
+        mark = table.begin() if table is not None else 0
+        try:
+            snapshot = await asyncio.to_thread(self.observer.snapshot, netns)
+        except BaseException as error:
+            if table is not None:
+                table.end()
+            if isinstance(error, OSError):  # the namespace went away: its monitor ends too
+                return
+            raise
+        neighbours = snapshot.neighbours
+        if table is not None:
+            table.reset(neighbours, mark)
+            neighbours = table.rows()
+        found: list[events.Message] = []
+        if "links" in kinds:
+            found.append(events.links_event(node, netns, snapshot.links))
+        if "routes" in kinds:
+            found.append(events.routes_event(node, netns, snapshot.routes))
+        if "neighbours" in kinds:
+            found.append(events.neighbours_event(node, netns, neighbours))
+        if counters:
+            self._counters[netns] = snapshot.counters
+            found.append(events.counters_event(node, netns, snapshot.counters))
+        for event in found:
+            await self.layer.group_send(group, envelope(event))
+
+    async def refresh(self, deployment_id: int) -> None:
+        """Publish every table and the counters of a running deployment (a page connected)."""
+        deployment = await in_thread(Deployment.objects.filter(pk=deployment_id).first)
+        if deployment is None or deployment.state != Deployment.State.RUNNING:
+            return
+        group = lab_group(deployment.design_id, deployment.owner_id)
+        for node, netns in deployment.namespaces.items():
+            if netns:
+                await self._publish_state(group, node, netns, set(TABLES), counters=True)
+
+    def viewing(self, group: str, channel: str, watching: bool) -> None:
+        """Count page ``channel`` of lab ``group`` in (``worker.watch``) or out
+        (``worker.unwatch``)."""
+        pages = self.viewers.setdefault(group, set())
+        if watching:
+            pages.add(channel)
+            return
+        pages.discard(channel)
+        if not pages:
+            del self.viewers[group]
+
+    async def poll_counters(self) -> None:
+        """About once a second, publish the counters that changed of every deployment that
+        an open page watches. Nobody watching: nothing is read."""
+        while True:
+            await asyncio.sleep(self.counter_interval)
+            try:
+                await self._publish_counters()
+            except Exception:  # a bad read must not end the polling
+                logger.exception("worker %s: reading counters failed", self.name)
+
+    async def _publish_counters(self) -> None:
+        for deployment in list(self.running.values()):
+            group = lab_group(deployment.design_id, deployment.owner_id)
+            if not self.viewers.get(group):
+                continue
+            for node, netns in deployment.namespaces.items():
+                if not netns:
+                    continue
+                try:
+                    found = await asyncio.to_thread(self.observer.counters, netns)
+                except OSError:
+                    continue
+                if found != self._counters.get(netns) and deployment.pk in self.running:
+                    self._counters[netns] = found
+                    await self.layer.group_send(
+                        group, envelope(events.counters_event(node, netns, found))
+                    )
+
+    async def rewatch(self) -> None:
+        """Ask the open pages of every running deployment to say so again (a restarted
+        worker has forgotten who watches)."""
+        for group in {
+            lab_group(deployment.design_id, deployment.owner_id)
+            for deployment in self.running.values()
+        }:
+            await self.layer.group_send(group, {"type": "lab.rewatch"})

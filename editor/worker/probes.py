@@ -1,0 +1,248 @@
+"""Probes for the lab's pages: ping, ping-all and TCP probe, with their pool and quota.
+
+Probes arrive on the worker's channel with the asking consumer's channel; their events go
+to that channel only, each as it happens. A user may have ``NETLAB_MAX_PROBES_PER_USER``
+probes running at once (counted per worker); one more is answered by an ``error`` and runs
+nothing. Every request gets an answer: a probe that cannot run (a namespace deleted by
+hand, a zone naming no interface, a failure of netlab's own) ends in an ``error``. Probes
+run in an executor of their own (``NETLAB_PROBE_THREADS`` threads), so claims,
+deployments, destroys and snapshots never wait behind them; a page that goes away
+(``worker.unwatch``) cancels its probes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from types import ModuleType
+from typing import Any
+
+from channels.exceptions import ChannelFull
+from channels.layers import BaseChannelLayer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from editor import deployments, events
+from editor.models import Deployment
+from editor.permissions import DesignNotFound, access_design
+from editor.worker.channel import envelope
+from editor.worker.threads import in_thread
+
+logger = logging.getLogger("netlab.worker")
+
+SEND_CHECK = 0.5  # seconds: how often a probe waiting to hand over an event checks its cancel
+
+
+class Probes:
+    """The probes one worker runs: their executor, each user's count and each page's cancels.
+
+    ``driver`` is the probes module (``netlab.kernel.probes`` by default, loaded when a
+    probe runs); tests above the kernel pass a double with the same functions.
+    """
+
+    def __init__(
+        self, layer: BaseChannelLayer, *, driver: ModuleType | None = None, name: str = ""
+    ) -> None:
+        self.layer = layer
+        self.driver = driver
+        self.name = name  # the worker's, for its log
+        self.running: Counter[int] = Counter()  # user id: probes running
+        self._cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Open the probes' executor (``NETLAB_PROBE_THREADS`` threads)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=settings.NETLAB_PROBE_THREADS, thread_name_prefix="netlab-probe"
+            )
+
+    def cancel(self, channel: str) -> None:
+        """Cancel the probes the page of consumer ``channel`` asked for (it went away)."""
+        for cancel in self._cancels.pop(channel, ()):
+            cancel.set()
+
+    def stop(self) -> None:
+        """Cancel every probe and close the executor."""
+        for cancels in self._cancels.values():
+            for cancel in cancels:
+                cancel.set()
+        if self._pool is not None:
+            # Probes still running notice their cancel within a fraction of a second.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    async def run(self, message: dict[str, Any]) -> None:
+        """Run a ping, pingall or probe request for a consumer; answer on its channel only.
+
+        Every request gets an answer: its events, or one ``error`` saying why it could not
+        run. The probe runs in the worker's probe executor and stops early once its page
+        goes (``worker.unwatch``) or stops reading (its channel is full).
+        """
+        reply_to = str(message["reply"])
+        loop = asyncio.get_running_loop()
+        cancel = threading.Event()
+
+        def send(event: events.Message) -> None:  # from probe threads
+            if cancel.is_set():
+                return  # the page is gone: nobody reads its channel
+            sent = asyncio.run_coroutine_threadsafe(
+                self.layer.send(reply_to, envelope(event)), loop
+            )
+            while True:
+                try:
+                    sent.result(timeout=SEND_CHECK)
+                    return
+                except FutureTimeout:  # a stopped worker's loop may never run it
+                    if cancel.is_set():
+                        sent.cancel()
+                        return
+                except ChannelFull:  # the page stopped reading: stop measuring for it
+                    cancel.set()
+                    return
+
+        async def refuse(text: str, action: str) -> None:
+            with contextlib.suppress(ChannelFull):
+                event = events.ErrorEvent(message=text, action=action)
+                await self.layer.send(reply_to, envelope(event))
+
+        request = events.REQUEST.validate_python(message["request"])
+        user = int(message["user"])
+        limit = settings.NETLAB_MAX_PROBES_PER_USER
+        # Checked and counted with no await in between: the loop runs one probe task at a
+        # time up to here, so two requests cannot both take the last place.
+        if self.running[user] >= limit:
+            text = (
+                f"you already have {self.running[user]} probes running, the most this "
+                "server allows at once; wait for one to finish"
+            )
+            await refuse(text, request.action)
+            return
+        self.running[user] += 1
+        cancels = self._cancels.setdefault(reply_to, set())
+        cancels.add(cancel)
+        try:
+            await in_thread(
+                run_probe,
+                request,
+                executor=self._pool,
+                user_id=user,
+                design_id=message["design"],
+                send=send,
+                driver=self.driver,
+                cancel=cancel,
+            )
+        except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
+            text = "no such design" if isinstance(error, DesignNotFound) else str(error)
+            await refuse(text, request.action)
+        except OSError as error:  # the kernel refused: a namespace deleted by hand...
+            await refuse(error.strerror or str(error), request.action)
+        except Exception:
+            logger.exception("worker %s: a %s failed", self.name, request.action)
+            await refuse(
+                f"the {request.action} failed inside netlab (the worker's log says why)",
+                request.action,
+            )
+        finally:
+            self.running[user] -= 1
+            cancels.discard(cancel)
+            if not cancels and self._cancels.get(reply_to) is cancels:
+                del self._cancels[reply_to]
+
+
+def _running_deployment(user_id: int, design_id: int) -> Deployment:
+    user = get_user_model().objects.get(pk=user_id)
+    design = access_design(user, design_id)
+    deployment = deployments.latest(design, user)
+    if deployment is None:
+        raise deployments.DeploymentRefused(f"{design.name} is not deployed")
+    return deployment
+
+
+def run_probe(
+    request: events.Request,
+    *,
+    user_id: int,
+    design_id: int,
+    send: Callable[[events.Message], None],
+    driver: ModuleType | None = None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
+
+    Blocking: each event is passed to ``send`` the moment it is known. Raises
+    :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
+    such node, a ping-all of more than ``NETLAB_MAX_PINGALL_CELLS`` cells), ``ValueError``
+    (a bad address, zone or port) or ``OSError`` (the source namespace is gone) before
+    anything is sent. Setting ``cancel`` ends a ping or ping-all early.
+    ``driver`` is the probes module, ``netlab.kernel.probes`` by default.
+    """
+    # The driver is loaded only where the kernel is used.
+    probes = driver or importlib.import_module("netlab.kernel.probes")
+
+    deployment = _running_deployment(user_id, design_id)
+    document = deployments.document_of(deployment)
+    if isinstance(request, events.PingRequest):
+        netns = deployments.namespace_of(deployment, request.source)
+        address = deployments.resolve_target(document, request.target)
+        source, target = request.source, request.target
+
+        def reply(answer: Any) -> None:  # a probes.PingReply
+            send(events.PingReplyEvent(source=source, target=target, **answer.as_dict()))
+
+        result = probes.ping(netns, address, count=request.count, on_reply=reply, cancel=cancel)
+        summary = result.as_dict()
+        summary.pop("replies")
+        summary.pop("netns")
+        summary["target"] = target
+        send(events.PingDoneEvent(source=source, **summary))
+    elif isinstance(request, events.PingAllRequest):
+        if deployment.state != Deployment.State.RUNNING:
+            raise deployments.DeploymentRefused(
+                f"the deployment is {deployment.state}, not running"
+            )
+        sources = {node: netns for node, netns in deployment.namespaces.items() if netns}
+        addresses = {
+            address: node.id
+            for node in document.nodes
+            for address in deployments.node_addresses(document, node.id)
+        }
+        cells = sum(owner != source for source in sources for owner in addresses.values())
+        most = settings.NETLAB_MAX_PINGALL_CELLS
+        if cells > most:
+            raise deployments.DeploymentRefused(
+                f"a ping-all of this lab would ping {cells} pairs, more than this server "
+                f"allows at once ({most}); ping the pairs you need one by one"
+            )
+
+        def cell(found: Any) -> None:  # a probes.PingCell
+            send(events.PingAllCellEvent(**found.as_dict()))
+
+        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=cancel).as_dict()
+        send(events.PingAllDoneEvent(total=matrix["total"], reachable=matrix["reachable"]))
+    elif isinstance(request, events.ProbeRequest):
+        netns = deployments.namespace_of(deployment, request.source)
+        host, _, port = request.target.rpartition(":")
+        address = deployments.resolve_target(document, host.strip("[]"))
+        found = probes.tcp_probe(netns, address, int(port))
+        send(
+            events.ProbeEvent(
+                source=request.source,
+                address=found.address,
+                port=found.port,
+                connected=found.connected,
+                connect_ms=found.connect_ms,
+                first_line=found.first_line,
+                node=found.node,
+                error=found.error,
+            )
+        )
+    else:
+        raise ValueError(f"{request.action} is not a probe")

@@ -1,0 +1,210 @@
+"""The worker: claims queued deployments and runs them, and serves the worker's channel.
+
+Deployments are rows (``editor.deployments``): consumers only *request* them and nudge
+the worker on :data:`~editor.worker.channel.WORKER_CHANNEL`. The worker claims queued
+work atomically, runs it in a thread and publishes each ``step`` and ``deployment`` event
+to the lab's group. It also scans the database every ``poll_interval`` seconds, so a lost
+nudge (or one sent while no worker ran) only delays work. Each scan first recovers the
+work of this host's workers that died holding it (``deployments.recover_abandoned``): a
+half-built lab is rolled back and fails, an interrupted destroy runs again. What else
+arrives on the channel goes to the monitors (:mod:`.monitors`) and the probes
+(:mod:`.probes`).
+
+Blocking work (the engine, the database, netlink dumps) runs in asyncio's default threads,
+probes in their own; events produced there are handed back to the loop with
+``run_coroutine_threadsafe``, whose ``result()`` keeps them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from types import ModuleType
+from typing import Any
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+from editor import deployments, events
+from editor.models import Deployment, DeploymentStep
+from editor.worker.channel import WORKER_CHANNEL, publish
+from editor.worker.monitors import Monitors
+from editor.worker.probes import Probes
+from editor.worker.threads import in_thread
+from netlab.core.engine import Engine
+
+logger = logging.getLogger("netlab.worker")
+
+
+class Worker:
+    """One worker: ``await Worker().run()`` until cancelled (or ``stop()``).
+
+    ``name`` is the claim mark written on the deployments it takes (``host:pid:start`` by
+    default, see ``deployments.worker_id``). ``engine`` builds and removes labs (by default
+    the one ``NETLAB_ENGINE`` names, the kernel's, loaded when a deployment runs);
+    ``probes`` and ``observer`` are the modules that run probes and read namespaces
+    (``netlab.kernel.probes`` and ``observe`` by default); tests above the kernel may pass
+    doubles of each. ``counter_interval`` is the period of the counters' polling, in
+    seconds.
+    """
+
+    def __init__(
+        self,
+        layer: BaseChannelLayer | None = None,
+        *,
+        name: str | None = None,
+        poll_interval: float = 2.0,
+        engine: Engine | None = None,
+        probes: ModuleType | None = None,
+        observer: ModuleType | None = None,
+        counter_interval: float = 1.0,
+    ) -> None:
+        self.layer = layer or get_channel_layer()
+        self.name = name or deployments.worker_id()
+        self.poll_interval = poll_interval
+        self.engine = engine
+        self.counter_interval = counter_interval
+        self.monitors = Monitors(
+            self.layer, observer=observer, counter_interval=counter_interval, name=self.name
+        )
+        self.probes = Probes(self.layer, driver=probes, name=self.name)
+        # The tests read these: each lab's watching pages, each user's probes running and
+        # each running deployment's monitors (the same objects as the concerns' own).
+        self._viewers = self.monitors.viewers
+        self._probes_running = self.probes.running
+        self._monitors = self.monitors.tasks
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> None:
+        """Restart the monitors of running deployments, then serve until cancelled."""
+        self.probes.start()
+        running = await in_thread(
+            lambda: list(Deployment.objects.filter(state=Deployment.State.RUNNING))
+        )
+        for deployment in running:
+            self.monitors.start(deployment)
+        receiver = asyncio.create_task(self._receive(), name="netlab-worker-receive")
+        counting = asyncio.create_task(self.monitors.poll_counters(), name="netlab-worker-counters")
+        with contextlib.suppress(Exception):  # best effort: pages also say so when they open
+            await self.monitors.rewatch()
+        try:
+            while True:
+                try:
+                    await self._claim_and_run()
+                except Exception:  # a busy database must not end the worker: poll again
+                    logger.exception("worker %s: scanning for work failed", self.name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                self._wake.clear()
+        finally:
+            receiver.cancel()
+            counting.cancel()
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Stop every monitor, probe and running task (deployments in progress are left
+        claimed)."""
+        tasks = list(self._tasks)
+        self.probes.stop()
+        for task in tasks:
+            task.cancel()
+        await self.monitors.stop_all()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, work: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("worker task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def _receive(self) -> None:
+        while True:
+            message = await self.layer.receive(WORKER_CHANNEL)
+            kind = message.get("type")
+            if kind == "worker.nudge":
+                self._wake.set()
+            elif kind == "worker.refresh":
+                self._spawn(self.monitors.refresh(int(message["deployment"])), "netlab-refresh")
+            elif kind in ("worker.watch", "worker.unwatch"):
+                self._viewing(message, kind == "worker.watch")
+            elif kind == "worker.probe":
+                self._spawn(self.probes.run(message), "netlab-probe")
+            else:
+                logger.warning("worker: unknown message %r", kind)
+
+    def _viewing(self, message: dict[str, Any], watching: bool) -> None:
+        """Count a page of a lab in (``worker.watch``) or out (``worker.unwatch``); a page
+        counted out also cancels the probes it asked for."""
+        channel = str(message["channel"])
+        self.monitors.viewing(str(message["group"]), channel, watching)
+        if not watching:
+            self.probes.cancel(channel)
+
+    # -- deployments -----------------------------------------------------------------------
+
+    async def _recover(self) -> None:
+        """Take back the work of this host's dead workers (see ``recover_abandoned``)."""
+        loop = asyncio.get_running_loop()
+
+        def on_state(changed: Deployment) -> None:  # called from the recovery's thread
+            event = events.deployment_event(changed)
+            coroutine = publish(self.layer, changed.design_id, changed.owner_id, event)
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+        await in_thread(
+            deployments.recover_abandoned, worker=self.name, on_state=on_state, engine=self.engine
+        )
+
+    async def _claim_and_run(self) -> None:
+        await self._recover()
+
+        def claim_pending() -> list[tuple[Deployment, str]]:
+            pending = Deployment.objects.filter(
+                state__in=[Deployment.State.QUEUED, Deployment.State.DESTROYING], worker=""
+            ).select_related("revision")
+            claimed = []
+            for deployment in pending:
+                work = deployments.claim(deployment, worker=self.name)
+                if work is not None:
+                    claimed.append((deployment, work))
+            return claimed
+
+        for deployment, work in await in_thread(claim_pending):
+            self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
+
+    async def _run(self, deployment: Deployment, work: str) -> None:
+        """Carry out claimed ``work``, publishing every step and state change as it happens."""
+        loop = asyncio.get_running_loop()
+        design_id, user_id = deployment.design_id, deployment.owner_id
+
+        def send(event: events.Message) -> None:  # called from the engine's thread
+            coroutine = publish(self.layer, design_id, user_id, event)
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+        def on_step(step: DeploymentStep) -> None:
+            send(events.step_event(step))
+
+        def on_state(changed: Deployment) -> None:
+            send(events.deployment_event(changed))
+
+        if work == "destroy":
+            # A monitor's socket holds its namespace: close it first, or the kernel would
+            # keep the namespace and destroy would wait for it in vain.
+            await self.monitors.stop(deployment.pk)
+        await in_thread(
+            deployments.run_claimed,
+            deployment,
+            work,
+            on_step=on_step,
+            on_state=on_state,
+            engine=self.engine,
+        )
+        if deployment.state == Deployment.State.RUNNING:
+            self.monitors.start(deployment)
