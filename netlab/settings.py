@@ -240,7 +240,8 @@ NETLAB_MAX_PINGALL_CELLS = int(_env("MAX_PINGALL_CELLS", "1000"))
 NETLAB_MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = NETLAB_MAX_BODY_BYTES
 
-# The module whose deploy/destroy/check/status functions drive the kernel.
+# The engine (a module implementing netlab.core.engine.Engine) that deployments and the CLI
+# load when none is passed: the kernel's. Tests above the kernel name an in-memory one.
 NETLAB_ENGINE = _env("ENGINE", "netlab.kernel.engine")
 
 LOGGING = {

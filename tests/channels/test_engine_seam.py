@@ -3,15 +3,19 @@ implements the same protocol, and one rule says whether a lab may be destroyed."
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import live_fake_engine
 import pytest
 
 from editor import deployments, events
 from editor.models import Deployment
+from netlab.core.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +26,8 @@ django.setup()
 import editor.views, editor.api, editor.consumers, editor.routing, editor.lab
 from netlab.core import codec
 print(len(editor.lab.shell_script(codec.load_text(open(sys.argv[1]).read()))))
-print(" ".join(sorted(name for name in sys.modules if name.startswith(("pyroute2", "netlab.kernel")))))
+driver = ("pyroute2", "netlab.kernel")
+print(" ".join(sorted(name for name in sys.modules if name.startswith(driver))))
 """
 
 
@@ -38,9 +43,32 @@ def test_the_web_process_never_imports_the_kernel_driver() -> None:
         text=True,
         check=True,
     )
-    length, loaded = (found.stdout.splitlines() + [""])[:2]
+    length, loaded = [*found.stdout.splitlines(), ""][:2]
     assert int(length) > 0
     assert loaded == ""
+
+
+def _engine_modules() -> list[Any]:
+    from netlab.kernel import engine
+
+    return [
+        pytest.param(engine, id="kernel"),
+        pytest.param(live_fake_engine, id="in-memory"),
+    ]
+
+
+@pytest.mark.parametrize("module", _engine_modules())
+def test_both_engines_take_what_the_protocol_passes(module: ModuleType) -> None:
+    """Every verb of :class:`Engine` exists in the kernel's and the in-memory engine, with
+    each parameter the protocol names, of the same kind (mypy checks the kernel's too)."""
+    verbs = [name for name in vars(Engine) if not name.startswith("_")]
+    assert {"deploy", "destroy", "check", "status", "cleanup", "require_privileges"} <= set(verbs)
+    for verb in verbs:
+        wanted = inspect.signature(getattr(Engine, verb)).parameters
+        found = inspect.signature(getattr(module, verb)).parameters
+        for name, parameter in wanted.items():
+            if name != "self":
+                assert found[name].kind == parameter.kind, (verb, name)
 
 
 @pytest.mark.parametrize(
