@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 
 from editor import deployments
 from editor.models import Deployment, DeploymentStep, Design
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
 from netlab.core.engine import DeploymentRecord
 from netlab.core.plan import Naming, compile_plan, render_script
 

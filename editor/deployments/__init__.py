@@ -19,9 +19,7 @@ from editor.deployments.requests import (
     latest,
     live_tags,
     may_keep,
-    namespace_count,
     namespace_of,
-    node_addresses,
     remove_ended,
     request_deploy,
     request_destroy,
@@ -40,7 +38,9 @@ from editor.deployments.runs import (
     worker_id,
 )
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
+from netlab.core.plan import namespace_count
+from netlab.core.targets import node_addresses
 
 __all__ = [
     "DESTROYABLE_STATES",

@@ -16,8 +16,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from editor.models import Collaborator, Deployment, Design
-from netlab.core import names
-from netlab.core.document import Design as Document
+from netlab.core import names, targets
+from netlab.core.document import Document
+from netlab.core.plan import namespace_count
 
 State = Deployment.State
 # The states in which a destroy request has something to act on: a queued lab is cancelled,
@@ -81,9 +82,7 @@ def document_of(deployment: Deployment) -> Document:
     return Document.model_validate(deployment.revision.document)
 
 
-def request_deploy(
-    design: Design, *, actor: User, host_mode: bool = False
-) -> Deployment:
+def request_deploy(design: Design, *, actor: User, host_mode: bool = False) -> Deployment:
     """Queue a deployment of ``design``'s current revision for ``actor``.
 
     ``host_mode`` maps the design's host node onto this machine's root namespace; it is
@@ -142,11 +141,6 @@ def _check_quotas(design: Design, actor: User) -> None:
         )
 
 
-def namespace_count(document: Document) -> int:
-    """Return how many namespaces a deployment of ``document`` creates (bridges need none)."""
-    return sum(1 for node in document.nodes if node.kind != "bridge")
-
-
 def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:
     """Ask for ``deployment`` to be destroyed. A queued one is simply cancelled."""
     # ``updated`` is set by hand: update() skips auto_now, and pages order the state
@@ -181,34 +175,16 @@ def latest(design: Design, user: User) -> Deployment | None:
     return deployments.filter(state__in=Deployment.ACTIVE_STATES).first() or deployments.first()
 
 
-def node_addresses(document: Document, node_id: str) -> list[str]:
-    """Return the addresses (without prefix) of ``node_id``'s interfaces, in document order.
-
-    For a bridge, the bridge's own addresses; for the host and namespaces, those of their
-    link ends.
-    """
-    texts: list[str] = []
-    node = document.node(node_id)
-    if node is not None and node.kind == "bridge":
-        texts += node.addresses
-    for link in document.links:
-        for endpoint in link.endpoints:
-            if endpoint.node == node_id:
-                texts += endpoint.addresses
-    return [text.split("/")[0] for text in texts]
-
-
 def resolve_target(document: Document, target: str) -> str:
-    """Return ``target`` as an address: itself if it is one, else a node's first address.
+    """Return ``target`` as an address: itself if it names no node, else the node's first
+    address (``netlab.core.targets``).
 
-    Raises :class:`DeploymentRefused` for a node without addresses or an unknown name.
+    Raises :class:`DeploymentRefused` for a node without addresses.
     """
-    if document.node(target) is None:
-        return target
-    addresses = node_addresses(document, target)
-    if not addresses:
-        raise DeploymentRefused(f"{target} has no address to reach")
-    return addresses[0]
+    try:
+        return targets.resolve_target(document, target)
+    except targets.NoAddress as error:
+        raise DeploymentRefused(str(error)) from None
 
 
 def namespace_of(deployment: Deployment, node_id: str) -> str:

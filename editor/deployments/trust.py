@@ -11,10 +11,11 @@ import re
 
 from django.conf import settings
 
-from editor.deployments.requests import document_of, namespace_count
+from editor.deployments.requests import document_of
 from editor.models import Deployment
 from netlab.core import names, validation
-from netlab.core.document import Design as Document
+from netlab.core.document import Document
+from netlab.core.plan import namespace_count
 
 State = Deployment.State
 

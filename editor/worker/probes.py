@@ -34,6 +34,7 @@ from editor.models import Deployment
 from editor.permissions import DesignNotFound, access_design
 from editor.worker.channel import envelope
 from editor.worker.threads import in_thread
+from netlab.core import targets
 
 logger = logging.getLogger("netlab.worker")
 
@@ -212,7 +213,7 @@ def run_probe(
         addresses = {
             address: node.id
             for node in document.nodes
-            for address in deployments.node_addresses(document, node.id)
+            for address in targets.node_addresses(document, node.id)
         }
         cells = sum(owner != source for source in sources for owner in addresses.values())
         most = settings.NETLAB_MAX_PINGALL_CELLS

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from netlab.core.document import Design
+from netlab.core.document import Document
 
 StateDir = str | os.PathLike[str]
 
@@ -80,7 +80,7 @@ class Engine(Protocol):
 
     def deploy(
         self,
-        design: Design,
+        design: Document,
         *,
         tag: str | None = ...,
         prefix: str = ...,
@@ -99,7 +99,7 @@ class Engine(Protocol):
     def cleanup(self, live_tags: Iterable[str], *, state_dir: StateDir = ...) -> list[str]:
         """Remove every marked object no tag of ``live_tags`` owns; return what went."""
 
-    def check(self, design: Design, record: DeploymentRecord) -> Sequence[Finding]:
+    def check(self, design: Document, record: DeploymentRecord) -> Sequence[Finding]:
         """Compare the kernel with ``record``; empty when they agree."""
 
     def status(self, record: DeploymentRecord) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from netlab.core.document import Design
+from netlab.core.document import Document
 from netlab.core.engine import DeploymentRecord, StepCallback, StepEvent
 
 deployed: set[str] = set()
@@ -20,14 +20,14 @@ def require_privileges() -> None:
     """Always allowed: nothing here needs root."""
 
 
-def _namespaces(design: Design, tag: str, prefix: str) -> dict[str, str | None]:
+def _namespaces(design: Document, tag: str, prefix: str) -> dict[str, str | None]:
     # Named like the real engine's (names.namespace_name): the worker checks a row's names.
     nodes = [node for node in design.nodes if node.kind in ("namespace", "host")]
     return {node.id: f"{prefix}{tag}-{index}" for index, node in enumerate(nodes)}
 
 
 def deploy(
-    design: Design,
+    design: Document,
     *,
     tag: str | None = None,
     prefix: str = "netlab-",
@@ -64,7 +64,7 @@ def cleanup(live_tags: Iterable[str], *, state_dir: Any = "") -> list[str]:
     return []
 
 
-def check(design: Design, record: DeploymentRecord) -> list[Any]:
+def check(design: Document, record: DeploymentRecord) -> list[Any]:
     return []
 
 
