@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from netlab.core import names
-from netlab.core.document import Design
+from netlab.core.document import Document
 from netlab.core.engine import (
     DeploymentRecord,
     PrivilegeError,
@@ -50,7 +50,7 @@ __all__ = [
 
 
 def plan(
-    design: Design,
+    design: Document,
     *,
     tag: str,
     prefix: str = names.NAMESPACE_PREFIX,
@@ -61,7 +61,7 @@ def plan(
 
 
 def deploy(
-    design: Design,
+    design: Document,
     *,
     tag: str | None = None,
     prefix: str = names.NAMESPACE_PREFIX,
@@ -152,7 +152,7 @@ def cleanup(
     return removed
 
 
-def check(design: Design, record: DeploymentRecord) -> list[Drift]:
+def check(design: Document, record: DeploymentRecord) -> list[Drift]:
     """Compare the kernel with what ``design`` deployed as ``record``; empty when they agree."""
     the_plan = plan(design, tag=record.tag, prefix=record.prefix, host_mode=record.host_mode)
     return state.check(the_plan)
