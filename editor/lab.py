@@ -36,7 +36,7 @@ def shell_script(document: Document) -> str:
     return render_script(compile_plan(document, Naming(tag, settings.NETLAB_NETNS_PREFIX)))
 
 
-def _print_step(out: Output) -> deployments.StepCallback:
+def _print_step(out: Output) -> deployments.DeploymentStepCallback:
     def show(step: DeploymentStep) -> None:
         if step.outcome == DeploymentStep.Outcome.STARTED:
             return

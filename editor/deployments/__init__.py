@@ -26,8 +26,8 @@ from editor.deployments.requests import (
     resolve_target,
 )
 from editor.deployments.runs import (
+    DeploymentStepCallback,
     StateCallback,
-    StepCallback,
     claim,
     load_engine,
     recover_abandoned,
@@ -45,11 +45,11 @@ from netlab.core.targets import node_addresses
 __all__ = [
     "DESTROYABLE_STATES",
     "DeploymentRefused",
+    "DeploymentStepCallback",
     "Document",
     "LabsActive",
     "State",
     "StateCallback",
-    "StepCallback",
     "Untrusted",
     "check_deploy",
     "claim",

@@ -34,7 +34,9 @@ logger = logging.getLogger("netlab.deployments")
 
 State = Deployment.State
 StateCallback = Callable[[Deployment], None]
-StepCallback = Callable[[DeploymentStep], None]
+# Called with each step's row as it is recorded (the engine's own callback,
+# netlab.core.engine.StepCallback, gets its StepEvents).
+DeploymentStepCallback = Callable[[DeploymentStep], None]
 T = TypeVar("T")
 
 
@@ -160,7 +162,7 @@ def recover_abandoned(
 
 
 def _step_recorder(
-    deployment: Deployment, on_step: StepCallback | None
+    deployment: Deployment, on_step: DeploymentStepCallback | None
 ) -> Callable[[StepEvent], None]:
     """Return the callback that records the engine's step events as ``DeploymentStep`` rows."""
     started: dict[int, DeploymentStep] = {}
@@ -236,7 +238,7 @@ _DONE = object()
 def run_deploy(
     deployment: Deployment,
     *,
-    on_step: StepCallback | None = None,
+    on_step: DeploymentStepCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
 ) -> Deployment:
@@ -287,7 +289,7 @@ def run_deploy(
 def run_destroy(
     deployment: Deployment,
     *,
-    on_step: StepCallback | None = None,
+    on_step: DeploymentStepCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
 ) -> Deployment:
@@ -317,7 +319,7 @@ def run_claimed(
     deployment: Deployment,
     work: str,
     *,
-    on_step: StepCallback | None = None,
+    on_step: DeploymentStepCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
 ) -> Deployment:
