@@ -96,7 +96,8 @@ class Worker:
                 except Exception:  # a busy database must not end the worker: poll again
                     logger.exception("worker %s: scanning for work failed", self.name)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             receiver.cancel()
