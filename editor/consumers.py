@@ -20,7 +20,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
@@ -109,7 +109,7 @@ def _secure(scope: dict[str, Any]) -> bool:
     return scope.get("scheme", "ws") in ("wss", "https")
 
 
-def _connect_state(design: Design, user: AbstractBaseUser) -> tuple[Deployment | None, list[Any]]:
+def _connect_state(design: Design, user: User) -> tuple[Deployment | None, list[Any]]:
     deployment = deployments.latest(design, user)
     steps = list(deployment.steps.order_by("-pk")[:RECENT_STEPS]) if deployment else []
     return deployment, steps[::-1]
@@ -270,7 +270,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(data))
 
 
-def _request_change(user: AbstractBaseUser, design_id: int, action: str) -> Deployment:
+def _request_change(user: User, design_id: int, action: str) -> Deployment:
     """Request a deploy or destroy of ``design_id`` for ``user``; return the deployment.
 
     Raises DesignNotFound (not the user's to change) or DeploymentRefused.

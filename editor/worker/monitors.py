@@ -65,7 +65,7 @@ class NeighbourTable:
     def _set(self, action: str, neighbour: Any) -> bool:
         key = self._key(neighbour)
         if action == "new":
-            changed = self.entries.get(key) != neighbour
+            changed: bool = self.entries.get(key) != neighbour
             self.entries[key] = neighbour
             return changed
         return self.entries.pop(key, None) is not None
