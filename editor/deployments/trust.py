@@ -18,6 +18,7 @@ from netlab.core.document import Document
 from netlab.core.plan import namespace_count
 
 State = Deployment.State
+NAMESPACE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 class Untrusted(Exception):
@@ -32,9 +33,16 @@ def _check_names(deployment: Deployment) -> None:
         raise Untrusted(f"{deployment.prefix!r} is not a namespace prefix")
     if not isinstance(deployment.namespaces, dict):
         raise Untrusted("the recorded namespaces are not a mapping")
-    own = re.compile(re.escape(deployment.prefix) + re.escape(deployment.tag) + r"-[0-9]{1,6}")
+    own = f"{deployment.prefix}{deployment.tag}-"
     for node, netns in deployment.namespaces.items():
-        if netns is not None and not (isinstance(netns, str) and own.fullmatch(netns)):
+        if netns is None:
+            continue
+        # A pattern per row would fill re's cache: a fixed one for the number after the tag.
+        if not (
+            isinstance(netns, str)
+            and netns.startswith(own)
+            and NAMESPACE_NUMBER.fullmatch(netns.removeprefix(own))
+        ):
             raise Untrusted(f"{node}'s namespace {netns!r} is not one this deployment names")
 
 
