@@ -23,7 +23,7 @@ from django.utils import timezone
 from editor.deployments.requests import may_keep, request_destroy
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
 from editor.models import Deployment, DeploymentStep
-from netlab.core.engine import Engine, StepEvent
+from netlab.core.engine import Engine, StepReport
 
 if TYPE_CHECKING:  # the kernel's engine module is checked against the protocol, never loaded
     from netlab.kernel import engine as _kernel_engine
@@ -163,11 +163,11 @@ def recover_abandoned(
 
 def _step_recorder(
     deployment: Deployment, on_step: DeploymentStepCallback | None
-) -> Callable[[StepEvent], None]:
+) -> Callable[[StepReport], None]:
     """Return the callback that records the engine's step events as ``DeploymentStep`` rows."""
     started: dict[int, DeploymentStep] = {}
 
-    def record(event: StepEvent) -> None:
+    def record(event: StepReport) -> None:
         if event.phase == "start":
             step = DeploymentStep.objects.create(
                 deployment=deployment,
@@ -204,14 +204,14 @@ def _set_state(
 
 
 def _drive(
-    work: Callable[[Callable[[StepEvent], None]], T], record: Callable[[StepEvent], None]
+    work: Callable[[Callable[[StepReport], None]], T], record: Callable[[StepReport], None]
 ) -> T:
     """Run engine call ``work(on_step)`` in a thread; apply ``record`` to its step events here.
 
     The engine reports steps from a thread of its own; the database is written only from
     this (the caller's) thread, whose connection Django manages.
     """
-    events: queue.Queue[StepEvent | object] = queue.Queue()
+    events: queue.Queue[StepReport | object] = queue.Queue()
     outcome: dict[str, Any] = {}
 
     def target() -> None:
@@ -225,7 +225,7 @@ def _drive(
     thread = threading.Thread(target=target, name="netlab-engine", daemon=True)
     thread.start()
     while (event := events.get()) is not _DONE:
-        record(cast(StepEvent, event))
+        record(cast(StepReport, event))
     thread.join()
     if "error" in outcome:
         raise outcome["error"]

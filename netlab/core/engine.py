@@ -19,7 +19,7 @@ StateDir = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
-class StepEvent:
+class StepReport:
     """Progress of one step: sent at its start, and at its end with duration and error."""
 
     index: int  # 1-based
@@ -32,7 +32,7 @@ class StepEvent:
     error: str | None = None
 
 
-StepCallback = Callable[[StepEvent], None]
+StepCallback = Callable[[StepReport], None]
 
 
 class PrivilegeError(PermissionError):

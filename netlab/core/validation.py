@@ -387,7 +387,7 @@ class _Checker:
     def holder_of(self, bridge: Node) -> str:
         return self.design.holder_of(bridge)
 
-    def namespace_of(self, node_id: str) -> str:
+    def holder_node_of(self, node_id: str) -> str:
         """Return the id of the namespace node that holds ``node_id``'s interfaces.
 
         An unknown node (a link end naming no node, reported elsewhere) holds its own.
@@ -402,7 +402,7 @@ class _Checker:
         for link_index, link in enumerate(self.design.links):
             for end_index, endpoint in enumerate(link.endpoints):
                 path = f"links[{link_index}].endpoints[{end_index}].interface"
-                yield path, self.namespace_of(endpoint.node), endpoint.interface
+                yield path, self.holder_node_of(endpoint.node), endpoint.interface
 
     def address_texts(self) -> Iterator[tuple[str, str, str, str]]:
         """Yield (path, namespace node id, interface, address text) for every address."""
@@ -415,7 +415,7 @@ class _Checker:
             for end_index, endpoint in enumerate(link.endpoints):
                 for address_index, text in enumerate(endpoint.addresses):
                     path = f"links[{link_index}].endpoints[{end_index}].addresses[{address_index}]"
-                    yield path, self.namespace_of(endpoint.node), endpoint.interface, text
+                    yield path, self.holder_node_of(endpoint.node), endpoint.interface, text
 
     def interfaces_in(self, namespace: str) -> set[str]:
         return self._interfaces_by_namespace.get(namespace, set())

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from netlab.core import addressing, names
-from netlab.core.engine import PrivilegeError, StepCallback, StepEvent
+from netlab.core.engine import PrivilegeError, StepCallback, StepReport
 from netlab.core.plan import (
     AddAddress,
     AddBridge,
@@ -191,7 +191,7 @@ class _Run:
                 raise ApplyError(number, total, step, "injected fault (test hook)")
             if self.on_step is not None:
                 self.on_step(
-                    StepEvent(number, total, step.action, step.description, step.shell, "start")
+                    StepReport(number, total, step.action, step.description, step.shell, "start")
                 )
             began = time.perf_counter()
             error: str | None = None
@@ -205,7 +205,7 @@ class _Run:
                 self.durations.append(duration)
                 if self.on_step is not None:
                     self.on_step(
-                        StepEvent(
+                        StepReport(
                             number,
                             total,
                             step.action,

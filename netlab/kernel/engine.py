@@ -1,7 +1,7 @@
 """The engine: the few verbs the rest of netlab (the Django worker, the CLI) calls.
 
 This module is the real :class:`netlab.core.engine.Engine`; the types it hands back
-(:class:`DeploymentRecord`, :class:`StepEvent`) live there, free of pyroute2. Framework-free
+(:class:`DeploymentRecord`, :class:`StepReport`) live there, free of pyroute2. Framework-free
 and synchronous; call it from a plain thread (never from inside a running asyncio loop's
 thread, which must not block). Every verb but :func:`plan` and
 :func:`status` needs root. Kernel names come from ``netlab.core.names`` only.
@@ -19,7 +19,7 @@ from netlab.core.engine import (
     PrivilegeError,
     StateDir,
     StepCallback,
-    StepEvent,
+    StepReport,
 )
 from netlab.core.plan import Naming, Plan, compile_plan
 from netlab.kernel import journal, state, teardown
@@ -38,7 +38,7 @@ __all__ = [
     "PrivilegeError",
     "RefusedError",
     "StepCallback",
-    "StepEvent",
+    "StepReport",
     "check",
     "cleanup",
     "deploy",

@@ -31,7 +31,7 @@ RT_TABLE_MAIN = 254
 
 
 @dataclass(frozen=True)
-class Link:
+class LinkState:
     index: int
     name: str
     mac: str | None
@@ -43,12 +43,12 @@ class Link:
 
 
 @dataclass
-class Snapshot:
+class NamespaceState:
     """One namespace as the kernel holds it (``exists`` False: nothing else is filled)."""
 
     netns: str | None
     exists: bool = True
-    links: dict[str, Link] = field(default_factory=dict)
+    links: dict[str, LinkState] = field(default_factory=dict)
     routes: set[tuple[str, str | None, str | None]] = field(default_factory=set)
     nft: list[dict[str, Any]] | None = None
 
@@ -74,19 +74,19 @@ class Drift:
         }
 
 
-def read(netns: str | None, *, nft_table: str | None = None) -> Snapshot:
+def read(netns: str | None, *, nft_table: str | None = None) -> NamespaceState:
     """Return what namespace ``netns`` (None: the caller's own) holds now."""
     fd: int | None = None
     if netns is not None:
         try:
             fd = os.open(namespaces.path_of(netns), os.O_RDONLY)
         except FileNotFoundError:
-            return Snapshot(netns, exists=False)
+            return NamespaceState(netns, exists=False)
 
-    def work() -> Snapshot:
+    def work() -> NamespaceState:
         if fd is not None:
             namespaces.enter_here(fd)
-        snapshot = Snapshot(netns)
+        snapshot = NamespaceState(netns)
         with RouteSocket() as sock:
             by_index: dict[int, list[str]] = {}
             for message in sock.addresses():
@@ -98,7 +98,7 @@ def read(netns: str | None, *, nft_table: str | None = None) -> Snapshot:
             for message in sock.links():
                 index = message["index"]
                 name = attr(message, "IFLA_IFNAME")
-                snapshot.links[name] = Link(
+                snapshot.links[name] = LinkState(
                     index=index,
                     name=name,
                     mac=attr(message, "IFLA_ADDRESS"),
@@ -184,7 +184,7 @@ def _links(plan: Plan) -> list[tuple[str | None, str]]:
     return found
 
 
-def _check_address(step: AddAddress, snapshot: Snapshot, add: Any) -> None:
+def _check_address(step: AddAddress, snapshot: NamespaceState, add: Any) -> None:
     link = snapshot.links.get(step.dev)
     if link is None:
         return  # reported as a missing link
@@ -216,7 +216,7 @@ def _route_key(step: AddRoute) -> tuple[str, str | None, str | None]:
     return (f"{destination.network_address}/{destination.prefixlen}", step.via, step.dev)
 
 
-def _check_nft(step: ApplyNftables, snapshot: Snapshot, add: Any) -> None:
+def _check_nft(step: ApplyNftables, snapshot: NamespaceState, add: Any) -> None:
     if snapshot.nft is None:
         add(
             snapshot.netns,
@@ -241,7 +241,7 @@ def _check_nft(step: ApplyNftables, snapshot: Snapshot, add: Any) -> None:
             )
 
 
-def marked(snapshot: Snapshot, tag: str) -> list[Link]:
+def marked(snapshot: NamespaceState, tag: str) -> list[LinkState]:
     """Return the links of ``snapshot`` carrying ``tag``'s mark, loopback excepted."""
     mark = names.ownership_mark(tag)
     return [link for link in snapshot.links.values() if link.alias == mark and link.name != "lo"]

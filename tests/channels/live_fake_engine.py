@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from netlab.core.document import Document
-from netlab.core.engine import DeploymentRecord, StepCallback, StepEvent
+from netlab.core.engine import DeploymentRecord, StepCallback, StepReport
 
 deployed: set[str] = set()
 
@@ -44,10 +44,10 @@ def deploy(
         description = f"create namespace {name}"
         shell = (f"ip netns add {name}",)
         if on_step is not None:
-            on_step(StepEvent(index, total, "deploy", description, shell, "start"))
+            on_step(StepReport(index, total, "deploy", description, shell, "start"))
         error = "injected failure" if fail_after is not None and index > fail_after else None
         if on_step is not None:
-            on_step(StepEvent(index, total, "deploy", description, shell, "end", 0.001, error))
+            on_step(StepReport(index, total, "deploy", description, shell, "end", 0.001, error))
         if error:
             raise RuntimeError(error)
     deployed.add(tag)

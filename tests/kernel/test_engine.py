@@ -15,7 +15,7 @@ from enginekit import Kit, requires_root, star, tutorial
 from netlab.core import names
 from netlab.core.plan import Naming, compile_plan
 from netlab.kernel import engine, journal, namespaces, nftables, observe, probes
-from netlab.kernel.apply import ApplyError, StepEvent
+from netlab.kernel.apply import ApplyError, StepReport
 from netlab.kernel.rtnl import RouteSocket
 
 pytestmark = [pytest.mark.kernel, requires_root]
@@ -32,7 +32,7 @@ def kernel_state(kit: Kit) -> dict[str, object]:
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_tutorial_deploys_matches_its_plan_and_is_destroyed(kit: Kit, number: int) -> None:
-    events: list[StepEvent] = []
+    events: list[StepReport] = []
     record = kit.deploy(tutorial(number), on_step=events.append)
     assert set(record.namespaces.values()) == set(kit.namespaces())
     assert all(netns.startswith(kit.prefix + record.tag) for netns in record.namespaces.values())

@@ -21,7 +21,7 @@ from netlab.core.plan.steps import (
     AddVeth,
     ApplyNftables,
     Plan,
-    Service,
+    ServiceToStart,
     SetLinkUp,
     SetSysctl,
     StartServices,
@@ -218,7 +218,7 @@ class _Compiler:
 
     def services(self) -> Iterator[Step]:
         services = tuple(
-            Service(
+            ServiceToStart(
                 node=node.id,
                 netns=self.netns_of_node[node.id],
                 kind=service.kind,

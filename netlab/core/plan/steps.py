@@ -304,7 +304,7 @@ class ApplyNftables(Step):
 
 
 @dataclass(frozen=True)
-class Service:
+class ServiceToStart:
     """One built-in responder to run: ``kind`` (http, tcp) on ``port`` inside ``netns``."""
 
     node: str
@@ -319,11 +319,11 @@ class StartServices(Step):
 
     action: ClassVar[str] = "start-services"
     tag: str
-    services: tuple[Service, ...]
+    services: tuple[ServiceToStart, ...]
 
-    def by_netns(self) -> dict[str | None, list[Service]]:
+    def by_netns(self) -> dict[str | None, list[ServiceToStart]]:
         """Return the services grouped by namespace, in document order."""
-        grouped: dict[str | None, list[Service]] = {}
+        grouped: dict[str | None, list[ServiceToStart]] = {}
         for service in self.services:
             grouped.setdefault(service.netns, []).append(service)
         return grouped
