@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from netlab.core import codec
-from netlab.core.document import Design
+from netlab.core.document import Document
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "netlab" / "examples"
 
@@ -17,7 +17,7 @@ class Example:
     """A read-only example: its file's stem is its slug, e.g. ``2-bridge``."""
 
     slug: str
-    design: Design
+    design: Document
 
     @property
     def name(self) -> str:

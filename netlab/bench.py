@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from netlab.core import names
-from netlab.core.document import Design
+from netlab.core.document import Document
 from netlab.core.plan import AddNamespace, Naming, Plan, SetSysctl, compile_plan, render_script
 from netlab.core.validation import load
 from netlab.kernel import engine, namespaces, teardown
@@ -73,7 +73,7 @@ def star_data(count: int, network: str = "10.0.0.0/8", name: str | None = None) 
     }
 
 
-def star(count: int) -> Design:
+def star(count: int) -> Document:
     """The benchmark's star of ``count`` namespaces (10.0.0.0/8)."""
     return load(star_data(count))
 
@@ -83,7 +83,7 @@ def _link_subnet(index: int) -> tuple[str, str, str]:
     return f"{base}.1/30", f"{base}.2/30", f"{base}.0/30"
 
 
-def chain(count: int) -> Design:
+def chain(count: int) -> Document:
     """``count`` namespaces in a line (the host node stands apart), with routes."""
     nodes: list[dict[str, Any]] = [{"id": "host", "kind": "host"}]
     links = []
@@ -159,7 +159,7 @@ def _remove(plan: Plan) -> float:
     return time.perf_counter() - started
 
 
-def measure(design: Design, runs: int, state_dir: str) -> dict[str, Any]:
+def measure(design: Document, runs: int, state_dir: str) -> dict[str, Any]:
     """Return the median times (s) of every method for ``design``, and the engine's memory."""
     results: dict[str, list[float]] = {
         "compile": [],
@@ -199,7 +199,7 @@ def measure(design: Design, runs: int, state_dir: str) -> dict[str, Any]:
     return medians
 
 
-def _mininet(design: Design, runs: int) -> float | None:
+def _mininet(design: Document, runs: int) -> float | None:
     try:
         import mininet  # noqa: F401 - only to know whether it is there
     except ImportError:
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the benchmark creates namespaces: run it as root", file=sys.stderr)
         return 2
     sizes = [int(size) for size in arguments.sizes.split(",")]
-    builders: dict[str, Callable[[int], Design]] = {"star": star, "chain": chain}
+    builders: dict[str, Callable[[int], Document]] = {"star": star, "chain": chain}
     rows = []
     with tempfile.TemporaryDirectory(prefix="netlab-bench-") as state_dir:
         for lab in arguments.labs.split(","):

@@ -162,10 +162,6 @@ class Document(Element):
         return {"format": self.format, **data}
 
 
-# Deprecated: the document's old name, kept while importers move to ``Document``.
-Design = Document
-
-
 def _holder(bridge: Node, host_id: str) -> str:
     return bridge.in_ if bridge.in_ is not None else host_id
 
