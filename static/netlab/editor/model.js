@@ -7,17 +7,19 @@
 // Validation stays the server's (POST /api/validate); this module only makes documents
 // that are valid by construction where it can (unique ids, interface names, addresses).
 
+import { findNode, interfacesIn, linksOf, namespaceOf, nodesOf } from "./readers.js";
+import { addressEntries, formatIPv4, networkOf, nextFreeAddress, parseIPv4Interface } from "./addressing.js";
+import { layeredPositions } from "./layout.js";
+
+// What other modules know as model.*: the readers, the addressing and the layout too.
+export * from "./readers.js";
+export * from "./addressing.js";
+export * from "./layout.js";
+
 export const FORMAT = "netlab/v1";
 export const NODE_KINDS = ["host", "namespace", "bridge"];
-const NAMESPACE_KINDS = new Set(["host", "namespace"]);
 const INTERFACE_BYTES = 15;
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
-
-// The server's layered layout (netlab/core/layout.py), mirrored; tests/js/server-cases.test.mjs
-// checks both answer the same, as it does for the node-id rule (netlab/core/names.py).
-export const COLUMN_WIDTH = 160;
-export const ROW_HEIGHT = 140;
-export const MARGIN = 60;
 
 // Optional fields of a node and a link end, and the value that means "absent".
 const NODE_DEFAULTS = {
@@ -49,14 +51,6 @@ function cleanEndpoint(endpoint, changes = {}) {
   return withoutDefaults({ ...endpoint, ...changes }, { addresses: [] });
 }
 
-export function nodesOf(doc) {
-  return Array.isArray(doc.nodes) ? doc.nodes : [];
-}
-
-export function linksOf(doc) {
-  return Array.isArray(doc.links) ? doc.links : [];
-}
-
 function withNodes(doc, nodes) {
   return { ...doc, nodes };
 }
@@ -65,45 +59,6 @@ function withLinks(doc, links) {
   const result = { ...doc, links };
   if (links.length === 0) delete result.links;
   return result;
-}
-
-export function findNode(doc, id) {
-  return nodesOf(doc).find((node) => node.id === id) || null;
-}
-
-export function nodeIndex(doc, id) {
-  return nodesOf(doc).findIndex((node) => node.id === id);
-}
-
-export function hostOf(doc) {
-  return nodesOf(doc).find((node) => node.kind === "host") || null;
-}
-
-/** The id of the namespace node holding a bridge: its `in`, else the host node. */
-export function holderOf(doc, bridge) {
-  if (bridge.in) return bridge.in;
-  const host = hostOf(doc);
-  return host ? host.id : "host";
-}
-
-/** The id of the namespace node whose interfaces an endpoint on `nodeId` becomes. */
-export function namespaceOf(doc, nodeId) {
-  const node = findNode(doc, nodeId);
-  return node && node.kind === "bridge" ? holderOf(doc, node) : nodeId;
-}
-
-/** The interface names living in the namespace node `namespace` (bridges included). */
-export function interfacesIn(doc, namespace) {
-  const names = new Set();
-  for (const node of nodesOf(doc)) {
-    if (node.kind === "bridge" && holderOf(doc, node) === namespace) names.add(node.id);
-  }
-  for (const link of linksOf(doc)) {
-    for (const endpoint of link.endpoints || []) {
-      if (namespaceOf(doc, endpoint.node) === namespace) names.add(endpoint.interface);
-    }
-  }
-  return names;
 }
 
 // Names
@@ -150,97 +105,6 @@ export function freeInterfaceName(doc, namespace, base, taken = new Set()) {
 export function defaultInterfaceBase(doc, nodeId, peerId) {
   const node = findNode(doc, nodeId);
   return node && node.kind === "bridge" ? `veth-${peerId}-br` : `veth-${nodeId}`;
-}
-
-// Addresses (IPv4; IPv6 addresses are kept as typed and never suggested)
-
-/** Parse "a.b.c.d/len" into {ip, length} as unsigned integers, or null. */
-export function parseIPv4Interface(text) {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(String(text).trim());
-  if (!match) return null;
-  const octets = match.slice(1, 5).map(Number);
-  const length = Number(match[5]);
-  if (octets.some((octet) => octet > 255) || length > 32) return null;
-  const ip = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
-  return { ip, length };
-}
-
-export function parseIPv4(text) {
-  const parsed = parseIPv4Interface(`${String(text).trim()}/32`);
-  return parsed ? parsed.ip : null;
-}
-
-export function formatIPv4(ip) {
-  return [24, 16, 8, 0].map((shift) => (ip >>> shift) & 255).join(".");
-}
-
-function maskOf(length) {
-  return length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-}
-
-function networkOf({ ip, length }) {
-  return (ip & maskOf(length)) >>> 0;
-}
-
-/** Every address text of the document, with the node (namespace) and interface holding it. */
-export function addressEntries(doc) {
-  const entries = [];
-  nodesOf(doc).forEach((node, index) => {
-    if (node.kind !== "bridge") return;
-    (node.addresses || []).forEach((text, position) => {
-      entries.push({ text, namespace: holderOf(doc, node), node: node.id, interface: node.id,
-        bridge: true, path: `nodes[${index}].addresses[${position}]` });
-    });
-  });
-  linksOf(doc).forEach((link, linkIndex) => {
-    (link.endpoints || []).forEach((endpoint, end) => {
-      (endpoint.addresses || []).forEach((text, position) => {
-        entries.push({ text, namespace: namespaceOf(doc, endpoint.node), node: endpoint.node,
-          interface: endpoint.interface, bridge: false,
-          path: `links[${linkIndex}].endpoints[${end}].addresses[${position}]` });
-      });
-    });
-  });
-  return entries;
-}
-
-/** The IPv4 subnet {ip, length} a bridge's ports share: its own address, else a port's. */
-export function bridgeSubnet(doc, bridgeId) {
-  const bridge = findNode(doc, bridgeId);
-  if (!bridge || bridge.kind !== "bridge") return null;
-  for (const text of bridge.addresses || []) {
-    const parsed = parseIPv4Interface(text);
-    if (parsed) return parsed;
-  }
-  for (const link of linksOf(doc)) {
-    const ends = link.endpoints || [];
-    if (!ends.some((end) => end.node === bridgeId)) continue;
-    for (const end of ends) {
-      if (end.node === bridgeId) continue;
-      for (const text of end.addresses || []) {
-        const parsed = parseIPv4Interface(text);
-        if (parsed) return parsed;
-      }
-    }
-  }
-  return null;
-}
-
-/** The lowest address of the bridge's subnet no interface uses yet, as "a.b.c.d/len", or null. */
-export function nextFreeAddress(doc, bridgeId, taken = new Set()) {
-  const subnet = bridgeSubnet(doc, bridgeId);
-  if (!subnet || subnet.length > 30) return null;
-  const used = new Set(taken);
-  for (const entry of addressEntries(doc)) {
-    const ip = parseIPv4Interface(entry.text);
-    if (ip) used.add(ip.ip);
-  }
-  const network = networkOf(subnet);
-  const last = (network + 2 ** (32 - subnet.length) - 1) >>> 0; // the broadcast address
-  for (let ip = network + 1; ip < last; ip += 1) {
-    if (!used.has(ip >>> 0)) return `${formatIPv4(ip >>> 0)}/${subnet.length}`;
-  }
-  return null;
 }
 
 // Edits: each returns a new document (and what it made)
@@ -439,70 +303,6 @@ export function setDefaultRoute(doc, nodeId, gateway) {
   const node = findNode(doc, nodeId);
   const routes = (node.routes || []).filter((route) => !(route.to === "default" || route.to === "0.0.0.0/0"));
   return updateNode(doc, nodeId, { routes: [...routes, { to: "default", via: gateway }] });
-}
-
-// Layout
-
-/** Each node's row: its distance in links from the host (netlab/core/layout.py's layers). */
-export function layers(doc) {
-  const neighbours = new Map();
-  const join = (a, b) => {
-    if (!neighbours.has(a)) neighbours.set(a, new Set());
-    if (!neighbours.has(b)) neighbours.set(b, new Set());
-    neighbours.get(a).add(b);
-    neighbours.get(b).add(a);
-  };
-  for (const link of linksOf(doc)) {
-    const [first, second] = (link.endpoints || []).map((end) => end.node);
-    if (first !== undefined && second !== undefined) join(first, second);
-  }
-  for (const node of nodesOf(doc)) if (node.kind === "bridge") join(holderOf(doc, node), node.id);
-  const row = new Map();
-  const host = hostOf(doc);
-  const queue = host ? [host.id] : [];
-  if (host) row.set(host.id, 0);
-  while (queue.length) {
-    const current = queue.shift();
-    for (const other of [...(neighbours.get(current) || [])].sort()) {
-      if (!row.has(other)) {
-        row.set(other, row.get(current) + 1);
-        queue.push(other);
-      }
-    }
-  }
-  const deepest = Math.max(-1, ...row.values());
-  for (const node of nodesOf(doc)) if (!row.has(node.id)) row.set(node.id, deepest + 1);
-  return row;
-}
-
-/**
- * Positions for `ids` (default: every node) in the layered layout, as {id: {x, y}}; with
- * `below`, the rows start under the nodes that keep their positions.
- */
-export function layeredPositions(doc, ids = null, { below = false } = {}) {
-  const wanted = new Set(ids || nodesOf(doc).map((node) => node.id));
-  const placed = nodesOf(doc).filter((node) => !wanted.has(node.id) && node.position);
-  let top = MARGIN;
-  if (below && placed.length) top = Math.max(...placed.map((node) => node.position.y)) + ROW_HEIGHT;
-  const rowOf = layers(doc);
-  const rows = new Map();
-  for (const node of nodesOf(doc)) {
-    if (!wanted.has(node.id)) continue;
-    const row = rowOf.get(node.id);
-    if (!rows.has(row)) rows.set(row, []);
-    rows.get(row).push(node.id);
-  }
-  const widest = Math.max(0, ...[...rows.values()].map((members) => members.length));
-  const positions = {};
-  [...rows.keys()].sort((a, b) => a - b).forEach((row, number) => {
-    const members = rows.get(row);
-    const offset = ((widest - members.length) * COLUMN_WIDTH) / 2;
-    members.forEach((id, column) => {
-      positions[id] = { x: Math.round(MARGIN + offset + column * COLUMN_WIDTH),
-        y: Math.round(top + number * ROW_HEIGHT) };
-    });
-  });
-  return positions;
 }
 
 /** The document with a position on every node (the ones without get the layered layout). */
