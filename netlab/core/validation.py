@@ -4,17 +4,15 @@ Three stages: the *data* (every string storable, every number of a sane size), t
 (pydantic: types, required and unknown fields), then the *meaning* (addresses, names,
 references, gateways on-link). Every problem carries the path of the
 field it is about, in the form ``links[2].endpoints[0].addresses[0]``, so the API, the CLI
-and the canvas can all point at it.
+and the canvas can all point at it. The first two stages live in :mod:`netlab.core.problems`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
@@ -22,7 +20,29 @@ from pydantic import ValidationError
 
 from netlab.core import addressing, names
 from netlab.core.document import NAMESPACE_KINDS, Document, Node
-from netlab.core.text import escape_character, unstorable_character
+from netlab.core.problems import (
+    MAX_DATA_PROBLEMS,
+    MAX_INTEGER,
+    InvalidDesign,
+    Problem,
+    data_problems,
+    format_path,
+    shape_problems,
+)
+
+# Callers read every stage's names from here, where a document is read.
+__all__ = [
+    "MAX_DATA_PROBLEMS",
+    "MAX_INTEGER",
+    "InvalidDesign",
+    "Problem",
+    "data_problems",
+    "format_path",
+    "load",
+    "parse",
+    "problems_of",
+    "validate",
+]
 
 # Fields that only make sense on some kinds of node, with the reason given to the user.
 NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
@@ -33,35 +53,6 @@ NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
     "services",
 )
 BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
-# The largest integer a browser's JSON reads exactly; no field of a design needs more, and
-# larger ones reach limits elsewhere (str() refuses 4300+ digits, float() overflows).
-MAX_INTEGER = 2**53 - 1
-# A field name shown as it is in a path; any other is quoted (see format_path).
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# A document with thousands of bad strings needs only the first few to be told.
-MAX_DATA_PROBLEMS = 100
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with a document: where (a path into the document) and why."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-    def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
-
-
-class InvalidDesign(ValueError):
-    """A document was refused; ``problems`` lists every reason."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
 def load(data: Any) -> Document:
@@ -92,110 +83,9 @@ def parse(data: Any) -> Document:
     try:
         return Document.model_validate(data)
     except ValidationError as error:
-        raise InvalidDesign(_shape_problems(error)) from None
+        raise InvalidDesign(shape_problems(error)) from None
     except RecursionError:
         raise InvalidDesign([Problem("", "the document is nested too deeply")]) from None
-
-
-def data_problems(data: Any) -> list[Problem]:
-    """Return what no document may hold, wherever it is: a string (or key) with NUL or a lone
-    surrogate, an integer beyond :data:`MAX_INTEGER` either way. At most
-    :data:`MAX_DATA_PROBLEMS`, in document order.
-
-    Walks without recursion (the data may be nested deeper than the stack) and builds a path
-    only for a problem (a path per value would be quadratic in the depth).
-    """
-    problems: list[Problem] = []
-    # (value, where): ``where`` is None at the top, else (parent's where, key or index).
-    pending: list[tuple[Any, Any]] = [(data, None)]
-    while pending and len(problems) < MAX_DATA_PROBLEMS:
-        value, where = pending.pop()
-        if isinstance(value, str):
-            if message := _unstorable(value):
-                problems.append(Problem(_path_of(where), f"this text {message}"))
-        elif isinstance(value, int) and not isinstance(value, bool):
-            if not -MAX_INTEGER <= value <= MAX_INTEGER:
-                message = f"this number is beyond ±{MAX_INTEGER} (2**53 - 1); no field takes it"
-                problems.append(Problem(_path_of(where), message))
-        elif isinstance(value, dict):
-            children = []
-            for key, item in value.items():
-                if isinstance(key, str) and (message := _unstorable(key)):
-                    problems.append(Problem(_path_of((where, key)), f"the field name {message}"))
-                children.append((item, (where, key)))
-            pending.extend(reversed(children))
-        elif isinstance(value, list | tuple | set | frozenset):  # YAML has !!set
-            pending.extend(
-                (item, (where, index)) for index, item in reversed(list(enumerate(value)))
-            )
-    return problems[:MAX_DATA_PROBLEMS]
-
-
-def _unstorable(text: str) -> str | None:
-    character = unstorable_character(text)
-    if character is None:
-        return None
-    name = "a NUL character" if character == "\x00" else "a lone surrogate"
-    return f"holds {name} ({escape_character(character)}), which no text in a design may hold"
-
-
-def _path_of(where: Any) -> str:
-    parts: list[Any] = []
-    while where is not None:
-        where, part = where
-        parts.append(part)
-    return format_path(reversed(parts))
-
-
-def format_path(location: Iterable[Any]) -> str:
-    """Render a pydantic location like ``('links', 2, 'endpoints')`` as ``links[2].endpoints``.
-
-    A field name that is not a plain word (an unknown field such as ``''`` or ``'a b'``) is
-    shown quoted in brackets, Python's escapes inside: a path is always one line of text, and
-    never empty when it points into the document.
-    """
-    path = ""
-    for part in location:
-        if isinstance(part, int) and not isinstance(part, bool):
-            path += f"[{part}]"
-        elif isinstance(part, str) and _FIELD_NAME.fullmatch(part):
-            path += f".{part}" if path else part
-        else:
-            path += f"[{str(part)!r}]"
-    return path
-
-
-def _shape_problems(error: ValidationError) -> list[Problem]:
-    problems: dict[str, Problem] = {}
-    details = error.errors(include_url=False)
-    locations = [tuple(detail["loc"]) for detail in details]
-    for detail in details:
-        location = list(detail["loc"])
-        # pydantic counts only the items that validated: a link whose endpoint has a bad
-        # field would also be "too short". The endpoint's own problem says it all.
-        if detail["type"] == "too_short" and any(
-            len(other) > len(location) and list(other[: len(location)]) == location
-            for other in locations
-        ):
-            continue
-        # A union (a number may be an int or a float) reports each member under its type
-        # name; the user wants one message at the field itself.
-        kind = detail["type"]
-        if kind != "extra_forbidden" and location and location[-1] in ("int", "float"):
-            location.pop()
-        path = format_path(location)
-        if kind == "extra_forbidden":
-            message = f"unknown field {location[-1]!r}" if location else "unknown field"
-        elif kind == "missing":
-            message = "this field is required"
-        elif kind == "literal_error" and location and location[-1] == "format":
-            # Only a string is shown: the repr of deeply nested data would overflow the stack.
-            shown = f" {detail['input']!r}" if isinstance(detail["input"], str) else ""
-            message = f"unsupported format{shown}; this netlab reads 'netlab/v1'"
-        else:
-            message = str(detail["msg"])
-        problems.setdefault(path, Problem(path, message))
-    return sorted(problems.values())
 
 
 def validate(design: Document) -> list[Problem]:

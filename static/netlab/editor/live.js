@@ -1,12 +1,12 @@
 // The live panel of the design page: Deploy and Destroy, the deployment's state and
 // progress, the step log, each node's live tables, the ping tool, ping-all and the port
 // probe. Everything it shows comes from the websocket (socket.js) through a LiveState
-// (live-state.js); on every reconnect the server sends the state again and the panel is
+// (live-state.js), drawn by live-tables.js; on every reconnect the server sends the state again and the panel is
 // drawn afresh from it.
 
 import { h } from "./dom.js";
-import { DEPLOYABLE, LiveState, interfaceName, interfaceUp, namespaceNodes,
-  pingTargets, plannedInterfaces } from "./live-state.js";
+import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
+import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
 import { LabSocket, labUrl } from "./socket.js";
 
 const STATE_HINTS = {
@@ -18,19 +18,6 @@ const STATE_HINTS = {
   destroying: "The worker is removing the lab from the kernel.",
   stopped: "The lab was destroyed: nothing of it is left in the kernel.",
 };
-
-function milliseconds(value) {
-  if (value === null || value === undefined) return "";
-  return value < 10 ? `${value.toFixed(2)} ms` : `${Math.round(value)} ms`;
-}
-
-function cellText(value) {
-  if (value === null || value === undefined || value === "") return "—";
-  if (Array.isArray(value)) return value.join("\n") || "—";
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
-}
 
 export class LivePanel {
   /**
@@ -254,24 +241,7 @@ export class LivePanel {
   #steps() {
     const list = this.find("steps");
     const steps = this.live.orderedSteps();
-    let action = null;
-    const items = [];
-    for (const step of steps) {
-      if (step.action !== action) {
-        action = step.action;
-        items.push(h("li", { className: "phase" }, action === "deploy" ? "Deploy" : "Destroy"));
-      }
-      const outcome = step.outcome === "started" ? "…" : step.outcome === "done" ? "✓" : "✗";
-      items.push(h("li", { className: "step", dataset: { outcome: step.outcome, action: step.action, index: String(step.index) } },
-        h("div", { className: "line" },
-          h("span", { className: "outcome", "aria-label": step.outcome }, outcome),
-          h("span", { className: "index" }, `${step.index}/${step.total}`),
-          h("span", { className: "description" }, step.description),
-          h("span", { className: "time" }, milliseconds(step.duration_ms))),
-        step.shell ? h("pre", { className: "shell" }, step.shell) : null,
-        step.error ? h("p", { className: "step-error", "data-testid": "step-error" }, step.error) : null));
-    }
-    if (!items.length) items.push(h("li", { className: "empty hint" }, "No steps yet: Deploy shows each step here as the worker runs it."));
+    const items = stepItems(steps);
     list.replaceChildren(...items);
     const failed = list.querySelector('[data-outcome="failed"]');
     if (failed) failed.scrollIntoView({ block: "nearest" });
@@ -304,70 +274,7 @@ export class LivePanel {
   }
 
   #nodeTables() {
-    const doc = this.state.doc;
-    const node = this.node;
-    const box = this.find("node-live");
-    if (!node) {
-      box.replaceChildren(h("p", { className: "hint" }, "This design has no namespace yet."));
-      return;
-    }
-    const tables = this.live.tables;
-    const running = this.live.state === "running";
-    const netns = this.live.deployment.namespaces?.[node];
-    const parts = [];
-    parts.push(h("p", { className: "hint" }, running && netns !== undefined
-      ? `${node} lives in the namespace ${netns ?? "of the machine itself (host mode)"}.`
-      : `${node} as designed; deploy the lab to see it live.`));
-
-    const interfaces = tables.links.get(node);
-    const counters = tables.counters.get(node);
-    const countersBy = new Map((counters ? counters.rows : []).map((row) => [interfaceName(row), row]));
-    if (interfaces) {
-      parts.push(this.#table("Interfaces", "interfaces", ["name", "state", "MAC", "addresses", "rx/tx pkts"],
-        interfaces.rows.map((row) => {
-          const count = countersBy.get(interfaceName(row));
-          const traffic = count ? `${count.rx_packets ?? count.rx_bytes ?? "?"}/${count.tx_packets ?? count.tx_bytes ?? "?"}` : "";
-          const addresses = row.master ? [...(row.addresses || []), `port of ${row.master}`] : row.addresses;
-          return { cells: [interfaceName(row), interfaceUp(row) ? "up" : String(row.state || "down").toLowerCase(), row.mac, addresses, traffic],
-            className: interfaceUp(row) ? "up" : "down" };
-        })));
-    } else {
-      parts.push(this.#table("Interfaces (designed)", "interfaces", ["name", "addresses", ""],
-        plannedInterfaces(doc, node).map((row) => ({
-          cells: [row.name, row.addresses, row.bridge ? "bridge" : row.port ? `port of ${row.port}` : ""] }))));
-    }
-
-    const routes = tables.routes.get(node);
-    if (routes) {
-      const columns = ["to", "via", "dev"];
-      parts.push(this.#table("Routes", "routes", columns, routes.rows.map((row) => ({
-        cells: [row.to ?? row.destination ?? row.dst ?? "default", row.via ?? row.gateway, row.dev ?? row.interface ?? row.oif] }))));
-    } else {
-      const designed = (doc.nodes.find((item) => item.id === node)?.routes) || [];
-      parts.push(this.#table("Routes (designed; the kernel adds one per subnet)", "routes", ["to", "via", "dev"],
-        designed.map((route) => ({ cells: [route.to, route.via, route.dev] }))));
-    }
-
-    const neighbours = tables.neighbours.get(node);
-    const fresh = this.live.fresh.get(node) || new Set();
-    const neighbourRows = neighbours ? neighbours.rows.map((row) => ({
-      cells: [row.address, row.mac, row.interface, row.state],
-      className: fresh.has(row.address) ? "fresh" : "",
-      testid: "neighbour" })) : [];
-    parts.push(this.#table("Neighbours (ARP/NDP)", "neighbours", ["address", "MAC", "interface", "state"], neighbourRows,
-      running ? "No neighbours yet: ping from or to this node to fill its table." : "Shown while the lab runs."));
-    box.replaceChildren(...parts);
-  }
-
-  #table(title, testid, headings, rows, empty = "None.") {
-    const body = rows.length
-      ? rows.map((row) => h("tr", { className: row.className || "", "data-testid": row.testid },
-        row.cells.map((cell) => h("td", {}, cellText(cell)))))
-      : [h("tr", {}, h("td", { colspan: String(headings.length), className: "hint" }, empty))];
-    return h("div", { className: "live-table" }, h("h4", {}, title),
-      h("table", { className: "tight", "data-testid": testid },
-        h("thead", {}, h("tr", {}, headings.map((heading) => h("th", {}, heading)))),
-        h("tbody", {}, body)));
+    this.find("node-live").replaceChildren(...nodeTables(this.state.doc, this.live, this.node));
   }
 
   #ping() {
