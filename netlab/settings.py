@@ -80,8 +80,9 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [host for host in _env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if host]
 CSRF_TRUSTED_ORIGINS = [origin for origin in _env("CSRF_TRUSTED_ORIGINS").split(",") if origin]
 
+# Not daphne: its app imports Twisted (a third of the CLI's start-up) only to replace
+# runserver; `manage.py netlab serve` starts daphne itself.
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

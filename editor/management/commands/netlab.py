@@ -80,6 +80,9 @@ def read_document(path: str) -> Document:
 
 class Command(BaseCommand):
     help = "netlab's command line: import, export, validate and list designs; API tokens."
+    # The system checks load every URL, the API and the admin: most of a short command's
+    # start-up. They run before serving (handle_serve, handle_worker) and in `make lint`.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
@@ -237,6 +240,7 @@ class Command(BaseCommand):
             )
 
     def handle_serve(self, options: Namespace) -> None:
+        self.check(display_num_errors=True)
         # Twisted's reactor must be installed before anything else imports Twisted.
         from daphne.server import Server
         from twisted.internet import reactor
@@ -261,6 +265,7 @@ class Command(BaseCommand):
 
         from editor.worker import Worker
 
+        self.check(display_num_errors=True)
         if not settings.REDIS_URL:
             # Nothing but this process can reach an in-memory layer: deployments are still
             # found by polling the database, but pages get no events and probes no answer.
