@@ -36,16 +36,18 @@ def shell_script(document: Document) -> str:
     return render_script(compile_plan(document, Naming(tag, settings.NETLAB_NETNS_PREFIX)))
 
 
-def _print_step(out: Output) -> deployments.DeploymentStepCallback:
-    def show(step: DeploymentStep) -> None:
-        if step.outcome == DeploymentStep.Outcome.STARTED:
-            return
-        mark = "ok" if step.outcome == DeploymentStep.Outcome.DONE else "FAILED"
-        out(f"[{step.index}/{step.total}] {step.description}: {mark} ({step.duration_ms:.1f} ms)")
-        for line in step.shell.splitlines():
-            out(f"    {line}")
-        if step.error:
-            out(f"    error: {step.error}")
+def _print_steps(out: Output) -> deployments.DeploymentStepsCallback:
+    def show(steps: list[DeploymentStep]) -> None:
+        for step in steps:
+            if step.outcome == DeploymentStep.Outcome.STARTED:
+                continue
+            mark = "ok" if step.outcome == DeploymentStep.Outcome.DONE else "FAILED"
+            took = f"{step.duration_ms:.1f} ms"
+            out(f"[{step.index}/{step.total}] {step.description}: {mark} ({took})")
+            for line in step.shell.splitlines():
+                out(f"    {line}")
+            if step.error:
+                out(f"    error: {step.error}")
 
     return show
 
@@ -60,13 +62,13 @@ def _require_privileges() -> None:
 def _wait(deployment: Deployment, out: Output, until: set[str]) -> Deployment:
     """Follow a deployment another worker is running, printing its steps, until a state."""
     shown = 0
-    show = _print_step(out)
+    show = _print_steps(out)
     while True:
         deployment.refresh_from_db()
         finished = deployment.steps.exclude(outcome=DeploymentStep.Outcome.STARTED)
-        for step in finished.order_by("pk")[shown:]:
-            show(step)
-            shown += 1
+        steps = list(finished.order_by("pk")[shown:])
+        show(steps)
+        shown += len(steps)
         if deployment.state in until:
             return deployment
         time.sleep(POLL_SECONDS)
@@ -83,7 +85,7 @@ def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deploymen
     started = time.perf_counter()
     work = deployments.claim(deployment, worker=deployments.worker_id())
     if work is not None:
-        deployments.run_claimed(deployment, work, on_step=_print_step(out))
+        deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:  # a running worker took it first: follow it
         _wait(deployment, out, {Deployment.State.RUNNING, Deployment.State.FAILED})
     if deployment.state != Deployment.State.RUNNING:
@@ -129,7 +131,7 @@ def destroy(design: Design, *, out: Output, user: User | None = None) -> None:
     deployments.request_destroy(deployment, actor=user)
     work = deployments.claim(deployment, worker=deployments.worker_id())
     if work is not None:
-        deployments.run_claimed(deployment, work, on_step=_print_step(out))
+        deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:
         _wait(deployment, out, {Deployment.State.STOPPED, Deployment.State.FAILED})
     if deployment.state != Deployment.State.STOPPED:

@@ -4,8 +4,9 @@ A deployment is a row that moves through its states (queued, deploying, running,
 destroying, stopped). Asking (``request_*``, :mod:`.requests`) only writes the row; running
 (``run_*``, :mod:`.runs`) claims it atomically, so that whoever claims first (the worker,
 or the command line) does the work once, drives the engine and records each step, after
-the worker's own checks of the row (:mod:`.trust`). The database is the record;
-``on_step`` and ``on_state`` only let a caller show progress.
+the worker's own checks of the row (:mod:`.trust`), recording the steps in bursts
+(:mod:`.steplog`). The database is the record; ``on_steps`` and ``on_state`` only let a
+caller show progress.
 """
 
 from editor.deployments.requests import (
@@ -26,7 +27,6 @@ from editor.deployments.requests import (
     resolve_target,
 )
 from editor.deployments.runs import (
-    DeploymentStepCallback,
     StateCallback,
     claim,
     load_engine,
@@ -37,6 +37,7 @@ from editor.deployments.runs import (
     worker_gone,
     worker_id,
 )
+from editor.deployments.steplog import DeploymentStepsCallback
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
 from netlab.core.document import Document
 from netlab.core.plan import namespace_count
@@ -45,7 +46,7 @@ from netlab.core.targets import node_addresses
 __all__ = [
     "DESTROYABLE_STATES",
     "DeploymentRefused",
-    "DeploymentStepCallback",
+    "DeploymentStepsCallback",
     "Document",
     "LabsActive",
     "State",

@@ -12,18 +12,17 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import queue
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.utils import timezone
 
 from editor.deployments.requests import may_keep, request_destroy
+from editor.deployments.steplog import DeploymentStepsCallback, StepLog, drive
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
-from editor.models import Deployment, DeploymentStep
-from netlab.core.engine import Engine, StepReport
+from editor.models import Deployment
+from netlab.core.engine import Engine
 
 if TYPE_CHECKING:  # the kernel's engine module is checked against the protocol, never loaded
     from netlab.kernel import engine as _kernel_engine
@@ -34,10 +33,6 @@ logger = logging.getLogger("netlab.deployments")
 
 State = Deployment.State
 StateCallback = Callable[[Deployment], None]
-# Called with each step's row as it is recorded (the engine's own callback,
-# netlab.core.engine.StepCallback, gets its StepEvents).
-DeploymentStepCallback = Callable[[DeploymentStep], None]
-T = TypeVar("T")
 
 
 def load_engine() -> Engine:
@@ -161,37 +156,6 @@ def recover_abandoned(
     return recovered
 
 
-def _step_recorder(
-    deployment: Deployment, on_step: DeploymentStepCallback | None
-) -> Callable[[StepReport], None]:
-    """Return the callback that records the engine's step events as ``DeploymentStep`` rows."""
-    started: dict[int, DeploymentStep] = {}
-
-    def record(event: StepReport) -> None:
-        if event.phase == "start":
-            step = DeploymentStep.objects.create(
-                deployment=deployment,
-                action="deploy",  # a destroy is one kernel batch, without steps
-                index=event.index,
-                total=event.total,
-                description=event.description[:300],
-                shell="\n".join(event.shell),
-            )
-            started[event.index] = step
-        else:
-            step = started.pop(event.index)
-            step.outcome = (
-                DeploymentStep.Outcome.FAILED if event.error else DeploymentStep.Outcome.DONE
-            )
-            step.duration_ms = round((event.duration or 0.0) * 1000, 3)
-            step.error = event.error or ""
-            step.save(update_fields=["outcome", "duration_ms", "error"])
-        if on_step is not None:
-            on_step(step)
-
-    return record
-
-
 def _set_state(
     deployment: Deployment, state: str, on_state: StateCallback | None, **fields: Any
 ) -> None:
@@ -203,42 +167,10 @@ def _set_state(
         on_state(deployment)
 
 
-def _drive(
-    work: Callable[[Callable[[StepReport], None]], T], record: Callable[[StepReport], None]
-) -> T:
-    """Run engine call ``work(on_step)`` in a thread; apply ``record`` to its step events here.
-
-    The engine reports steps from a thread of its own; the database is written only from
-    this (the caller's) thread, whose connection Django manages.
-    """
-    events: queue.Queue[StepReport | object] = queue.Queue()
-    outcome: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = work(events.put)
-        except BaseException as error:  # re-raised in the caller's thread below
-            outcome["error"] = error
-        finally:
-            events.put(_DONE)
-
-    thread = threading.Thread(target=target, name="netlab-engine", daemon=True)
-    thread.start()
-    while (event := events.get()) is not _DONE:
-        record(cast(StepReport, event))
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return cast(T, outcome["result"])
-
-
-_DONE = object()
-
-
 def run_deploy(
     deployment: Deployment,
     *,
-    on_step: DeploymentStepCallback | None = None,
+    on_steps: DeploymentStepsCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
 ) -> Deployment:
@@ -254,7 +186,7 @@ def run_deploy(
         return deployment
     kernel = engine or load_engine()
     try:
-        record = _drive(
+        record = drive(
             lambda report: kernel.deploy(
                 document,
                 tag=deployment.tag,
@@ -263,7 +195,7 @@ def run_deploy(
                 state_dir=settings.NETLAB_STATE_DIR,
                 on_step=report,
             ),
-            _step_recorder(deployment, on_step),
+            StepLog(deployment, on_steps),
         )
     except Exception as error:  # every failure ends the deployment, with its reason
         logger.info("deployment %s failed: %s", deployment.tag, error)
@@ -289,7 +221,7 @@ def run_deploy(
 def run_destroy(
     deployment: Deployment,
     *,
-    on_step: DeploymentStepCallback | None = None,
+    on_steps: DeploymentStepsCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
 ) -> Deployment:
@@ -319,10 +251,10 @@ def run_claimed(
     deployment: Deployment,
     work: str,
     *,
-    on_step: DeploymentStepCallback | None = None,
+    on_steps: DeploymentStepsCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
 ) -> Deployment:
     """Carry out the ``work`` (from :func:`claim`) on ``deployment`` with ``engine``."""
     run = run_deploy if work == "deploy" else run_destroy
-    return run(deployment, on_step=on_step, on_state=on_state, engine=engine)
+    return run(deployment, on_steps=on_steps, on_state=on_state, engine=engine)

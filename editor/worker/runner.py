@@ -185,12 +185,16 @@ class Worker:
         loop = asyncio.get_running_loop()
         design_id, user_id = deployment.design_id, deployment.owner_id
 
-        def send(event: events.Message) -> None:  # called from the engine's thread
-            coroutine = publish(self.layer, design_id, user_id, event)
-            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+        async def publish_all(messages: list[events.Message]) -> None:
+            for message in messages:
+                await publish(self.layer, design_id, user_id, message)
 
-        def on_step(step: DeploymentStep) -> None:
-            send(events.step_event(step))
+        def send(*messages: events.Message) -> None:  # called from the run's thread
+            # One trip to the loop per burst of steps, not one per step.
+            asyncio.run_coroutine_threadsafe(publish_all(list(messages)), loop).result()
+
+        def on_steps(steps: list[DeploymentStep]) -> None:
+            send(*map(events.step_event, steps))
 
         def on_state(changed: Deployment) -> None:
             send(events.deployment_event(changed))
@@ -203,7 +207,7 @@ class Worker:
             deployments.run_claimed,
             deployment,
             work,
-            on_step=on_step,
+            on_steps=on_steps,
             on_state=on_state,
             engine=self.engine,
         )

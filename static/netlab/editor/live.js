@@ -32,6 +32,7 @@ export class LivePanel {
     this.live = new LiveState();
     this.node = null;
     this.pending = null;
+    this.dirty = null; // the parts to draw at the next frame, if one is due
     this.#bind();
     state.on("document", () => this.documentChanged());
     this.socket = new LabSocket(labUrl(state.designId), {
@@ -155,7 +156,22 @@ export class LivePanel {
       this.pending = null;
       this.#onError(event);
     }
-    this.render(changed);
+    this.#renderSoon(changed);
+  }
+
+  /** Draw what changed once per frame: a deploy of 1000 namespaces sends steps by the
+   * thousand, and redrawing the step log and the canvas for each would freeze the page. */
+  #renderSoon(changed) {
+    if (this.dirty) {
+      for (const part of changed) this.dirty.add(part);
+      return;
+    }
+    this.dirty = new Set(changed);
+    requestAnimationFrame(() => {
+      const dirty = this.dirty;
+      this.dirty = null;
+      this.render(dirty);
+    });
   }
 
   #onError(event) {
