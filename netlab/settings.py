@@ -227,7 +227,7 @@ NETLAB_HOST_MODE = _env_flag("HOST_MODE", False)
 NETLAB_STATE_DIR = _env("STATE_DIR", "/run/netlab")
 NETLAB_NETNS_PREFIX = _env("NETNS_PREFIX", "netlab-")
 # Quotas: a shared server must not let one user exhaust the machine.
-NETLAB_MAX_NODES = int(_env("MAX_NODES", "1000"))
+NETLAB_MAX_NODES = int(_env("MAX_NODES", "2000"))
 NETLAB_MAX_LINKS = int(_env("MAX_LINKS", "2000"))
 NETLAB_MAX_RUNNING_PER_USER = int(_env("MAX_RUNNING_PER_USER", "3"))
 NETLAB_MAX_NAMESPACES = int(_env("MAX_NAMESPACES", "2000"))
