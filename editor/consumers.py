@@ -39,7 +39,9 @@ from editor.worker import channel
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_NOT_FOUND = 4404
-RECENT_STEPS = 200
+# A page gets at most this many recorded steps as it connects (a lab of 2000 nodes has
+# about 8000), in messages of events.MAX_STEPS_PER_MESSAGE.
+RECENT_STEPS = 10_000
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -157,8 +159,8 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.tell_worker("worker.watch")
         deployment, steps = await database_sync_to_async(_connect_state)(design, user)
         await self.send_event(events.deployment_event(deployment))
-        for step in steps:
-            await self.send_event(events.step_event(step))
+        for burst in events.steps_events(steps):
+            await self.send_event(burst)
         if deployment is not None and deployment.state == Deployment.State.RUNNING:
             # The worker holds the kernel: it publishes the tables to the group.
             await self.channel_layer.send(

@@ -9,6 +9,7 @@ consumer and travel the channel layer as plain JSON-compatible dicts (``as_messa
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -131,7 +132,8 @@ class DeploymentEvent(Message):
 
 class StepEvent(Message):
     """A deploy's plan step as it starts (``outcome`` "started") and as it ends ("done" or
-    "failed"). A destroy is one kernel batch and has no steps.
+    "failed"); sent as an item of a ``steps`` message. A destroy is one kernel batch and has
+    no steps.
 
     ``duration_ms`` and ``error`` are None until the step ended.
     """
@@ -146,6 +148,16 @@ class StepEvent(Message):
     outcome: Literal["started", "done", "failed"]
     duration_ms: float | None = None
     error: str | None = None
+
+
+class StepsEvent(Message):
+    """Several steps of one deployment at once, each a ``step`` message: a burst as the
+    worker recorded it, or (in bursts of at most :data:`MAX_STEPS_PER_MESSAGE`) the steps
+    recorded so far, sent to a page as it connects."""
+
+    type: Literal["steps"] = "steps"
+    deployment: int
+    steps: list[StepEvent]
 
 
 class PingReplyEvent(Message):
@@ -312,7 +324,7 @@ class ErrorEvent(Message):
 
 Event = Annotated[
     DeploymentEvent
-    | StepEvent
+    | StepsEvent
     | PingReplyEvent
     | PingDoneEvent
     | PingAllCellEvent
@@ -361,6 +373,23 @@ def step_event(step: Any) -> StepEvent:
         duration_ms=step.duration_ms if ended else None,
         error=(step.error or None) if ended else None,
     )
+
+
+# A deploy of 1000 namespaces records 4000 steps: in messages of at most this many (about
+# 200 KB), under the 1 MiB a websocket client library takes by default.
+MAX_STEPS_PER_MESSAGE = 500
+
+
+def steps_events(steps: Sequence[Any]) -> list[StepsEvent]:
+    """Return the ``steps`` events of ``editor.models.DeploymentStep`` rows of one deployment,
+    in their order."""
+    return [
+        StepsEvent(
+            deployment=steps[start].deployment_id,
+            steps=[step_event(step) for step in steps[start : start + MAX_STEPS_PER_MESSAGE]],
+        )
+        for start in range(0, len(steps), MAX_STEPS_PER_MESSAGE)
+    ]
 
 
 def neighbours_event(node: str, netns: str, entries: Any) -> NeighboursEvent:

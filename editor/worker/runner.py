@@ -190,11 +190,10 @@ class Worker:
                 await publish(self.layer, design_id, user_id, message)
 
         def send(*messages: events.Message) -> None:  # called from the run's thread
-            # One trip to the loop per burst of steps, not one per step.
             asyncio.run_coroutine_threadsafe(publish_all(list(messages)), loop).result()
 
         def on_steps(steps: list[DeploymentStep]) -> None:
-            send(*map(events.step_event, steps))
+            send(*events.steps_events(steps))
 
         def on_state(changed: Deployment) -> None:
             send(events.deployment_event(changed))

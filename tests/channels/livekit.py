@@ -13,6 +13,16 @@ HOST = b"127.0.0.1:8000"  # the server ORIGIN's pages came from
 TIMEOUT = 5.0
 
 
+def steps_in(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every step the messages carry, in order: the worker sends them in ``steps`` bursts."""
+    return [
+        step
+        for message in messages
+        for step in (message["steps"] if message["type"] == "steps" else [message])
+        if step["type"] == "step"
+    ]
+
+
 def communicator(
     design_id: int | str, headers: list[tuple[bytes, bytes]], *, scheme: str = "ws"
 ) -> WebsocketCommunicator:

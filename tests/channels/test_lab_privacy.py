@@ -25,7 +25,7 @@ from editor.worker import Worker
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Everything a deployment tells its pages: none of it may reach another user's page.
-LAB_EVENTS = {"deployment", "step", "links", "routes", "neighbours", "counters"}
+LAB_EVENTS = {"deployment", "step", "steps", "links", "routes", "neighbours", "counters"}
 
 
 @pytest.fixture
@@ -112,8 +112,9 @@ async def test_two_collaborators_each_see_only_their_own_lab(
 
     for client, own in ((owner, mine), (editor, theirs)):
         seen = await drain(client)
-        deployments = {m["deployment"] for m in seen if m["type"] in ("deployment", "step")}
-        namespaces = {m["netns"] for m in seen if m["type"] in LAB_EVENTS - {"deployment", "step"}}
+        with_deployment = {"deployment", "step", "steps"}
+        deployments = {m["deployment"] for m in seen if m["type"] in with_deployment}
+        namespaces = {m["netns"] for m in seen if m["type"] in LAB_EVENTS - with_deployment}
         assert deployments <= {own["deployment"]}
         assert namespaces <= set(own["namespaces"].values())
     # The editor's page, opened again, starts from the editor's lab, not the owner's.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from livekit import ORIGIN, communicator, receive_until
+from livekit import ORIGIN, communicator, receive_until, steps_in
 
 from editor.consumers import CLOSE_FORBIDDEN_ORIGIN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from editor.events import EVENT
@@ -148,7 +148,7 @@ async def test_deploy_streams_steps_and_states_then_reload_shows_them(
         if message["type"] == "deployment"
     )
     assert [state for _, state in announced] == ["queued", "deploying", "running"]
-    steps = [(m["index"], m["outcome"]) for m in seen if m["type"] == "step"]
+    steps = [(m["index"], m["outcome"]) for m in steps_in(seen)]
     # The small design has three namespace nodes (host, red, blue): each ends done, in
     # order. Steps are published in bursts: one that started and ended within a burst is
     # sent once, ended; one that spans bursts is sent started first.
@@ -171,8 +171,10 @@ async def test_deploy_streams_steps_and_states_then_reload_shows_them(
     assert first["state"] == "running"
     assert first["tag"] == running["tag"]
     # The steps come back as the database recorded them: each once, as it ended.
-    replayed = [await again.receive_json_from(timeout=5) for _ in range(3)]
-    assert [(m["type"], m["index"], m["outcome"]) for m in replayed] == [
+    replayed = await again.receive_json_from(timeout=5)
+    assert replayed["type"] == "steps"
+    assert replayed["deployment"] == running["deployment"]
+    assert [(m["type"], m["index"], m["outcome"]) for m in replayed["steps"]] == [
         ("step", 1, "done"),
         ("step", 2, "done"),
         ("step", 3, "done"),

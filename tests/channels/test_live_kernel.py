@@ -16,7 +16,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from livekit import receive_until
+from livekit import receive_until, steps_in
 
 from editor.events import EVENT
 
@@ -55,7 +55,7 @@ async def test_deploy_ping_neighbours_destroy(
         EVENT.validate_python(message)
     running = seen[-1]
     assert running["state"] == "running", running["error"]
-    steps = [m for m in seen if m["type"] == "step"]
+    steps = steps_in(seen)
     total = steps[0]["total"]
     # Published in bursts: each step once ended, in order; "started" only for a step that
     # was still running when its burst was written.

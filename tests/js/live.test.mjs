@@ -49,6 +49,16 @@ test("a step is recorded once per action and index, its latest outcome winning",
   assert.deepEqual(live.orderedSteps().map((item) => `${item.action}${item.index}`), ["deploy1", "deploy2", "destroy1"]);
 });
 
+test("a steps message is each of its steps, in order", () => {
+  const live = new LiveState();
+  live.apply(deployment("deploying"));
+  live.apply(step(3, "started"));
+  const changed = live.apply({ type: "steps", deployment: 12, steps: [step(1, "done"), step(2, "done"), step(3, "failed", { error: "File exists" })] });
+  assert.deepEqual(changed, ["steps"]);
+  assert.deepEqual(live.orderedSteps().map((item) => [item.index, item.outcome]), [[1, "done"], [2, "done"], [3, "failed"]]);
+  assert.deepEqual(live.apply({ type: "steps", deployment: 13, steps: [step(4, "done", { deployment: 13 })] }), []);
+});
+
 test("steps of another deployment are dropped when it takes the place of the old one", () => {
   const live = new LiveState();
   live.apply(deployment("running"));

@@ -89,6 +89,7 @@ export class LiveState {
     switch (event.type) {
       case "deployment": return this.#deployment(event);
       case "step": return this.#step(event);
+      case "steps": return [...new Set(event.steps.flatMap((step) => this.#step(step)))];
       case "ping.reply":
         if (!this.ping || this.ping.source !== event.source || this.ping.target !== event.target) {
           this.ping = { source: event.source, target: event.target, replies: [], done: null };
