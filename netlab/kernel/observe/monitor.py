@@ -58,6 +58,11 @@ _KINDS: dict[str, tuple[EventKind, Literal["new", "del"]]] = {
 _END = object()
 
 
+def _close_made_socket(making: asyncio.Future[tuple[socket.socket, tuple[int, int]]]) -> None:
+    if not making.cancelled() and making.exception() is None:
+        making.result()[0].close()
+
+
 class Monitor:
     """Changes of one namespace's links, neighbours, addresses and main-table routes.
 
@@ -109,19 +114,31 @@ class Monitor:
             status = os.stat(path)
             return sock, (status.st_dev, status.st_ino)
 
-        self._socket, self._inode = await asyncio.to_thread(namespaces.run_inside, self.netns, make)
-        groups = 0
-        for kind in self.kinds:
-            groups |= GROUPS[kind]
-        # A socket made in the namespace, handed over: AsyncIPRoute(netns=...) would fork.
-        self._ipr = AsyncIPRoute(use_socket=self._socket)
-        await self._ipr.bind(groups=groups)
-        # Names of the links that exist now; link events keep the map current. Replies to
-        # this dump carry its sequence number, so they never mix with broadcast events.
-        self._names = {
-            int(message["index"]): str(message.get("ifname"))
-            async for message in await self._ipr.link("dump")
-        }
+        # Cancelled while the thread makes the socket (a destroy stopping monitors that are
+        # still starting), the thread carries on: close what it makes, or the socket keeps
+        # the namespace alive after the lab is gone.
+        making = asyncio.ensure_future(asyncio.to_thread(namespaces.run_inside, self.netns, make))
+        try:
+            self._socket, self._inode = await asyncio.shield(making)
+        except asyncio.CancelledError:
+            making.add_done_callback(_close_made_socket)
+            raise
+        try:
+            groups = 0
+            for kind in self.kinds:
+                groups |= GROUPS[kind]
+            # A socket made in the namespace, handed over: AsyncIPRoute(netns=...) would fork.
+            self._ipr = AsyncIPRoute(use_socket=self._socket)
+            await self._ipr.bind(groups=groups)
+            # Names of the links that exist now; link events keep the map current. Replies
+            # to this dump carry its sequence number, so they never mix with broadcasts.
+            self._names = {
+                int(message["index"]): str(message.get("ifname"))
+                async for message in await self._ipr.link("dump")
+            }
+        except BaseException:  # cancelled or failed half-open: nothing may stay open
+            await self.close()
+            raise
         self._reader = asyncio.create_task(self._read(), name=f"netlab-monitor-{self.netns}")
         return self
 
