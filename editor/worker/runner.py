@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
@@ -76,6 +77,9 @@ class Worker:
         self._monitors = self.monitors.tasks
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Claims and runs get threads of their own: asyncio's default ones are shared with
+        # the monitors, and 200 starting monitors kept a destroy waiting 0.5 s for a thread.
+        self._jobs = ThreadPoolExecutor(max_workers=4, thread_name_prefix="netlab-job")
 
     async def run(self) -> None:
         """Restart the monitors of running deployments, then serve until cancelled."""
@@ -113,6 +117,7 @@ class Worker:
             task.cancel()
         await self.monitors.stop_all()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._jobs.shutdown(wait=False)
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(work)
@@ -160,7 +165,11 @@ class Worker:
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
         await in_thread(
-            deployments.recover_abandoned, worker=self.name, on_state=on_state, engine=self.engine
+            deployments.recover_abandoned,
+            worker=self.name,
+            on_state=on_state,
+            engine=self.engine,
+            executor=self._jobs,
         )
 
     async def _claim_and_run(self) -> None:
@@ -177,7 +186,7 @@ class Worker:
                     claimed.append((deployment, work))
             return claimed
 
-        for deployment, work in await in_thread(claim_pending):
+        for deployment, work in await in_thread(claim_pending, executor=self._jobs):
             self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
 
     async def _run(self, deployment: Deployment, work: str) -> None:
@@ -209,6 +218,7 @@ class Worker:
             on_steps=on_steps,
             on_state=on_state,
             engine=self.engine,
+            executor=self._jobs,
         )
         if deployment.state == Deployment.State.RUNNING:
             self.monitors.start(deployment)
