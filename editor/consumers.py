@@ -123,6 +123,7 @@ class LabConsumer(AsyncWebsocketConsumer):
 
     design_id: int
     lab: str = ""  # the group of the user's lab of the design, once joined
+    shown: str | None = None  # the node whose tables the page shows (None: every node)
     joined: tuple[str, ...] = ()
     closed = False
 
@@ -180,8 +181,9 @@ class LabConsumer(AsyncWebsocketConsumer):
             await self.tell_worker("worker.unwatch")
 
     async def tell_worker(self, kind: str) -> None:
-        """Tell the worker this page watches (or stopped watching) its lab: counters are
-        read only while someone looks. Best effort, like a nudge."""
+        """Tell the worker this page watches (or stopped watching) its lab, and which node it
+        shows: counters are read only while someone looks, and only of the nodes shown.
+        Best effort, like a nudge."""
         with contextlib.suppress(ChannelFull):
             await self.channel_layer.send(
                 channel.WORKER_CHANNEL,
@@ -190,6 +192,7 @@ class LabConsumer(AsyncWebsocketConsumer):
                     "design": self.design_id,
                     "group": self.lab,
                     "channel": self.channel_name,
+                    "node": self.shown,
                 },
             )
 
@@ -224,6 +227,10 @@ class LabConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(request, events.DeployRequest | events.DestroyRequest):
             await self.change_deployment(request)
+            return
+        if isinstance(request, events.ShowRequest):
+            self.shown = request.node
+            await self.tell_worker("worker.watch")
             return
         try:
             await self.channel_layer.send(

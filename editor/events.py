@@ -70,8 +70,16 @@ class ProbeRequest(Message):
     target: str = Field(min_length=3, max_length=80, pattern=r"^.+:\d{1,5}$")
 
 
+class ShowRequest(Message):
+    """The page shows node ``node``'s tables (None: every node's): the worker reads the
+    interface counters of shown nodes only. A page that never says is shown every node."""
+
+    action: Literal["show"]
+    node: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 Request = Annotated[
-    DeployRequest | DestroyRequest | PingRequest | PingAllRequest | ProbeRequest,
+    DeployRequest | DestroyRequest | PingRequest | PingAllRequest | ProbeRequest | ShowRequest,
     Field(discriminator="action"),
 ]
 REQUEST: TypeAdapter[Request] = TypeAdapter(Request)

@@ -8,9 +8,9 @@ the lab's pages.
   events (:class:`NeighbourTable`), so its changes need no kernel dump. A restarted
   worker restarts the monitors of every running deployment.
 - Open pages tell the worker they watch their lab (``worker.watch`` and ``worker.unwatch``
-  with the consumer's channel and lab group); while a lab has one, its running
-  deployment's interface counters are read about once a second and published when they
-  changed. A restarted worker asks the running deployments' pages to say so again
+  with the consumer's channel, lab group and the node the page shows); while a lab has
+  one, the counters of the nodes shown are read about once a second, through the socket
+  the node's monitor keeps in its namespace, and published when they changed. A restarted worker asks the running deployments' pages to say so again
   (``lab.rewatch``). Viewers are counted by the worker that receives the messages: one
   worker per channel layer.
 """
@@ -120,7 +120,9 @@ class Monitors:
         self.counter_interval = counter_interval
         self.name = name  # the worker's, for its log
         self.running: dict[int, Deployment] = {}  # deployment id: the running deployment
-        self.viewers: dict[str, set[str]] = {}  # lab group: channels of its open pages
+        # Lab group: its open pages' channels, each with the node it shows (None: all).
+        self.viewers: dict[str, dict[str, str | None]] = {}
+        self._open: dict[str, Any] = {}  # netns: its open monitor (counters read through it)
         self._counters: dict[str, dict[str, dict[str, int]]] = {}  # netns: last published
         self.tasks: dict[int, list[asyncio.Task[None]]] = {}  # deployment id: its monitors
         self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
@@ -200,6 +202,7 @@ class Monitors:
             while True:
                 try:
                     async with observe.Monitor(netns) as monitor:
+                        self._open[netns] = monitor
                         # Read after subscribing: a change between the two is never lost.
                         await self._publish_state(group, node, netns, set(TABLES))
                         async for event in monitor:
@@ -221,6 +224,7 @@ class Monitors:
             await asyncio.gather(publishing, return_exceptions=True)
             if self._neighbours.get(netns) is table:
                 del self._neighbours[netns]
+            self._open.pop(netns, None)
 
     async def _publish_state(
         self, group: str, node: str, netns: str, kinds: set[str], *, counters: bool = False
@@ -268,20 +272,21 @@ class Monitors:
             if netns:
                 await self._publish_state(group, node, netns, set(TABLES), counters=True)
 
-    def viewing(self, group: str, channel: str, watching: bool) -> None:
-        """Count page ``channel`` of lab ``group`` in (``worker.watch``) or out
-        (``worker.unwatch``)."""
-        pages = self.viewers.setdefault(group, set())
+    def viewing(self, group: str, channel: str, watching: bool, node: str | None = None) -> None:
+        """Count page ``channel`` of lab ``group`` in (``worker.watch``, showing ``node``, or
+        every node when None) or out (``worker.unwatch``)."""
+        pages = self.viewers.setdefault(group, {})
         if watching:
-            pages.add(channel)
+            pages[channel] = node
             return
-        pages.discard(channel)
+        pages.pop(channel, None)
         if not pages:
             del self.viewers[group]
 
     async def poll_counters(self) -> None:
-        """About once a second, publish the counters that changed of every deployment that
-        an open page watches. Nobody watching: nothing is read."""
+        """About once a second, publish the counters that changed of the nodes open pages
+        show (every node for a page that never said which). Nobody watching: nothing is
+        read."""
         while True:
             await asyncio.sleep(self.counter_interval)
             try:
@@ -292,14 +297,17 @@ class Monitors:
     async def _publish_counters(self) -> None:
         for deployment in list(self.running.values()):
             group = lab_group(deployment.design_id, deployment.owner_id)
-            if not self.viewers.get(group):
+            pages = self.viewers.get(group)
+            if not pages:
                 continue
+            shown = None if None in pages.values() else set(pages.values())
             for node, netns in deployment.namespaces.items():
-                if not netns:
-                    continue
+                monitor = self._open.get(netns or "")
+                if monitor is None or (shown is not None and node not in shown):
+                    continue  # not shown, or its monitor starts (the next round reads it)
                 try:
-                    found = await asyncio.to_thread(self.observer.counters, netns)
-                except OSError:
+                    found = await monitor.counters()
+                except (OSError, RuntimeError):  # gone, or its monitor closed meanwhile
                     continue
                 if found != self._counters.get(netns) and deployment.pk in self.running:
                     self._counters[netns] = found

@@ -149,7 +149,9 @@ class Worker:
         """Count a page of a lab in (``worker.watch``) or out (``worker.unwatch``); a page
         counted out also cancels the probes it asked for."""
         channel = str(message["channel"])
-        self.monitors.viewing(str(message["group"]), channel, watching)
+        node = message.get("node")
+        shown = str(node) if node is not None else None
+        self.monitors.viewing(str(message["group"]), channel, watching, shown)
         if not watching:
             self.probes.cancel(channel)
 

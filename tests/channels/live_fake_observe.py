@@ -100,6 +100,9 @@ class Monitor:
     def __aiter__(self) -> Monitor:
         return self
 
+    async def counters(self) -> dict[str, dict[str, int]]:
+        return counters(self.netns)
+
     async def __anext__(self) -> Event:
         event = await _queues[self.netns].get()
         if event is None:

@@ -17,6 +17,7 @@ from editor import deployments
 from editor.events import EVENT
 from editor.models import Deployment
 from editor.worker import Worker
+from editor.worker.channel import lab_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,6 +121,39 @@ async def test_counters_are_read_only_while_a_page_is_open(
     reads = fake.counter_reads[red]
     await asyncio.sleep(10 * observing_worker.counter_interval)
     assert fake.counter_reads[red] == reads
+
+
+async def test_counters_are_read_only_for_the_node_a_page_shows(
+    running: Deployment, browser: Any, observing_worker: Worker
+) -> None:
+    """Once the page says it shows red, blue's counters are no longer read; a page that
+    never said (an older client) keeps every node's coming."""
+    red, blue = running.namespaces["red"], running.namespaces["blue"]
+    group = lab_group(running.design_id, running.owner_id)
+    client = await opened(browser, running)
+    await client.send_json_to({"action": "show", "node": "red"})
+    for _ in range(500):
+        if list(observing_worker._viewers.get(group, {}).values()) == ["red"]:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(2 * observing_worker.counter_interval)  # a round under way ends
+    reads = dict(fake.counter_reads)
+    await asyncio.sleep(10 * observing_worker.counter_interval)
+    assert fake.counter_reads[red] > reads.get(red, 0)
+    assert fake.counter_reads[blue] == reads.get(blue, 0)
+    fake.tables[red]["counters"]["eth0"]["tx_packets"] = 3
+    await receive_until(
+        client, lambda m: of("counters", "red")(m) and m["interfaces"]["eth0"]["tx_packets"] == 3
+    )
+
+    older = await opened(browser, running)  # says nothing: shown every node
+    for _ in range(500):
+        if fake.counter_reads[blue] > reads.get(blue, 0):
+            break
+        await asyncio.sleep(0.01)
+    assert fake.counter_reads[blue] > reads.get(blue, 0)
+    await older.disconnect()
+    await client.disconnect()
 
 
 async def test_neighbour_events_change_the_published_table_without_a_snapshot(

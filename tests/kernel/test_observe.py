@@ -97,6 +97,28 @@ def test_counters_count_a_ping(pair: tuple[Lab, str, str]) -> None:
     assert after["rx_bytes"] - before["rx_bytes"] >= 5 * 98  # 84-byte IP packet + Ethernet
 
 
+async def test_a_monitor_reads_the_same_counters_through_its_kept_socket(
+    pair: tuple[Lab, str, str],
+) -> None:
+    """``Monitor.counters`` (RTM_GETSTATS on a socket kept in the namespace, parsed by hand)
+    reads what the link dump reads, by interface name, and follows traffic."""
+    _, a, b = pair
+    async with observe.Monitor(b) as monitor:
+        kept = await monitor.counters()
+        dumped = observe.counters(b)
+        assert set(kept) == set(dumped) == {"lo", "veth-b"}
+        for name, values in dumped.items():
+            assert set(kept[name]) == set(values)
+            # Counters only grow; nothing runs between the two reads but IPv6 chatter.
+            assert all(0 <= values[key] - kept[name][key] <= 2000 for key in values)
+        await asyncio.to_thread(probes.ping, a, "10.213.1.2", count=5, interval=0.01)
+        after = await monitor.counters()
+        assert after["veth-b"]["rx_packets"] - kept["veth-b"]["rx_packets"] >= 5
+        assert after["veth-b"]["rx_bytes"] - kept["veth-b"]["rx_bytes"] >= 5 * 98
+    with pytest.raises(RuntimeError, match="not open"):
+        await monitor.counters()
+
+
 def test_snapshot_reads_everything_at_once(pair: tuple[Lab, str, str]) -> None:
     _, a, _ = pair
     probes.ping(a, "10.213.1.2", count=1)

@@ -9,9 +9,9 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pyroute2 import AsyncIPRoute
 from pyroute2.netlink.rtnl import (
@@ -27,6 +27,9 @@ from netlab.kernel import namespaces
 from netlab.kernel.observe import decode
 from netlab.kernel.observe.decode import MAIN_TABLE
 from netlab.kernel.observe.records import Address, Event, EventKind, Link, Neighbour, Route
+from netlab.kernel.observe.stats import StatsSocket
+
+T = TypeVar("T")
 
 NETLINK_ROUTE = 0
 RECEIVE_BUFFER = 4 * 1024 * 1024  # a burst of events (a lab being built) must not overflow
@@ -58,9 +61,21 @@ _KINDS: dict[str, tuple[EventKind, Literal["new", "del"]]] = {
 _END = object()
 
 
-def _close_made_socket(making: asyncio.Future[tuple[socket.socket, tuple[int, int]]]) -> None:
-    if not making.cancelled() and making.exception() is None:
-        making.result()[0].close()
+async def _made_in_thread(make: Callable[[], T], close: Callable[[T], object]) -> T:
+    """Return what ``make`` makes in a thread. Cancelled while it runs, the thread carries on:
+    what it makes is then closed, or a socket would keep its namespace alive after a destroy
+    (one that stopped monitors still starting)."""
+    making = asyncio.ensure_future(asyncio.to_thread(make))
+    try:
+        return await asyncio.shield(making)
+    except asyncio.CancelledError:
+
+        def close_made(done: asyncio.Future[T]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                close(done.result())
+
+        making.add_done_callback(close_made)
+        raise
 
 
 class Monitor:
@@ -100,6 +115,7 @@ class Monitor:
         self._names: dict[int, str] = {}
         self._inode: tuple[int, int] | None = None
         self._closed = False
+        self._stats: StatsSocket | None = None  # made by the first counters()
 
     async def open(self) -> Monitor:
         """Open the netlink socket inside the namespace and join the groups.
@@ -114,15 +130,11 @@ class Monitor:
             status = os.stat(path)
             return sock, (status.st_dev, status.st_ino)
 
-        # Cancelled while the thread makes the socket (a destroy stopping monitors that are
-        # still starting), the thread carries on: close what it makes, or the socket keeps
-        # the namespace alive after the lab is gone.
-        making = asyncio.ensure_future(asyncio.to_thread(namespaces.run_inside, self.netns, make))
-        try:
-            self._socket, self._inode = await asyncio.shield(making)
-        except asyncio.CancelledError:
-            making.add_done_callback(_close_made_socket)
-            raise
+        def close(made: tuple[socket.socket, tuple[int, int]]) -> None:
+            made[0].close()
+
+        made = await _made_in_thread(lambda: namespaces.run_inside(self.netns, make), close)
+        self._socket, self._inode = made
         try:
             groups = 0
             for kind in self.kinds:
@@ -204,7 +216,26 @@ class Monitor:
                 self._ipr.close()
         if self._socket is not None:
             self._socket.close()
+        if self._stats is not None:
+            self._stats.close()
         self._queue.put_nowait(_END)
+
+    async def counters(self) -> dict[str, dict[str, int]]:
+        """Return ``{interface: {rx_bytes, tx_bytes, rx_packets, tx_packets}}`` of the open
+        monitor's namespace, through a socket kept in it (see :mod:`.stats`)."""
+        if self._closed or self._reader is None:
+            raise RuntimeError("the monitor is not open")
+        if self._stats is None:
+            made = await _made_in_thread(lambda: StatsSocket(self.netns), StatsSocket.close)
+            if self._closed:  # closed while the socket was made: it must not outlive it
+                made.close()
+                raise RuntimeError("the monitor is not open")
+            self._stats = made
+        return {
+            self._names[index]: values
+            for index, values in self._stats.read().items()
+            if index in self._names
+        }
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self

@@ -127,6 +127,7 @@ export class LivePanel {
     const element = this.find("connection");
     element.dataset.status = status;
     if (status === "open") {
+      this.#tellShown();
       element.replaceChildren("● live");
       element.title = "Connected to the lab: its state and tables follow the kernel";
     } else if (status === "connecting") {
@@ -212,9 +213,20 @@ export class LivePanel {
     if (selection.nodes.length !== 1) return;
     const id = selection.nodes[0];
     if (!namespaceNodes(this.state.doc).includes(id)) return;
+    this.#show(id);
+  }
+
+  /** Show node `id`'s tables, and tell the server: it reads the counters of shown nodes only. */
+  #show(id) {
+    const changed = id !== this.node;
     this.node = id;
-    this.find("live-node").value = id;
+    if (id) this.find("live-node").value = id;
     this.#nodeTables();
+    if (changed) this.#tellShown();
+  }
+
+  #tellShown() {
+    if (this.node) this.socket?.send({ action: "show", node: this.node });
   }
 
   #deploymentState() {
@@ -280,8 +292,8 @@ export class LivePanel {
       select.replaceChildren(...nodes.map((id) => h("option", { value: id }, id)));
       if (nodes.includes(value)) select.value = value;
     }
-    if (!this.node || !nodes.includes(this.node)) this.node = nodes.find((id) => id !== "host") || nodes[0] || null;
-    if (this.node) this.find("live-node").value = this.node;
+    if (!this.node || !nodes.includes(this.node)) this.#show(nodes.find((id) => id !== "host") || nodes[0] || null);
+    else this.find("live-node").value = this.node;
     const targets = pingTargets(doc);
     const ids = [...new Set(targets.map((target) => target.node))];
     this.find("ping-targets").replaceChildren(
@@ -375,10 +387,7 @@ export class LivePanel {
   #bind() {
     this.find("deploy").addEventListener("click", () => this.deploy());
     this.find("destroy").addEventListener("click", () => this.destroy());
-    this.find("live-node").addEventListener("change", (event) => {
-      this.node = event.target.value;
-      this.#nodeTables();
-    });
+    this.find("live-node").addEventListener("change", (event) => this.#show(event.target.value));
     const submit = (testid, action) => this.find(testid).addEventListener("submit", (event) => {
       event.preventDefault();
       action();
