@@ -58,8 +58,10 @@ test: lint
 	node --test tests/js/
 	$(VENV)/bin/pytest
 
+# The engine against ip scripts, then end to end (CLI, websocket) next to it (root).
 bench: setup
 	$(PY) -m netlab.bench
+	$(PY) tests/production/bench_e2e.py
 
 # The live lab in both layouts (root; needs redis-server): latency, fan-out, monitors.
 bench-live: setup

@@ -12,9 +12,10 @@ each lab and size:
   CLI runs before the server starts, so no worker claims its deployments;
 - websocket: a client of the lab page (bearer token) times ``deploy`` sent until the
   ``deployment`` message saying ``running`` arrives, and ``destroy`` until ``stopped``;
-  it counts the messages and bytes it received during the deploy and while it sat idle
-  on the running lab (``--idle`` seconds), when the server's CPU and RSS are read from
-  ``/proc``.
+  it counts the messages and bytes it received during the deploy and, showing one node
+  as netlab's page does (``show``), while it sat idle on the running lab (``--idle``
+  seconds, from ``--settle`` seconds after ``running``), when the server's CPU and RSS
+  are read from ``/proc``.
 
 Medians of ``--runs`` runs. Writes a markdown table to artifacts/bench-e2e.md and prints it.
 Not part of the test run. Packets: none (nothing is pinged).
@@ -161,7 +162,13 @@ def process_usage(pid: int) -> tuple[float, float]:
 
 
 async def websocket_times(
-    layout: Layout, token: str, design_id: int, runs: int, idle: float, server_pid: int
+    layout: Layout,
+    token: str,
+    design_id: int,
+    runs: int,
+    idle: float,
+    settle: float,
+    server_pid: int,
 ) -> dict[str, float]:
     deploys, destroys = [], []
     result: dict[str, float] = {}
@@ -180,8 +187,11 @@ async def websocket_times(
                 if run == 0:
                     result["deploy_messages"], result["deploy_kib"] = watcher.traffic(start)
                     result["deploy_kib"] /= 1024
+                    # As netlab's page does: it shows one node's tables, the first one.
+                    first = next(iter(watcher.messages[-1][2]["namespaces"]))
+                    await client.send({"action": "show", "node": first})
                     # The first tables after a deploy settle, then the page sits idle.
-                    await asyncio.sleep(2)
+                    await asyncio.sleep(settle)
                     idle_start = len(watcher.messages)
                     cpu_before, rss_before = process_usage(server_pid)
                     await asyncio.sleep(idle)
@@ -239,7 +249,15 @@ def run(arguments: argparse.Namespace) -> list[dict[str, Any]]:
         for row in rows:
             design_id = ids[row["lab"], row["size"]]
             row["websocket"] = asyncio.run(
-                websocket_times(layout, token, design_id, arguments.runs, arguments.idle, server)
+                websocket_times(
+                    layout,
+                    token,
+                    design_id,
+                    arguments.runs,
+                    arguments.idle,
+                    arguments.settle,
+                    server,
+                )
             )
             print(f"{row['lab']}-{row['size']}: websocket measured", file=sys.stderr)
     return rows
@@ -277,7 +295,8 @@ def report(rows: list[dict[str, Any]], arguments: argparse.Namespace) -> str:
     lines += [
         "",
         f"What the page receives (websocket), and the server (`netlab serve`, or the worker in "
-        f"the redis layout) while one page sits on the running lab for {arguments.idle:.0f} s:",
+        f"the redis layout) while one page sits on the running lab for {arguments.idle:.0f} s "
+        f"(from {arguments.settle:.0f} s after `running`), showing one node:",
         "",
         "| lab | N | deploy: messages | deploy: KiB | idle: messages/s | idle: KiB/s "
         "| idle: server CPU | server RSS | RSS growth while idle |",
@@ -299,7 +318,10 @@ def main() -> int:
     parser.add_argument("--sizes", default="10,200,500,1000")
     parser.add_argument("--labs", default="star,chain")
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--idle", type=float, default=5.0, help="seconds idle on the lab")
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds idle on the lab")
+    parser.add_argument(
+        "--settle", type=float, default=5.0, help="seconds after running before idle is timed"
+    )
     parser.add_argument("--layout", choices=["embedded", "redis"], default="embedded")
     parser.add_argument("--output", default="artifacts/bench-e2e.md")
     arguments = parser.parse_args()
