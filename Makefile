@@ -58,10 +58,12 @@ test: lint
 	node --test tests/js/
 	$(VENV)/bin/pytest
 
-# The engine against ip scripts, then end to end (CLI, websocket) next to it (root).
+# The engine against ip scripts, then end to end (CLI, websocket) next to it, then the
+# gallery and dashboard with 60 public designs of 1000 nodes (root).
 bench: setup
 	$(PY) -m netlab.bench
 	$(PY) tests/production/bench_e2e.py
+	$(PY) tests/production/bench_pages.py
 
 # The live lab in both layouts (root; needs redis-server): latency, fan-out, monitors.
 bench-live: setup
