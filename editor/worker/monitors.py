@@ -10,9 +10,9 @@ the lab's pages.
 - Open pages tell the worker they watch their lab (``worker.watch`` and ``worker.unwatch``
   with the consumer's channel, lab group and the node the page shows); while a lab has
   one, the counters of the nodes shown are read about once a second, through the socket
-  the node's monitor keeps in its namespace, and published when they changed. A restarted worker asks the running deployments' pages to say so again
-  (``lab.rewatch``). Viewers are counted by the worker that receives the messages: one
-  worker per channel layer.
+  the node's monitor keeps in its namespace, and published when they changed. A restarted
+  worker asks the running deployments' pages to say so again (``lab.rewatch``). Viewers
+  are counted by the worker that receives the messages: one worker per channel layer.
 """
 
 from __future__ import annotations
