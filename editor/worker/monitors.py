@@ -18,6 +18,7 @@ the lab's pages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from types import ModuleType
@@ -33,6 +34,7 @@ from editor.worker.threads import in_thread
 logger = logging.getLogger("netlab.worker")
 
 COALESCE = 0.075  # seconds: a namespace publishes each table at most this often
+STARTING_AT_ONCE = 8  # monitors opening and reading their first tables at the same time
 # The tables a change of each kind of netlink event may alter. IPv4 routes through a link
 # that goes down vanish without a route event, and its neighbours are flushed.
 TABLES = ("links", "routes", "neighbours")
@@ -126,6 +128,9 @@ class Monitors:
         self._counters: dict[str, dict[str, dict[str, int]]] = {}  # netns: last published
         self.tasks: dict[int, list[asyncio.Task[None]]] = {}  # deployment id: its monitors
         self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
+        # A lab of 1000 namespaces starts 1000 monitors: a few at a time, or their start
+        # fills the loop and the threads, and a page's destroy waited 5 s to be heard.
+        self._starting = asyncio.Semaphore(STARTING_AT_ONCE)
 
     @property
     def observer(self) -> ModuleType:
@@ -201,10 +206,12 @@ class Monitors:
         try:
             while True:
                 try:
-                    async with observe.Monitor(netns) as monitor:
-                        self._open[netns] = monitor
-                        # Read after subscribing: a change between the two is never lost.
-                        await self._publish_state(group, node, netns, set(TABLES))
+                    async with contextlib.AsyncExitStack() as stack:
+                        async with self._starting:
+                            monitor = await stack.enter_async_context(observe.Monitor(netns))
+                            self._open[netns] = monitor
+                            # Read after subscribing: a change between the two is never lost.
+                            await self._publish_state(group, node, netns, set(TABLES))
                         async for event in monitor:
                             unchanged = event.kind == "neighbour" and not table.apply(
                                 event.action, event.data
