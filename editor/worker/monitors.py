@@ -244,12 +244,17 @@ class Monitors:
         """
         table = self._neighbours.get(netns)
         mark = table.begin() if table is not None else 0
+        monitor = self._open.get(netns)
         try:
-            snapshot = await asyncio.to_thread(self.observer.snapshot, netns)
+            if monitor is not None:  # its socket, in the loop: no thread, no namespace switch
+                snapshot = await monitor.snapshot()
+            else:
+                snapshot = await asyncio.to_thread(self.observer.snapshot, netns)
         except BaseException as error:
             if table is not None:
                 table.end()
-            if isinstance(error, OSError):  # the namespace went away: its monitor ends too
+            # The namespace went away, or its monitor closed: that monitor ends too.
+            if isinstance(error, OSError | self.observer.MonitorClosed):
                 return
             raise
         neighbours = snapshot.neighbours
@@ -314,7 +319,7 @@ class Monitors:
                     continue  # not shown, or its monitor starts (the next round reads it)
                 try:
                     found = await monitor.counters()
-                except (OSError, RuntimeError):  # gone, or its monitor closed meanwhile
+                except (OSError, self.observer.MonitorClosed):  # gone, or its monitor closed
                     continue
                 if found != self._counters.get(netns) and deployment.pk in self.running:
                     self._counters[netns] = found

@@ -14,9 +14,17 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from netlab.kernel.observe import Event, Link, MonitorError, Neighbour, Route, Snapshot
+from netlab.kernel.observe import (
+    Event,
+    Link,
+    MonitorClosed,
+    MonitorError,
+    Neighbour,
+    Route,
+    Snapshot,
+)
 
-__all__ = ["Monitor", "MonitorError", "counters", "emit", "snapshot", "tables"]
+__all__ = ["Monitor", "MonitorClosed", "MonitorError", "counters", "emit", "snapshot", "tables"]
 
 tables: dict[str, dict[str, Any]] = {}
 counter_reads: Counter[str] = Counter()
@@ -102,6 +110,9 @@ class Monitor:
 
     async def counters(self) -> dict[str, dict[str, int]]:
         return counters(self.netns)
+
+    async def snapshot(self) -> Snapshot:
+        return snapshot(self.netns)
 
     async def __anext__(self) -> Event:
         event = await _queues[self.netns].get()

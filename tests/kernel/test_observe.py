@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 
 import pytest
@@ -115,8 +116,33 @@ async def test_a_monitor_reads_the_same_counters_through_its_kept_socket(
         after = await monitor.counters()
         assert after["veth-b"]["rx_packets"] - kept["veth-b"]["rx_packets"] >= 5
         assert after["veth-b"]["rx_bytes"] - kept["veth-b"]["rx_bytes"] >= 5 * 98
-    with pytest.raises(RuntimeError, match="not open"):
+    with pytest.raises(observe.MonitorClosed, match="not open"):
         await monitor.counters()
+
+
+async def test_a_monitor_snapshot_reads_what_the_reader_reads(pair: tuple[Lab, str, str]) -> None:
+    """The monitor's snapshot, dumped on its own socket while it also hears events, is the
+    thread-and-socket reader's (counters aside: they move)."""
+    _, a, _ = pair
+    async with observe.Monitor(a) as monitor:
+        await asyncio.to_thread(probes.ping, a, "10.213.1.2", count=1, interval=0.01)
+        kept, read = await monitor.snapshot(), observe.snapshot(a)
+        assert kept.netns == read.netns == a
+        assert kept.links == read.links
+        assert kept.routes == read.routes
+        assert {n.address for n in kept.neighbours} == {n.address for n in read.neighbours}
+        assert "10.213.1.2" in {n.address for n in kept.neighbours}
+        assert set(kept.counters) == set(read.counters)
+        # Events still come, apart from the dumps on the same socket.
+        while await monitor.next_event(timeout=0.2) is not None:
+            pass  # what the pings stirred up
+        subprocess.run(["ip", "-n", a, "address", "add", "10.99.0.1/32", "dev", "lo"], check=True)
+        await monitor.snapshot()
+        event = await monitor.next_event(timeout=2)
+        assert event is not None
+        assert event.kind == "address"
+    with pytest.raises(observe.MonitorClosed, match="not open"):
+        await monitor.snapshot()
 
 
 def test_snapshot_reads_everything_at_once(pair: tuple[Lab, str, str]) -> None:

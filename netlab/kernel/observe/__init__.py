@@ -16,7 +16,7 @@ events), :mod:`.decode` (pyroute2 messages into records), :mod:`.readers` (the r
 :mod:`.monitor` (the ``Monitor``). Every public name is re-exported here.
 """
 
-from netlab.kernel.observe.monitor import GROUPS, Monitor, MonitorError
+from netlab.kernel.observe.monitor import GROUPS, Monitor, MonitorClosed, MonitorError
 from netlab.kernel.observe.readers import counters, links, neighbours, routes, snapshot
 from netlab.kernel.observe.records import (
     Address,
@@ -35,6 +35,7 @@ __all__ = [
     "EventKind",
     "Link",
     "Monitor",
+    "MonitorClosed",
     "MonitorError",
     "Neighbour",
     "Route",

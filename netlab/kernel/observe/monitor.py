@@ -25,9 +25,17 @@ from pyroute2.netlink.rtnl import (
 )
 
 from netlab.kernel import namespaces
-from netlab.kernel.observe import decode
+from netlab.kernel.observe import decode, readers
 from netlab.kernel.observe.decode import MAIN_TABLE
-from netlab.kernel.observe.records import Address, Event, EventKind, Link, Neighbour, Route
+from netlab.kernel.observe.records import (
+    Address,
+    Event,
+    EventKind,
+    Link,
+    Neighbour,
+    Route,
+    Snapshot,
+)
 from netlab.kernel.observe.stats import StatsSocket
 
 T = TypeVar("T")
@@ -40,6 +48,10 @@ GROUPS: dict[str, int] = {
     "address": RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
     "route": RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
 }
+
+
+class MonitorClosed(RuntimeError):
+    """A read through a monitor that is not open (not yet, or no longer)."""
 
 
 class MonitorError(RuntimeError):
@@ -228,16 +240,34 @@ class Monitor:
             self._stats.close()
         self._queue.put_nowait(_END)
 
+    async def snapshot(self) -> Snapshot:
+        """Return links, neighbours, routes and counters of the open monitor's namespace,
+        dumped through its own socket: no thread, no namespace switch, no new socket (the
+        replies carry their request's sequence number, apart from the events)."""
+        if self._closed or self._ipr is None:
+            raise MonitorClosed("the monitor is not open")
+
+        async def dump(messages: Any) -> list[Any]:
+            return [message async for message in await messages]
+
+        return readers.snapshot_of(
+            self.netns,
+            await dump(self._ipr.link("dump")),
+            await dump(self._ipr.addr("dump")),
+            await dump(self._ipr.neigh("dump")),
+            await dump(self._ipr.route("dump", table=MAIN_TABLE)),
+        )
+
     async def counters(self) -> dict[str, dict[str, int]]:
         """Return ``{interface: {rx_bytes, tx_bytes, rx_packets, tx_packets}}`` of the open
         monitor's namespace, through a socket kept in it (see :mod:`.stats`)."""
         if self._closed or self._reader is None:
-            raise RuntimeError("the monitor is not open")
+            raise MonitorClosed("the monitor is not open")
         if self._stats is None:
             made = await _made_in_thread(lambda: StatsSocket(self.netns), StatsSocket.close)
             if self._closed:  # closed while the socket was made: it must not outlive it
                 made.close()
-                raise RuntimeError("the monitor is not open")
+                raise MonitorClosed("the monitor is not open")
             self._stats = made
         return {
             self._names[index]: values

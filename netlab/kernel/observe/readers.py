@@ -31,50 +31,58 @@ def _names(link_messages: Iterable[Any]) -> dict[int, str]:
     return {int(message["index"]): str(message.get("ifname")) for message in link_messages}
 
 
-def _links(ipr: IPRoute) -> tuple[tuple[Link, ...], dict[int, str], list[Any]]:
-    link_messages = list(ipr.get_links())
-    names = _names(link_messages)
+def _links_of(
+    link_messages: list[Any], address_messages: Iterable[Any], names: dict[int, str]
+) -> tuple[Link, ...]:
     by_index: dict[int, list[str]] = {}
-    for message in ipr.get_addr():
+    for message in address_messages:
         by_index.setdefault(int(message["index"]), []).append(
             decode.address(message, names).address
         )
-    links = tuple(
+    return tuple(
         decode.link(message, names, tuple(by_index.get(int(message["index"]), ())))
         for message in link_messages
     )
-    return links, names, link_messages
 
 
-def _neighbours(ipr: IPRoute, names: dict[int, str]) -> tuple[Neighbour, ...]:
+def _neighbours_of(messages: Iterable[Any], names: dict[int, str]) -> tuple[Neighbour, ...]:
     return tuple(
-        decode.neighbour(message, names)
-        for message in ipr.get_neighbours()
-        if decode.shown_neighbour(message)
+        decode.neighbour(message, names) for message in messages if decode.shown_neighbour(message)
     )
 
 
-def _routes(ipr: IPRoute, names: dict[int, str]) -> tuple[Route, ...]:
+def _routes_of(messages: Iterable[Any], names: dict[int, str]) -> tuple[Route, ...]:
     return tuple(
         decode.route(message, names)
-        for message in ipr.get_routes(table=MAIN_TABLE)
+        for message in messages
         if decode.route_table(message) == MAIN_TABLE
     )
 
 
 def links(netns: str) -> list[Link]:
     """Return the links of ``netns`` with their addresses, in index order."""
-    return list(_read(netns, lambda ipr: _links(ipr)[0]))
+
+    def work(ipr: IPRoute) -> tuple[Link, ...]:
+        link_messages = list(ipr.get_links())
+        return _links_of(link_messages, ipr.get_addr(), _names(link_messages))
+
+    return list(_read(netns, work))
 
 
 def neighbours(netns: str) -> list[Neighbour]:
     """Return the ARP and NDP tables of ``netns`` as ``ip neigh show`` does (no NOARP)."""
-    return list(_read(netns, lambda ipr: _neighbours(ipr, _names(ipr.get_links()))))
+    return list(
+        _read(netns, lambda ipr: _neighbours_of(ipr.get_neighbours(), _names(ipr.get_links())))
+    )
 
 
 def routes(netns: str) -> list[Route]:
     """Return the routes of the main table of ``netns``, IPv4 then IPv6."""
-    return list(_read(netns, lambda ipr: _routes(ipr, _names(ipr.get_links()))))
+    return list(
+        _read(
+            netns, lambda ipr: _routes_of(ipr.get_routes(table=MAIN_TABLE), _names(ipr.get_links()))
+        )
+    )
 
 
 def counters(netns: str) -> dict[str, dict[str, int]]:
@@ -91,15 +99,32 @@ def snapshot(netns: str) -> Snapshot:
     """Return links, neighbours, routes and counters of ``netns`` in one visit."""
 
     def work(ipr: IPRoute) -> Snapshot:
-        found, names, link_messages = _links(ipr)
-        return Snapshot(
-            netns=netns,
-            links=found,
-            neighbours=_neighbours(ipr, names),
-            routes=_routes(ipr, names),
-            counters={
-                str(message.get("ifname")): decode.counters(message) for message in link_messages
-            },
+        return snapshot_of(
+            netns,
+            list(ipr.get_links()),
+            list(ipr.get_addr()),
+            list(ipr.get_neighbours()),
+            list(ipr.get_routes(table=MAIN_TABLE)),
         )
 
     return _read(netns, work)
+
+
+def snapshot_of(
+    netns: str,
+    link_messages: list[Any],
+    address_messages: list[Any],
+    neighbour_messages: list[Any],
+    route_messages: list[Any],
+) -> Snapshot:
+    """Decode the four dumps of ``netns`` (read by any socket in it) into a snapshot."""
+    names = _names(link_messages)
+    return Snapshot(
+        netns=netns,
+        links=_links_of(link_messages, address_messages, names),
+        neighbours=_neighbours_of(neighbour_messages, names),
+        routes=_routes_of(route_messages, names),
+        counters={
+            str(message.get("ifname")): decode.counters(message) for message in link_messages
+        },
+    )
