@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netlab.settings")
 
-from layoutkit import PYTHON, REPOSITORY, Client, Layout, unique_prefix
+from layoutkit import Client, Layout, unique_prefix, write_report
 
 from netlab.bench import chain, star_data
 from netlab.core import codec
@@ -82,18 +81,8 @@ def engine_times(design: Document, runs: int, prefix: str) -> dict[str, float]:
 
 def timed_manage(layout: Layout, *arguments: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run(
-        [PYTHON, "manage.py", *arguments],
-        cwd=REPOSITORY,
-        env=layout.env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    took = time.perf_counter() - started
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{result.stderr}")
-    return took
+    layout.manage(*arguments)
+    return time.perf_counter() - started
 
 
 def cli_times(layout: Layout, design_id: int, runs: int) -> dict[str, float]:
@@ -328,11 +317,7 @@ def main() -> int:
     if os.geteuid() != 0:
         print("the benchmark creates namespaces: run it as root", file=sys.stderr)
         return 2
-    text = report(run(arguments), arguments)
-    output = Path(arguments.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
-    print(text)
+    write_report(report(run(arguments), arguments), arguments.output)
     return 0
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from layoutkit import PYTHON, REPOSITORY, Layout, unique_prefix
+from layoutkit import PYTHON, REPOSITORY, Layout, unique_prefix, write_report
 
 from netlab.bench import star_data
 
@@ -133,11 +133,7 @@ def main() -> int:
         f"| `GET /` (dashboard, their owner) | {dashboard['median_ms']:.1f} ms | "
         f"{dashboard['p90_ms']:.1f} ms | {dashboard['kib']:.0f} KiB |",
     ]
-    text = "\n".join(lines) + "\n"
-    output = Path(arguments.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
-    print(text)
+    write_report("\n".join(lines) + "\n", arguments.output)
     return 0
 
 

@@ -36,6 +36,14 @@ WEB_USER = "nobody"
 START_TIMEOUT = 20.0
 
 
+def write_report(text: str, path: str) -> None:
+    """Print a benchmark's markdown report and write it to ``path`` (under artifacts/)."""
+    output = Path(path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(text)
+
+
 def missing_requirements() -> str | None:
     """Why this machine cannot run the layout, or None when it can."""
     if os.geteuid() != 0:
