@@ -1,8 +1,8 @@
 // The live panel of the design page: Deploy and Destroy, the deployment's state and
 // progress, the step log, each node's live tables, the ping tool, ping-all and the port
 // probe. Everything it shows comes from the websocket (socket.js) through a LiveState
-// (live-state.js), drawn by live-tables.js; on every reconnect the server sends the state again and the panel is
-// drawn afresh from it.
+// (live-state.js), drawn by live-tables.js; on every reconnect the server sends the state
+// again and the panel is drawn afresh from it.
 
 import { h } from "./dom.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
