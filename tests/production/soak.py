@@ -53,6 +53,19 @@ def worker_figures(pid: int) -> dict[str, int]:
     return {"fds": len(os.listdir(f"/proc/{pid}/fd")), "rss_kib": int(rss.split()[1])}
 
 
+def fd_kinds(pid: int) -> dict[str, int]:
+    """What the open file descriptors of ``pid`` are (socket, pipe, a file's path...)."""
+    kinds: dict[str, int] = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        kind = target.split(":")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
+
+
 def entries(directory: Path) -> int:
     return len(list(directory.iterdir())) if directory.is_dir() else 0
 
@@ -126,10 +139,12 @@ async def soak(cycles: int) -> dict[str, Any]:
                 if number == min(WARM_UP, cycles):
                     await asyncio.sleep(1)  # let the last destroy's events and sockets settle
                     after_warm_up = measure(layout, worker_pid)
+                    print(f"worker's file descriptors: {fd_kinds(worker_pid)}", flush=True)
                 if number % 50 == 0:
                     print(f"cycle {number}: {measure(layout, worker_pid)}", flush=True)
         await asyncio.sleep(1)
         end = measure(layout, worker_pid)
+        print(f"worker's file descriptors at the end: {fd_kinds(worker_pid)}", flush=True)
         return {
             "cycles": cycles,
             "seconds": round(time.perf_counter() - started, 1),
