@@ -216,12 +216,17 @@ export class LiveState {
     const states = new Map();
     const tables = this.tables.links;
     if (!tables.size || this.state !== "running") return states;
+    // Indexed once: a star of 1000 has 1000 links whose ends sit in one 1000-row table.
+    const holders = new Map(nodesOf(doc).map((node) => [node.id, node.kind === "bridge" ? holderOf(doc, node) : node.id]));
+    const rows = new Map();
+    for (const [namespace, table] of tables) {
+      rows.set(namespace, new Map(table.rows.map((row) => [interfaceName(row), row])));
+    }
     linksOf(doc).forEach((link, index) => {
       let known = 0;
       let up = true;
       for (const end of link.endpoints || []) {
-        const table = tables.get(namespaceOf(doc, end.node));
-        const row = table && table.rows.find((item) => interfaceName(item) === end.interface);
+        const row = rows.get(holders.get(end.node) ?? end.node)?.get(end.interface);
         if (!row) continue;
         known += 1;
         up = up && interfaceUp(row);

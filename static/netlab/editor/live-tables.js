@@ -17,10 +17,19 @@ function cellText(value) {
   return String(value);
 }
 
-/** The step log's items: a heading per action, then each step with its shell line. */
-export function stepItems(steps) {
+// A lab of 1000 namespaces has 4000 steps: the log shows the latest ones, and says how many
+// came before (drawing them all, every frame of a deploy, froze the page for seconds).
+export const SHOWN_STEPS = 300;
+
+/** The step log's items: a heading per action, then each step with its shell line; only
+ * the last SHOWN_STEPS steps, after a line counting the others. */
+export function stepItems(allSteps) {
+  const steps = allSteps.slice(-SHOWN_STEPS);
+  const hidden = allSteps.length - steps.length;
   let action = null;
-  const items = [];
+  const items = hidden
+    ? [h("li", { className: "hint", "data-testid": "earlier-steps" }, `${hidden} earlier steps, done (the CLI and the exported script list them all)`)]
+    : [];
   for (const step of steps) {
     if (step.action !== action) {
       action = step.action;

@@ -157,6 +157,13 @@ export class LivePanel {
       this.pending = null;
       this.#onError(event);
     }
+    if (changed.has("deployment")) {
+      // The state is what the user waits for: shown now (label, buttons, canvas), not after
+      // a frame that tables arriving by the hundred may delay.
+      this.#deploymentState();
+      this.#buttons();
+      this.#markCanvas();
+    }
     this.#renderSoon(changed);
   }
 
@@ -197,7 +204,8 @@ export class LivePanel {
     if (has("pingall")) this.#pingall();
     if (has("probe")) this.#probe();
     this.#buttons();
-    this.#markCanvas();
+    // The canvas shows the lab's state, its links' and ping-all's: not its steps.
+    if (all || ["deployment", "links", "pingall"].some(has)) this.#markCanvas();
   }
 
   /** The document changed (an edit, a save): refresh what depends on it. */
