@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -147,3 +148,18 @@ class EditorPage:
         self.page.keyboard.press("Control+s")
         expect(self.by_testid("status")).to_contain_text("Saved revision")
         expect(self.by_testid("dirty")).to_be_hidden()
+
+
+def create_design(page: Page, document: dict[str, Any]) -> int:
+    """Create a design through the API, with the page's session and CSRF token."""
+    document = {**document, "name": f"{document['name']}-{uuid.uuid4().hex[:6]}"}
+    page.goto("/")
+    cookies = page.context.cookies()
+    token = next(cookie["value"] for cookie in cookies if cookie["name"] == "csrftoken")
+    response = page.request.post(
+        "/api/designs",
+        data=json.dumps(document),
+        headers={"Content-Type": "application/json", "X-CSRFToken": token},
+    )
+    assert response.status == 201, response.text()
+    return int(response.json()["id"])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from editor_page import EditorPage, wait_until
+from editor_page import EditorPage, create_design, wait_until
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -30,21 +28,6 @@ def api_document(page: Page, design_id: int) -> dict[str, Any]:
     response = page.request.get(f"/api/designs/{design_id}")
     assert response.ok
     return response.json()
-
-
-def create_design(page: Page, document: dict[str, Any]) -> int:
-    """Create a design through the API, with the page's session and CSRF token."""
-    document = {**document, "name": f"{document['name']}-{uuid.uuid4().hex[:6]}"}
-    page.goto("/")
-    cookies = page.context.cookies()
-    token = next(cookie["value"] for cookie in cookies if cookie["name"] == "csrftoken")
-    response = page.request.post(
-        "/api/designs",
-        data=json.dumps(document),
-        headers={"Content-Type": "application/json", "X-CSRFToken": token},
-    )
-    assert response.status == 201, response.text()
-    return int(response.json()["id"])
 
 
 def test_build_the_bridge_tutorial_from_an_empty_design(page, screenshot):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import SCREENSHOTS, namespaces_with
-from editor_page import READY, EditorPage, wait_until
+from editor_page import READY, EditorPage, create_design, wait_until
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 pytestmark = pytest.mark.browser
@@ -290,3 +290,49 @@ def test_share_by_link_fork_and_run_the_fork(page, second_user, kernel_labs):
     page.goto(f"/designs/{design_id}/")
     page.wait_for_selector(READY)
     expect(page.get_by_test_id("fork-count")).to_have_text("1 fork")
+
+
+@pytest.mark.kernel
+def test_a_big_lab_from_the_page_shows_its_latest_steps_and_says_which_node_it_shows(
+    page, kernel_labs
+):
+    """A star of 80 namespaces is over 320 steps: the log draws the latest 300 after a line
+    counting the others, and the progress covers all of them. The page tells the server
+    which node's tables it shows (`show`), first as it connects, then on each selection."""
+    from netlab.bench import star_data
+
+    sent: list[dict[str, Any]] = []
+
+    def route(page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+        server_side.on_message(page_side.send)
+
+        def from_page(message: str | bytes) -> None:
+            sent.append(json.loads(message))
+            server_side.send(message)
+
+        page_side.on_message(from_page)
+
+    page.route_web_socket(re.compile(r"/ws/designs/\d+/$"), route)
+    design_id = create_design(page, star_data(80, network="10.80.0.0/16", name="star-80"))
+    page.goto(f"/designs/{design_id}/")
+    page.wait_for_selector(READY)
+    connected(page)
+    open_live_tab(page)
+    deploy(page)
+    steps = page.get_by_test_id("steps")
+    total = page.evaluate("window.netlabEditor.live.live.progress().total")
+    assert total > 320  # four a namespace, and the host's
+    expect(page.get_by_test_id("earlier-steps")).to_contain_text(f"{total - 300} earlier steps")
+    expect(steps.locator("li.step")).to_have_count(300)
+    assert page.get_by_test_id("progress").get_attribute("value") == "100"
+
+    page.get_by_test_id("live-node").select_option("n7")
+    for _ in range(100):  # the routed socket's messages arrive while Playwright waits
+        shown = [message["node"] for message in sent if message["action"] == "show"]
+        if shown[-1:] == ["n7"]:
+            break
+        page.wait_for_timeout(50)
+    assert shown[0] == "n0"  # as the page connected: the first namespace node
+    assert shown[-1] == "n7"
+    destroy(page, kernel_labs)
