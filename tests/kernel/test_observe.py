@@ -7,6 +7,7 @@ import subprocess
 import time
 
 import pytest
+from enginekit import Kit, tutorial
 from labkit import Lab, lab_fixture, pair_fixture, requires_root  # noqa: F401 (fixtures)
 from pyroute2 import IPRoute
 
@@ -262,3 +263,24 @@ async def test_monitor_reports_an_entry_leaving_the_shown_table_as_its_removal(
         event = await next_neighbour(monitor)
         assert (event.action, event.data.as_dict()["state"]) == ("del", "NOARP")
     assert all(n.address != address for n in observe.neighbours(a))
+
+
+@pytest.mark.parametrize("number", [2, 3, 4])
+async def test_struct_parsing_reads_every_namespace_of_a_tutorial_as_pyroute2_does(
+    kit: Kit, number: int
+) -> None:
+    """The monitor's snapshot (its own plain socket, parsed with ``struct``) against the
+    pyroute2 reader's, in every namespace of a deployed tutorial: bridges and their ports
+    (``master``, ``kind``), gateways, default routes, IPv6 link-local addresses and
+    routes, neighbours once red has pinged."""
+    record = kit.deploy(tutorial(number))
+    red = record.namespaces["red"]
+    await asyncio.to_thread(probes.ping, red, "192.168.15.2", count=1, interval=0.01)
+    for netns in (name for name in record.namespaces.values() if name):
+        async with observe.Monitor(netns) as monitor:
+            kept, read = await monitor.snapshot(), observe.snapshot(netns)
+        assert kept.links == read.links, netns
+        assert kept.routes == read.routes, netns
+        assert set(kept.neighbours) <= set(read.neighbours) | set(observe.neighbours(netns))
+        assert {n.address for n in kept.neighbours} == {n.address for n in read.neighbours}
+        assert set(kept.counters) == set(read.counters)

@@ -9,11 +9,14 @@ are blocking: call them through ``asyncio.to_thread`` from async code.
 
 ``Monitor`` is the asyncio side: a netlink socket made inside the namespace, driven by an
 ``AsyncIPRoute`` bound to the link, neighbour, address and route groups, yielding one
-``Event`` per change as the kernel reports it.
+``Event`` per change as the kernel reports it; its ``snapshot`` and ``counters`` read
+through a second, plain socket it keeps there, parsed with ``struct`` (:mod:`.raw`: what a
+worker watching 1000 namespaces reads again and again).
 
 Modules: :mod:`.records` (what is read: links, addresses, neighbours, routes, snapshots,
-events), :mod:`.decode` (pyroute2 messages into records), :mod:`.readers` (the readers) and
-:mod:`.monitor` (the ``Monitor``). Every public name is re-exported here.
+events), :mod:`.decode` (pyroute2's messages, and :mod:`.raw`'s dicts keyed the same way,
+into records), :mod:`.readers` (the readers), :mod:`.raw` and :mod:`.monitor` (the
+``Monitor``). Every public name is re-exported here.
 """
 
 from netlab.kernel.observe.monitor import GROUPS, Monitor, MonitorClosed, MonitorError

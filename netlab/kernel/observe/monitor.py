@@ -27,6 +27,7 @@ from pyroute2.netlink.rtnl import (
 from netlab.kernel import namespaces
 from netlab.kernel.observe import decode, readers
 from netlab.kernel.observe.decode import MAIN_TABLE
+from netlab.kernel.observe.raw import RawSocket
 from netlab.kernel.observe.records import (
     Address,
     Event,
@@ -36,7 +37,6 @@ from netlab.kernel.observe.records import (
     Route,
     Snapshot,
 )
-from netlab.kernel.observe.stats import StatsSocket
 
 T = TypeVar("T")
 
@@ -135,7 +135,7 @@ class Monitor:
         self._names: dict[int, str] = {}
         self._inode: tuple[int, int] | None = None
         self._closed = False
-        self._stats: StatsSocket | None = None  # made by the first counters()
+        self._raw: RawSocket | None = None  # made by the first snapshot or counters
 
     async def open(self) -> Monitor:
         """Open the netlink socket inside the namespace and join the groups.
@@ -236,44 +236,40 @@ class Monitor:
                 self._ipr.close()
         if self._socket is not None:
             self._socket.close()
-        if self._stats is not None:
-            self._stats.close()
+        if self._raw is not None:
+            self._raw.close()
         self._queue.put_nowait(_END)
 
     async def snapshot(self) -> Snapshot:
         """Return links, neighbours, routes and counters of the open monitor's namespace,
-        dumped through its own socket: no thread, no namespace switch, no new socket (the
-        replies carry their request's sequence number, apart from the events)."""
-        if self._closed or self._ipr is None:
-            raise MonitorClosed("the monitor is not open")
-
-        async def dump(messages: Any) -> list[Any]:
-            return [message async for message in await messages]
-
+        dumped through the plain socket it keeps there and parsed with ``struct``
+        (:mod:`.raw`): no thread, no namespace switch, no pyroute2 decoding."""
+        reader = await self._raw_socket()
         return readers.snapshot_of(
-            self.netns,
-            await dump(self._ipr.link("dump")),
-            await dump(self._ipr.addr("dump")),
-            await dump(self._ipr.neigh("dump")),
-            await dump(self._ipr.route("dump", table=MAIN_TABLE)),
+            self.netns, reader.links(), reader.addresses(), reader.neighbours(), reader.routes()
         )
 
     async def counters(self) -> dict[str, dict[str, int]]:
         """Return ``{interface: {rx_bytes, tx_bytes, rx_packets, tx_packets}}`` of the open
-        monitor's namespace, through a socket kept in it (see :mod:`.stats`)."""
+        monitor's namespace (``RTM_GETSTATS`` on the socket it keeps there)."""
+        reader = await self._raw_socket()
+        return {
+            self._names[index]: values
+            for index, values in reader.counters().items()
+            if index in self._names
+        }
+
+    async def _raw_socket(self) -> RawSocket:
+        """The plain socket kept in the namespace, made by the first read."""
         if self._closed or self._reader is None:
             raise MonitorClosed("the monitor is not open")
-        if self._stats is None:
-            made = await _made_in_thread(lambda: StatsSocket(self.netns), StatsSocket.close)
+        if self._raw is None:
+            made = await _made_in_thread(lambda: RawSocket(self.netns), RawSocket.close)
             if self._closed:  # closed while the socket was made: it must not outlive it
                 made.close()
                 raise MonitorClosed("the monitor is not open")
-            self._stats = made
-        return {
-            self._names[index]: values
-            for index, values in self._stats.read().items()
-            if index in self._names
-        }
+            self._raw = made
+        return self._raw
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self
