@@ -26,10 +26,10 @@ NLM_F_REQUEST = 0x1
 NLM_F_DUMP = 0x300
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
-RTM_NEWLINK, RTM_GETLINK = 16, 18
-RTM_NEWADDR, RTM_GETADDR = 20, 22
-RTM_NEWROUTE, RTM_GETROUTE = 24, 26
-RTM_NEWNEIGH, RTM_GETNEIGH = 28, 30
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
+RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
+RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
+RTM_NEWNEIGH, RTM_DELNEIGH, RTM_GETNEIGH = 28, 29, 30
 RTM_NEWSTATS, RTM_GETSTATS = 92, 94
 IFLA_STATS_LINK_64 = 1
 OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
@@ -179,23 +179,43 @@ def _next_hops(family: int, payload: bytes) -> Iterator[dict[str, Any]]:
         offset += _align(length)
 
 
+def make_socket(groups: int = 0, receive_buffer: int = 0) -> socket.socket:
+    """A NETLINK_ROUTE socket in the calling thread's namespace, bound to multicast
+    ``groups`` (none: for requests only)."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    try:
+        if receive_buffer:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.bind((0, groups))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def messages(data: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """``(type, sequence, body start, end)`` of each netlink message in a datagram."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _, sequence, _ = _HEADER.unpack_from(data, offset)
+        if length < _HEADER.size:
+            raise OSError("a malformed netlink message")
+        yield kind, sequence, offset + _HEADER.size, offset + length
+        offset += _align(length)
+
+
 class RawSocket:
-    """A netlink socket made in namespace ``netns`` and used from any thread (or the loop:
-    a dump is answered as it is asked). It keeps the namespace alive: close it."""
+    """A netlink socket made in a namespace (:meth:`in_namespace`) and used from any thread
+    or the loop: a dump is answered as it is asked. It keeps the namespace alive: close it."""
 
-    def __init__(self, netns: str) -> None:
-        def make() -> socket.socket:
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-            try:
-                sock.bind((0, 0))
-            except BaseException:
-                sock.close()
-                raise
-            return sock
-
-        self.socket = namespaces.run_inside(netns, make)
+    def __init__(self, sock: socket.socket) -> None:
+        self.socket = sock
         self.socket.settimeout(1.0)  # only guards a kernel that would not answer
         self._sequence = itertools.count(1)
+
+    @classmethod
+    def in_namespace(cls, netns: str) -> RawSocket:
+        return cls(namespaces.run_inside(netns, make_socket))
 
     def close(self) -> None:
         self.socket.close()
@@ -211,21 +231,17 @@ class RawSocket:
         found: list[Any] = []
         while True:
             data = self.socket.recv(RECEIVE_BYTES)
-            offset = 0
-            while offset + _HEADER.size <= len(data):
-                length, kind, _, answered, _ = _HEADER.unpack_from(data, offset)
-                if length < _HEADER.size:
-                    raise OSError("a malformed netlink reply")
-                if answered == sequence:
-                    if kind == NLMSG_DONE:
-                        return found
-                    if kind == NLMSG_ERROR:
-                        (error,) = struct.unpack_from("=i", data, offset + _HEADER.size)
-                        if error:
-                            raise OSError(-error, f"the kernel refused netlink request {request}")
-                    elif kind == answer:
-                        found.append(parse(data, offset + _HEADER.size, offset + length))
-                offset += _align(length)
+            for kind, answered, start, end in messages(data):
+                if answered != sequence:
+                    continue
+                if kind == NLMSG_DONE:
+                    return found
+                if kind == NLMSG_ERROR:
+                    (error,) = struct.unpack_from("=i", data, start)
+                    if error:
+                        raise OSError(-error, f"the kernel refused netlink request {request}")
+                elif kind == answer:
+                    found.append(parse(data, start, end))
 
     def links(self) -> list[dict[Any, Any]]:
         return self._dump(RTM_GETLINK, _IFINFO.pack(0, 0, 0, 0, 0), RTM_NEWLINK, link)
