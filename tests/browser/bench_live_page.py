@@ -27,8 +27,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, remove_labs
-from live_server import PASSWORD, USERNAME, running_server
+from conftest import CHROMIUM, CHROMIUM_ARGS, log_in, remove_labs
+from editor_page import create_design
+from live_server import USERNAME, running_server
 from playwright.sync_api import Page, sync_playwright
 
 from netlab.bench import chain, star_data
@@ -93,24 +94,11 @@ def main() -> int:
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
                 )
-                context = browser.new_context(
-                    base_url=base, viewport={"width": 1400, "height": 860}
-                )
-                page = context.new_page()
-                page.goto("/login/")
-                page.fill("input[name=username]", USERNAME)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/")
-                token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+                page = log_in(browser, base, USERNAME).new_page()
+                page.set_default_timeout(30_000)
                 for size in (int(size) for size in options.sizes.split(",")):
-                    response = page.request.post(
-                        "/api/designs",
-                        data=json.dumps(lab_data(options.lab, size)),
-                        headers={"Content-Type": "application/json", "X-CSRFToken": token},
-                    )
-                    assert response.status == 201, response.text()
-                    rows.append((size, measure(page, response.json()["id"])))
+                    design_id = create_design(page, lab_data(options.lab, size))
+                    rows.append((size, measure(page, design_id)))
                 browser.close()
         finally:
             remove_labs(prefix, Path(state))

@@ -7,11 +7,11 @@ changes namespace, and they work from inside a running asyncio loop too (a sync
 ``IPRoute`` in the loop's own thread raises "This event loop is already running"). They
 are blocking: call them through ``asyncio.to_thread`` from async code.
 
-``Monitor`` is the asyncio side: a netlink socket made inside the namespace, driven by an
-``AsyncIPRoute`` bound to the link, neighbour, address and route groups, yielding one
-``Event`` per change as the kernel reports it; its ``snapshot`` and ``counters`` read
-through a second, plain socket it keeps there, parsed with ``struct`` (:mod:`.raw`: what a
-worker watching 1000 namespaces reads again and again).
+``Monitor`` is the asyncio side: a netlink socket made inside the namespace, bound to the
+link, neighbour, address and route groups and read by the loop, yielding one ``Event`` per
+change as the kernel reports it; its ``snapshot`` and ``counters`` read through a second
+socket it keeps there. Both are parsed with ``struct`` (:mod:`.raw`: what a worker watching
+1000 namespaces reads again and again).
 
 Modules: :mod:`.records` (what is read: links, addresses, neighbours, routes, snapshots,
 events), :mod:`.decode` (pyroute2's messages, and :mod:`.raw`'s dicts keyed the same way,
