@@ -40,7 +40,6 @@ from netlab.kernel.observe.records import (
 
 T = TypeVar("T")
 
-NETLINK_ROUTE = 0
 RECEIVE_BUFFER = 4 * 1024 * 1024  # a burst of events (a lab being built) must not overflow
 GROUPS: dict[str, int] = {
     "link": RTMGRP_LINK,
@@ -257,7 +256,7 @@ class Monitor:
         """Return links, neighbours, routes and counters of the open monitor's namespace,
         dumped through the plain socket it keeps there and parsed with ``struct``
         (:mod:`.raw`): no thread, no namespace switch, no pyroute2 decoding."""
-        reader = await self._raw_socket()
+        reader = self._dumps()
         return readers.snapshot_of(
             self.netns, reader.links(), reader.addresses(), reader.neighbours(), reader.routes()
         )
@@ -265,14 +264,14 @@ class Monitor:
     async def counters(self) -> dict[str, dict[str, int]]:
         """Return ``{interface: {rx_bytes, tx_bytes, rx_packets, tx_packets}}`` of the open
         monitor's namespace (``RTM_GETSTATS`` on the socket it keeps there)."""
-        reader = await self._raw_socket()
+        reader = self._dumps()
         return {
             self._names[index]: values
             for index, values in reader.counters().items()
             if index in self._names
         }
 
-    async def _raw_socket(self) -> RawSocket:
+    def _dumps(self) -> RawSocket:
         """The plain socket kept in the namespace for dumps."""
         if self._closed or self._raw is None:
             raise MonitorClosed("the monitor is not open")
@@ -282,7 +281,7 @@ class Monitor:
         return self
 
     async def __anext__(self) -> Event:
-        if not self._reading and not self._closed and self._queue.empty():
+        if self._raw is None and not self._closed:  # never opened
             raise RuntimeError("open the monitor first (async with Monitor(...))")
         while True:
             if self._closed and self._queue.empty():

@@ -19,8 +19,6 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from netlab.kernel import namespaces
-
 NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x1
 NLM_F_DUMP = 0x300
@@ -205,17 +203,14 @@ def messages(data: bytes) -> Iterator[tuple[int, int, int, int]]:
 
 
 class RawSocket:
-    """A netlink socket made in a namespace (:meth:`in_namespace`) and used from any thread
-    or the loop: a dump is answered as it is asked. It keeps the namespace alive: close it."""
+    """A netlink socket made in a namespace (:func:`make_socket`, in a thread there) and
+    used from any thread or the loop: a dump is answered as it is asked. It keeps the
+    namespace alive: close it."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.socket = sock
         self.socket.settimeout(1.0)  # only guards a kernel that would not answer
         self._sequence = itertools.count(1)
-
-    @classmethod
-    def in_namespace(cls, netns: str) -> RawSocket:
-        return cls(namespaces.run_inside(netns, make_socket))
 
     def close(self) -> None:
         self.socket.close()
