@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +37,7 @@ def shell_script(document: Document) -> str:
 
 
 def _print_steps(out: Output) -> deployments.DeploymentStepsCallback:
-    def show(steps: list[DeploymentStep]) -> None:
+    def show(steps: Sequence[deployments.Step]) -> None:
         for step in steps:
             if step.outcome == DeploymentStep.Outcome.STARTED:
                 continue

@@ -37,7 +37,7 @@ from editor.deployments.runs import (
     worker_gone,
     worker_id,
 )
-from editor.deployments.steplog import DeploymentStepsCallback
+from editor.deployments.steplog import DeploymentStepsCallback, Step, StepRecord
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
 from netlab.core.document import Document
 from netlab.core.plan import namespace_count
@@ -51,6 +51,8 @@ __all__ = [
     "LabsActive",
     "State",
     "StateCallback",
+    "Step",
+    "StepRecord",
     "Untrusted",
     "check_deploy",
     "claim",

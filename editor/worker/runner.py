@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from editor import deployments, events
-from editor.models import Deployment, DeploymentStep
+from editor.models import Deployment
 from editor.worker.channel import WORKER_CHANNEL, publish
 from editor.worker.monitors import Monitors
 from editor.worker.probes import Probes
@@ -203,7 +203,7 @@ class Worker:
         def send(*messages: events.Message) -> None:  # called from the run's thread
             asyncio.run_coroutine_threadsafe(publish_all(list(messages)), loop).result()
 
-        def on_steps(steps: list[DeploymentStep]) -> None:
+        def on_steps(steps: Sequence[deployments.Step]) -> None:
             send(*events.steps_events(steps))
 
         def on_state(changed: Deployment) -> None:

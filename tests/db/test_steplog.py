@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -68,7 +69,7 @@ def test_drive_records_bursts_as_the_engine_runs_and_returns_its_result(
     bursts: list[list[tuple[int, str]]] = []
     written = threading.Event()
 
-    def on_steps(steps: list[DeploymentStep]) -> None:
+    def on_steps(steps: Sequence[steplog.Step]) -> None:
         bursts.append([(step.index, step.outcome) for step in steps])
         # Seen from another connection: the burst is committed before it is shown.
         seen = threading.Thread(target=lambda: committed.extend(rows(deployment)))
