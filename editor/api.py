@@ -7,11 +7,13 @@ every problem comes back with its path, in one list, with status 422.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
@@ -36,6 +38,25 @@ from netlab.core.document import json_schema
 from netlab.core.validation import InvalidDesign, Problem
 
 
+class LocalSwagger(Swagger):
+    """Swagger UI from django-ninja's own files, served by this server, never from a CDN.
+
+    django-ninja renders its local template only when "ninja" is an installed app (else a CDN
+    page); netlab finds its templates and static files through settings instead, so commands
+    that never serve the API do not import it.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        auths = api.auth if isinstance(api.auth, list | tuple) else []
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": any(getattr(auth, "csrf", False) for auth in auths),
+        }
+        return render(request, self.template, context)
+
+
 class NetlabAPI(NinjaAPI):
     """The API, whose published OpenAPI document also defines the design document's parts."""
 
@@ -50,9 +71,7 @@ api = NetlabAPI(
     version="1",
     description="Designs, revisions and validation of netlab/v1 documents.",
     auth=SIGNED_IN,
-    # Swagger UI's files come from django-ninja's own static files (the "ninja" app),
-    # never from a CDN.
-    docs=Swagger(),
+    docs=LocalSwagger(),
     docs_url="/docs",
     urls_namespace="api",
 )
