@@ -86,6 +86,15 @@ def namespace_name(tag: str, index: int, prefix: str = NAMESPACE_PREFIX) -> str:
     return f"{prefix}{tag}-{index}"
 
 
+def namespace_index(name: str, tag: str, prefix: str = NAMESPACE_PREFIX) -> int | None:
+    """Return the node number of :func:`namespace_name`'s ``name`` in deployment ``tag``, or
+    None when ``name`` is not one of that deployment's names."""
+    number = name.removeprefix(f"{prefix}{tag}-")
+    if number == name or not number.isdigit() or not number.isascii():
+        return None
+    return int(number)
+
+
 def nftables_table(tag: str) -> str:
     """Return the name of the nftables table netlab owns in a namespace of deployment ``tag``."""
     if not TAG.fullmatch(tag):

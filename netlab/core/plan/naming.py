@@ -14,15 +14,23 @@ class Naming:
 
     ``index`` is the node's position among the design's host and namespace nodes, in document
     order. With ``host_mode`` the host node maps to None: the process's own (root) namespace.
-    No user text ever reaches a namespace name.
+    ``kept`` is a running deployment's ``(node id, namespace)`` record: those nodes keep their
+    namespaces, and new nodes are numbered after every name in it, so a changed design renames
+    nothing that runs and reuses no name. No user text ever reaches a namespace name.
     """
 
     tag: str
     prefix: str = names.NAMESPACE_PREFIX
     host_mode: bool = False
+    kept: tuple[tuple[str, str | None], ...] = ()
 
     def namespaces(self, design: Document) -> dict[str, str | None]:
         """Return ``{node id: namespace name or None}`` for every host and namespace node."""
+        kept = dict(self.kept)
+        numbers = [
+            names.namespace_index(netns, self.tag, self.prefix) for netns in kept.values() if netns
+        ]
+        fresh = max((number for number in numbers if number is not None), default=-1) + 1
         mapping: dict[str, str | None] = {}
         index = 0
         for node in design.nodes:
@@ -30,10 +38,19 @@ class Naming:
                 continue
             if node.kind == "host" and self.host_mode:
                 mapping[node.id] = None
+            elif node.id in kept:
+                mapping[node.id] = kept[node.id]
+            elif self.kept:
+                mapping[node.id] = names.namespace_name(self.tag, fresh, self.prefix)
+                fresh += 1
             else:
                 mapping[node.id] = names.namespace_name(self.tag, index, self.prefix)
             index += 1
         return mapping
+
+    def following(self, record: dict[str, str | None]) -> Naming:
+        """This naming, keeping the namespaces a running deployment recorded."""
+        return Naming(self.tag, self.prefix, self.host_mode, tuple(sorted(record.items())))
 
 
 def namespace_count(document: Document) -> int:

@@ -240,6 +240,8 @@ class AddRoute(Step):
     via: str | None
     dev: str | None
     version: int
+    # In a change plan: the route may still be there (``ip route replace``), or was changed.
+    replace: bool = False
 
     @property
     def destination(self) -> str:
@@ -250,7 +252,7 @@ class AddRoute(Step):
 
     @property
     def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
-        args = ["route", "add", self.destination]
+        args = ["route", "replace" if self.replace else "add", self.destination]
         if self.via is not None:
             args += ["via", self.via]
         if self.dev is not None:
@@ -276,14 +278,23 @@ class ApplyNftables(Step):
     table: str
     nat: tuple[Nat, ...]
     port_forwards: tuple[PortForward, ...]
+    # In a change plan: the table exists and is replaced in the same transaction.
+    replace: bool = False
 
     def ruleset(self) -> dict[str, Any]:
-        """Return the nft JSON document that creates the table."""
-        return nft_ruleset(self.table, self.nat, self.port_forwards)
+        """Return the nft JSON document that creates the table (replacing it, if asked)."""
+        ruleset = nft_ruleset(self.table, self.nat, self.port_forwards)
+        if self.replace:
+            table = {"table": {"family": "inet", "name": self.table}}
+            ruleset["nftables"][:0] = [{"add": table}, {"delete": table}]
+        return ruleset
 
     def ruleset_text(self) -> str:
         """Return the same table in nft's own syntax (``nft -f``)."""
-        return nft_text(self.table, self.nat, self.port_forwards)
+        text = nft_text(self.table, self.nat, self.port_forwards)
+        if self.replace:  # "add" first: the delete then never fails, and all is one transaction
+            text = f"table inet {self.table}\ndelete table inet {self.table}\n{text}"
+        return text
 
     @property
     def shell(self) -> tuple[str, ...]:
@@ -355,6 +366,131 @@ _TCP_RESPONDER = (
     "while True:\n"
     "    c, _ = s.accept(); c.sendall(socket.gethostname().encode() + b'\\n'); c.close()"
 )
+
+
+# -- the steps that undo: a change plan's removals (netlab.core.plan.change) ------------------
+# The driver removes only objects that carry the deployment's mark.
+
+
+@dataclass(frozen=True)
+class DeleteNamespace(Step):
+    """Delete namespace ``netns`` of ``node``, with every link, address and route in it."""
+
+    action: ClassVar[str] = "delete-namespace"
+    node: str
+    netns: str
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return (command("ip", "netns", "del", self.netns),)
+
+    @property
+    def description(self) -> str:
+        return f"delete namespace {self.netns} of {self.node}"
+
+
+@dataclass(frozen=True)
+class DeleteLink(Step):
+    """Delete link ``name`` (a bridge, or a veth with its peer) of ``node`` in ``netns``."""
+
+    action: ClassVar[str] = "delete-link"
+    node: str
+    netns: str | None
+    name: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        return ((self.netns, ("link", "del", self.name)),)
+
+    @property
+    def description(self) -> str:
+        return f"delete {self.node}'s {self.name}"
+
+
+@dataclass(frozen=True)
+class DeleteAddress(Step):
+    """Remove ``address`` from ``dev`` in ``netns`` (the kernel drops the routes it carried)."""
+
+    action: ClassVar[str] = "delete-address"
+    node: str
+    netns: str | None
+    dev: str
+    address: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        return ((self.netns, ("addr", "del", self.address, "dev", self.dev)),)
+
+    @property
+    def description(self) -> str:
+        return f"remove address {self.address} from {self.node}'s {self.dev}"
+
+
+@dataclass(frozen=True)
+class DeleteRoute(Step):
+    """Remove the route :class:`AddRoute` ``route`` added."""
+
+    action: ClassVar[str] = "delete-route"
+    route: AddRoute
+
+    @property
+    def node(self) -> str:
+        return self.route.node
+
+    @property
+    def netns(self) -> str | None:
+        return self.route.netns
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        (netns, args), *_ = self.route.ip_commands
+        return ((netns, ("route", "del", *args[2:])),)
+
+    @property
+    def description(self) -> str:
+        return f"remove route {self.route.to} in {self.route.node}"
+
+
+@dataclass(frozen=True)
+class DeleteNftables(Step):
+    """Delete netlab's table ``table`` (NAT and port forwards) in ``netns``."""
+
+    action: ClassVar[str] = "delete-nftables"
+    node: str
+    netns: str | None
+    table: str
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return (_exec(self.netns, "nft", "delete", "table", "inet", self.table),)
+
+    @property
+    def description(self) -> str:
+        return f"remove NAT and port forwards in {self.node} (nftables table {self.table})"
+
+
+@dataclass(frozen=True)
+class StopServices(Step):
+    """Stop the built-in responders of deployment ``tag`` (its one process)."""
+
+    action: ClassVar[str] = "stop-services"
+    tag: str
+    services: tuple[ServiceToStart, ...]
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        # Every process in a lab namespace is one of its services.
+        netns = dict.fromkeys(service.netns for service in self.services)
+        return tuple(
+            command("ip", "netns", "pids", name) + " | xargs -r kill"
+            for name in netns
+            if name is not None
+        )
+
+    @property
+    def description(self) -> str:
+        listed = ", ".join(f"{s.kind}:{s.port} in {s.node}" for s in self.services)
+        return f"stop services: {listed}"
 
 
 @dataclass(frozen=True)
