@@ -119,6 +119,7 @@ class _Run:
         fail_after: int | None,
     ) -> None:
         self.plan = plan
+        self.steps = plan.steps  # a change runs other steps that end in ``plan``
         self.state_dir = state_dir
         self.on_step = on_step
         self.fail_after = fail_after
@@ -185,8 +186,8 @@ class _Run:
     # The worker thread: every step, in order.
 
     def _execute(self) -> None:
-        total = len(self.plan.steps)
-        for number, step in enumerate(self.plan.steps, start=1):
+        total = len(self.steps)
+        for number, step in enumerate(self.steps, start=1):
             if self.fail_after is not None and number > self.fail_after:
                 raise ApplyError(number, total, step, "injected fault (test hook)")
             if self.on_step is not None:

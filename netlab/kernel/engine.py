@@ -21,9 +21,11 @@ from netlab.core.engine import (
     StepCallback,
     StepReport,
 )
-from netlab.core.plan import Naming, Plan, compile_plan
+from netlab.core.plan import ChangePlan, Naming, Plan, compile_plan, plan_change
+from netlab.kernel import change as changes
 from netlab.kernel import journal, state, teardown
 from netlab.kernel.apply import (
+    Applied,
     ApplyError,
     RefusedError,
     apply,
@@ -39,11 +41,14 @@ __all__ = [
     "RefusedError",
     "StepCallback",
     "StepReport",
+    "change",
+    "change_plan",
     "check",
     "cleanup",
     "deploy",
     "destroy",
     "plan",
+    "repair",
     "require_privileges",
     "status",
 ]
@@ -58,6 +63,50 @@ def plan(
 ) -> Plan:
     """Return the plan that deploys ``design`` as deployment ``tag`` (pure, no kernel)."""
     return compile_plan(design, Naming(tag, prefix, host_mode))
+
+
+def _naming(record: DeploymentRecord) -> Naming:
+    """The naming of a running deployment: its recorded namespaces kept."""
+    return Naming(record.tag, record.prefix, record.host_mode).following(record.namespaces)
+
+
+def change_plan(running: Document, wanted: Document, record: DeploymentRecord) -> ChangePlan:
+    """Return the steps that change deployment ``record`` of revision ``running`` into
+    revision ``wanted`` (pure, no kernel; an empty plan when nothing the kernel holds
+    changes)."""
+    return plan_change(running, wanted, _naming(record))
+
+
+def change(
+    running: Document,
+    wanted: Document,
+    record: DeploymentRecord,
+    *,
+    state_dir: StateDir = journal.DEFAULT_STATE_DIR,
+    on_step: StepCallback | None = None,
+    fail_after: int | None = None,
+) -> DeploymentRecord:
+    """Change running deployment ``record`` from revision ``running`` to ``wanted`` in place;
+    return its new record.
+
+    Only what differs is touched (:func:`change_plan`). Raises :class:`ApplyError` after
+    restoring revision ``running`` (``rolled_back``), :class:`RefusedError` before any change
+    (host mode; namespaces without the lab's mark). ``fail_after`` is a test hook.
+    """
+    the_change = change_plan(running, wanted, record)
+    applied = changes.apply_change(
+        the_change, state_dir=state_dir, on_step=on_step, fail_after=fail_after
+    )
+    return _record(the_change.new, applied, state_dir)
+
+
+def repair(
+    design: Document, record: DeploymentRecord, *, state_dir: StateDir = journal.DEFAULT_STATE_DIR
+) -> DeploymentRecord:
+    """Make again whatever of deployment ``record`` of ``design`` the kernel lost (what
+    :func:`check` reports missing); return its record."""
+    the_plan = compile_plan(design, _naming(record))
+    return _record(the_plan, changes.repair(the_plan, state_dir=state_dir), state_dir)
 
 
 def deploy(
@@ -81,11 +130,16 @@ def deploy(
     require_privileges()
     the_plan = plan(design, tag=tag or names.new_tag(), prefix=prefix, host_mode=host_mode)
     applied = apply(the_plan, state_dir=state_dir, on_step=on_step, fail_after=fail_after)
+    return _record(the_plan, applied, state_dir)
+
+
+def _record(the_plan: Plan, applied: Applied, state_dir: StateDir) -> DeploymentRecord:
+    naming = the_plan.naming
     return DeploymentRecord(
         tag=the_plan.tag,
-        design=design.name,
-        prefix=prefix,
-        host_mode=host_mode,
+        design=the_plan.design_name,
+        prefix=naming.prefix,
+        host_mode=naming.host_mode,
         namespaces=dict(the_plan.namespaces),
         state_dir=str(state_dir),
         responder=applied.entry.responder,
@@ -154,8 +208,7 @@ def cleanup(
 
 def check(design: Document, record: DeploymentRecord) -> list[Drift]:
     """Compare the kernel with what ``design`` deployed as ``record``; empty when they agree."""
-    the_plan = plan(design, tag=record.tag, prefix=record.prefix, host_mode=record.host_mode)
-    return state.check(the_plan)
+    return state.check(compile_plan(design, _naming(record)))
 
 
 def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:

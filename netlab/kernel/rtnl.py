@@ -25,10 +25,13 @@ from pyroute2.netlink import (
     NLM_F_CREATE,
     NLM_F_DUMP,
     NLM_F_EXCL,
+    NLM_F_REPLACE,
     NLM_F_REQUEST,
 )
 from pyroute2.netlink.rtnl import (
+    RTM_DELADDR,
     RTM_DELLINK,
+    RTM_DELROUTE,
     RTM_GETADDR,
     RTM_GETLINK,
     RTM_GETROUTE,
@@ -200,14 +203,13 @@ class RouteSocket:
         self, index: int, address: ipaddress.IPv4Interface | ipaddress.IPv6Interface
     ) -> None:
         """``ip addr add ADDRESS dev DEV`` (IPv6: ``nodad``, usable at once in a lab)."""
-        message = ifaddrmsg()
-        message["family"] = socket.AF_INET if address.version == 4 else socket.AF_INET6
-        message["prefixlen"] = address.network.prefixlen
-        message["index"] = index
-        message["flags"] = IFA_F_NODAD if address.version == 6 else 0
-        text = str(address.ip)
-        message["attrs"] = [("IFA_LOCAL", text), ("IFA_ADDRESS", text)]
-        self.request(message, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL)
+        self.request(_address(index, address), RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL)
+
+    def delete_address(
+        self, index: int, address: ipaddress.IPv4Interface | ipaddress.IPv6Interface
+    ) -> None:
+        """``ip addr del ADDRESS dev DEV``."""
+        self.request(_address(index, address), RTM_DELADDR)
 
     def add_route(
         self,
@@ -215,24 +217,24 @@ class RouteSocket:
         destination: ipaddress.IPv4Network | ipaddress.IPv6Network | None,
         gateway: str | None,
         oif: int | None,
+        *,
+        replace: bool = False,
     ) -> None:
-        """``ip route add DESTINATION [via GATEWAY] [dev DEV]`` in the main table."""
-        message = rtmsg()
-        message["family"] = socket.AF_INET if version == 4 else socket.AF_INET6
-        message["dst_len"] = destination.prefixlen if destination is not None else 0
-        message["table"] = RT_TABLE_MAIN
-        message["proto"] = RTPROT_BOOT
-        message["scope"] = RT_SCOPE_UNIVERSE if gateway else RT_SCOPE_LINK
-        message["type"] = RTN_UNICAST
-        attrs: list[tuple[str, Any]] = []
-        if destination is not None and destination.prefixlen:
-            attrs.append(("RTA_DST", str(destination.network_address)))
-        if gateway is not None:
-            attrs.append(("RTA_GATEWAY", gateway))
-        if oif is not None:
-            attrs.append(("RTA_OIF", oif))
-        message["attrs"] = attrs
-        self.request(message, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL)
+        """``ip route add|replace DESTINATION [via GATEWAY] [dev DEV]`` in the main table."""
+        message = _route(version, destination, gateway, oif)
+        self.request(
+            message, RTM_NEWROUTE, NLM_F_CREATE | (NLM_F_REPLACE if replace else NLM_F_EXCL)
+        )
+
+    def delete_route(
+        self,
+        version: int,
+        destination: ipaddress.IPv4Network | ipaddress.IPv6Network | None,
+        gateway: str | None,
+        oif: int | None,
+    ) -> None:
+        """``ip route del DESTINATION [via GATEWAY] [dev DEV]`` from the main table."""
+        self.request(_route(version, destination, gateway, oif), RTM_DELROUTE)
 
     # Reads.
 
@@ -263,6 +265,41 @@ class RouteSocket:
         message = rtmsg()
         message["family"] = socket.AF_INET if version == 4 else socket.AF_INET6
         return self.dump(message, RTM_GETROUTE)
+
+
+def _address(index: int, address: ipaddress.IPv4Interface | ipaddress.IPv6Interface) -> Message:
+    message = ifaddrmsg()
+    message["family"] = socket.AF_INET if address.version == 4 else socket.AF_INET6
+    message["prefixlen"] = address.network.prefixlen
+    message["index"] = index
+    message["flags"] = IFA_F_NODAD if address.version == 6 else 0
+    text = str(address.ip)
+    message["attrs"] = [("IFA_LOCAL", text), ("IFA_ADDRESS", text)]
+    return message
+
+
+def _route(
+    version: int,
+    destination: ipaddress.IPv4Network | ipaddress.IPv6Network | None,
+    gateway: str | None,
+    oif: int | None,
+) -> Message:
+    message = rtmsg()
+    message["family"] = socket.AF_INET if version == 4 else socket.AF_INET6
+    message["dst_len"] = destination.prefixlen if destination is not None else 0
+    message["table"] = RT_TABLE_MAIN
+    message["proto"] = RTPROT_BOOT
+    message["scope"] = RT_SCOPE_UNIVERSE if gateway else RT_SCOPE_LINK
+    message["type"] = RTN_UNICAST
+    attrs: list[tuple[str, Any]] = []
+    if destination is not None and destination.prefixlen:
+        attrs.append(("RTA_DST", str(destination.network_address)))
+    if gateway is not None:
+        attrs.append(("RTA_GATEWAY", gateway))
+    if oif is not None:
+        attrs.append(("RTA_OIF", oif))
+    message["attrs"] = attrs
+    return message
 
 
 def _link(index: int, *, up: bool) -> Message:
