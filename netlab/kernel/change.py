@@ -105,6 +105,10 @@ class _ChangeRun(_Run):
     ) -> None:
         super().__init__(plan, state_dir, on_step, fail_after)
         self.steps = steps
+        # Namespaces that ran before this change: their links' indexes are asked for by
+        # name when a step needs one (a star's hub has hundreds; a change needs a few).
+        self.existing: set[str] = set()
+        self.indexes = _Indexes(self.sockets)
         self.tolerant = tolerant
         self.journaled = journal.read(state_dir, plan.tag) or journal.Entry(tag=plan.tag)
         self.responder = self.journaled.responder
@@ -157,11 +161,13 @@ class _ChangeRun(_Run):
         loopback = sock.link(index=1)
         if loopback is None or attr(loopback, "IFLA_IFALIAS") != self.mark:
             raise RefusedError(f"namespace {netns} does not carry this lab's mark: not touched")
-        highest = 0
-        for link in sock.links():
-            self.indexes[netns, attr(link, "IFLA_IFNAME")] = link["index"]
-            highest = max(highest, link["index"])
-        self.next_index[netns] = highest + 1
+        self.existing.add(netns)
+        self.next_index[netns] = 0  # the kernel chooses indexes here (see _new_index)
+
+    def _new_index(self, netns: str | None) -> int:
+        if netns in self.existing:
+            return 0  # the kernel's choice: this run does not know every index in use here
+        return super()._new_index(netns)
 
     def _namespaces_of(self, step: Step) -> list[str | None]:
         found = [getattr(step, name, None) for name in ("netns", "peer_netns")]
@@ -195,18 +201,14 @@ class _ChangeRun(_Run):
         """Do ``step`` if only a change has it (or a change does it differently); return
         whether it was done here."""
         if isinstance(step, DeleteLink):
-            index = self.indexes.get((step.netns, step.name))
-            if index is None:
-                if self.tolerant:
-                    return True
-                raise OSError(errno.ENODEV, f"{step.name} is not in {step.netns}")
+            index = self._index(step.netns, step.name)
             link = self.sockets[step.netns].link(index=index)
             if link is None and self.tolerant:
                 return True
             if link is None or attr(link, "IFLA_IFALIAS") != self.mark:
                 raise RefusedError(f"{step.name} in {step.netns} does not carry this lab's mark")
             self.sockets[step.netns].delete_link(index)
-            del self.indexes[step.netns, step.name]
+            self.indexes.pop((step.netns, step.name), None)
         elif isinstance(step, DeleteAddress):
             interface = addressing.parse_interface_address(step.address)
             self.sockets[step.netns].delete_address(self._index(step.netns, step.dev), interface)
@@ -236,10 +238,7 @@ class _ChangeRun(_Run):
         return True
 
     def _index(self, netns: str | None, name: str) -> int:
-        index = self.indexes.get((netns, name))
-        if index is None:
-            raise OSError(errno.ENODEV, f"Cannot find device {name}")
-        return index
+        return self.indexes[netns, name]
 
     def _stop_services(self) -> None:
         teardown.stop_responder(self.responder)
@@ -256,3 +255,22 @@ class _ChangeRun(_Run):
         )
         if report.refused:
             raise RefusedError(f"namespace {step.netns} does not carry this lab's mark")
+
+
+class _Indexes(dict[tuple[str | None, str], int]):
+    """Link indexes by (namespace, name): learned as links are made, else asked of the kernel
+    (a missing link is ``ENODEV``, as ``ip`` says it)."""
+
+    def __init__(self, sockets: dict[str | None, RouteSocket]) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def __missing__(self, key: tuple[str | None, str]) -> int:
+        netns, name = key
+        sock = self.sockets.get(netns)
+        link = sock.link(name=name) if sock is not None else None
+        if link is None:
+            raise OSError(errno.ENODEV, f"Cannot find device {name!r} in {netns}")
+        index: int = link["index"]
+        self[key] = index
+        return index
