@@ -9,7 +9,9 @@ two topologies for each size N, in one run:
 
 Each lab is built four ways: netlab's engine in-process; the rendered ``--format sh`` script
 (one ``ip`` command per step, the tutorial's way); ``ip -batch`` (one ``ip`` process per
-namespace and phase, derived from the same plan); Mininet when it is importable. Medians
+namespace and phase, derived from the same plan); Mininet when it is importable. The running
+lab is also changed live: one more link, planned and applied in place (``engine.change``),
+and back. Medians
 over ``--runs`` runs. The engine's destroy is timed until the kernel holds nothing (see
 ``netlab.kernel.teardown``); the others' labs are removed (untimed) the same way. Writes a
 markdown table to artifacts/bench-engine.md and prints it. Not part of the test run.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import platform
 import resource
@@ -33,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netlab.core import names
+from netlab.core import codec, names, validation
 from netlab.core.document import Document
 from netlab.core.plan import AddNamespace, Naming, Plan, SetSysctl, compile_plan, render_script
 from netlab.core.validation import load
@@ -185,6 +188,7 @@ def measure(design: Document, runs: int, state_dir: str) -> dict[str, Any]:
                 results[method].append(_run_bash(render(plan)))
             finally:
                 _remove(plan)
+    results["change"], steps = _change_times(design, runs, state_dir)
     tracemalloc.start()
     record = engine.deploy(design, prefix=PREFIX, state_dir=state_dir)
     _, peak = tracemalloc.get_traced_memory()
@@ -193,10 +197,39 @@ def measure(design: Document, runs: int, state_dir: str) -> dict[str, Any]:
     medians: dict[str, Any] = {
         method: statistics.median(times) for method, times in results.items()
     }
+    medians["change_steps"] = steps
     medians["python_peak_mib"] = peak / 2**20
     medians["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     medians["mininet"] = _mininet(design, runs)
     return medians
+
+
+def with_one_more_link(design: Document) -> Document:
+    """``design`` with its last link doubled (new interface names, no addresses)."""
+    data = json.loads(codec.dump(design, "json"))
+    extra = json.loads(json.dumps(data["links"][-1]))
+    for end in extra["endpoints"]:
+        end["interface"] = end["interface"][:14] + "x"
+        end["addresses"] = []
+    data["links"].append(extra)
+    return validation.load(data)
+
+
+def _change_times(design: Document, runs: int, state_dir: str) -> tuple[list[float], int]:
+    """Times (s) of a one-link live change of a running ``design``, planning included, and
+    the number of its steps."""
+    wanted = with_one_more_link(design)
+    record = engine.deploy(design, prefix=PREFIX, state_dir=state_dir)
+    times = []
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            record = engine.change(design, wanted, record, state_dir=state_dir)
+            times.append(time.perf_counter() - started)
+            record = engine.change(wanted, design, record, state_dir=state_dir)
+    finally:
+        engine.destroy(record.tag, state_dir=state_dir)
+    return times, len(engine.change_plan(design, wanted, record).steps)
 
 
 def _mininet(design: Document, runs: int) -> float | None:
@@ -210,9 +243,10 @@ def _mininet(design: Document, runs: int) -> float | None:
 def table(rows: list[tuple[str, int, dict[str, Any]]]) -> str:
     header = (
         "| lab | N | validate + compile | engine deploy | engine destroy | script (1 ip/step) "
-        "| ip -batch | script / engine | batch / engine | Mininet | engine Python peak "
-        "| process max RSS |\n"
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| ip -batch | script / engine | batch / engine | Mininet | one-link live change "
+        "| engine Python peak | process max RSS |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |\n"
     )
     body = ""
     for lab, size, m in rows:
@@ -221,7 +255,9 @@ def table(rows: list[tuple[str, int, dict[str, Any]]]) -> str:
             f"| {lab} | {size} | {m['compile']:.3f} s | {m['engine']:.3f} s | "
             f"{m['destroy']:.3f} s | "
             f"{m['script']:.3f} s | {m['batch']:.3f} s | {m['script'] / m['engine']:.1f}x | "
-            f"{m['batch'] / m['engine']:.1f}x | {mininet} | {m['python_peak_mib']:.1f} MiB | "
+            f"{m['batch'] / m['engine']:.1f}x | {mininet} | "
+            f"{m['change'] * 1000:.1f} ms ({m['change_steps']} steps) | "
+            f"{m['python_peak_mib']:.1f} MiB | "
             f"{m['maxrss_mib']:.0f} MiB |\n"
         )
     return header + body
