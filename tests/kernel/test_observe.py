@@ -24,6 +24,11 @@ def _mac_of(netns: str, ifname: str) -> str:
 
 def test_links_show_state_mtu_and_addresses(pair: tuple[Lab, str, str]) -> None:
     _, a, _ = pair
+    # The kernel sets a new veth's operstate a moment after it is up (its link watch).
+    deadline = time.monotonic() + 5
+    while {link.name: link.operstate for link in observe.links(a)}["veth-a"] != "UP":
+        assert time.monotonic() < deadline, "veth-a never became operationally up"
+        time.sleep(0.02)
     by_name = {link.name: link for link in observe.links(a)}
     assert set(by_name) == {"lo", "veth-a"}
     veth = by_name["veth-a"]
@@ -209,7 +214,8 @@ async def test_monitor_yields_link_address_and_route_events(pair: tuple[Lab, str
     assert isinstance(address.data, observe.Address)
     assert address.data.address == "10.213.9.1/24"
     assert address.data.interface == "veth-a"
-    link = next(event for event in seen if event.kind == "link")
+    # The last link event: earlier ones may be the pair still coming up.
+    link = [event for event in seen if event.kind == "link"][-1]
     assert isinstance(link.data, observe.Link)
     assert link.data.state == "down"
     assert address.at >= started
@@ -278,7 +284,13 @@ async def test_struct_parsing_reads_every_namespace_of_a_tutorial_as_pyroute2_do
     await asyncio.to_thread(probes.ping, red, "192.168.15.2", count=1, interval=0.01)
     for netns in (name for name in record.namespaces.values() if name):
         async with observe.Monitor(netns) as monitor:
-            kept, read = await monitor.snapshot(), observe.snapshot(netns)
+            # The lab is still settling (operstates, IPv6 link-local addresses): compare two
+            # reads of one moment, taken again while the kernel changed between them.
+            for _ in range(50):
+                kept, read = await monitor.snapshot(), observe.snapshot(netns)
+                if (kept.links, kept.routes) == (read.links, read.routes):
+                    break
+                await asyncio.sleep(0.1)
         assert kept.links == read.links, netns
         assert kept.routes == read.routes, netns
         assert set(kept.neighbours) <= set(read.neighbours) | set(observe.neighbours(netns))
