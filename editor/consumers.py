@@ -111,10 +111,12 @@ def _secure(scope: dict[str, Any]) -> bool:
     return scope.get("scheme", "ws") in ("wss", "https")
 
 
-def _connect_state(design: Design, user: User) -> tuple[Deployment | None, list[Any]]:
+def _connect_state(
+    design: Design, user: User
+) -> tuple[Deployment | None, events.DeploymentEvent, list[Any]]:
     deployment = deployments.latest(design, user)
     steps = list(deployment.steps.order_by("-pk")[:RECENT_STEPS]) if deployment else []
-    return deployment, steps[::-1]
+    return deployment, events.deployment_event(deployment), steps[::-1]
 
 
 class LabConsumer(AsyncWebsocketConsumer):
@@ -158,8 +160,8 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.joined = (design_group, self.lab)
         await self.accept()
         await self.tell_worker("worker.watch")
-        deployment, steps = await database_sync_to_async(_connect_state)(design, user)
-        await self.send_event(events.deployment_event(deployment))
+        deployment, state, steps = await database_sync_to_async(_connect_state)(design, user)
+        await self.send_event(state)
         for burst in events.steps_events(steps):
             await self.send_event(burst)
         if deployment is not None and deployment.state == Deployment.State.RUNNING:
@@ -225,7 +227,10 @@ class LabConsumer(AsyncWebsocketConsumer):
         except events.BadRequest as error:
             await self.send_event(events.ErrorEvent(message=str(error)))
             return
-        if isinstance(request, events.DeployRequest | events.DestroyRequest):
+        if isinstance(request, events.ApplyRequest) and request.dry_run:
+            await self.preview_change()
+            return
+        if isinstance(request, events.DeployRequest | events.DestroyRequest | events.ApplyRequest):
             await self.change_deployment(request)
             return
         if isinstance(request, events.ShowRequest):
@@ -248,24 +253,30 @@ class LabConsumer(AsyncWebsocketConsumer):
             await self.send_event(events.ErrorEvent(message=text, action=request.action))
 
     async def change_deployment(
-        self, request: events.DeployRequest | events.DestroyRequest
+        self, request: events.DeployRequest | events.DestroyRequest | events.ApplyRequest
     ) -> None:
-        """Queue a deploy or destroy, tell the page's group, and nudge the worker."""
+        """Queue a deploy, a live change or a destroy, tell the page's group, and nudge the
+        worker."""
         try:
-            deployment = await database_sync_to_async(_request_change)(
+            state = await database_sync_to_async(_request_change)(
                 self.scope["user"], self.design_id, request.action
             )
         except (deployments.DeploymentRefused, DesignNotFound) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
             await self.send_event(events.ErrorEvent(message=text, action=request.action))
             return
-        await channel.publish(
-            self.channel_layer,
-            self.design_id,
-            self.scope["user"].pk,
-            events.deployment_event(deployment),
-        )
+        await channel.publish(self.channel_layer, self.design_id, self.scope["user"].pk, state)
         await channel.nudge(self.channel_layer)
+
+    async def preview_change(self) -> None:
+        """Answer this page alone with the steps a live change would run."""
+        try:
+            plan = await database_sync_to_async(_preview_change)(self.scope["user"], self.design_id)
+        except (deployments.DeploymentRefused, DesignNotFound) as error:
+            text = "no such design" if isinstance(error, DesignNotFound) else str(error)
+            await self.send_event(events.ErrorEvent(message=text, action="apply"))
+            return
+        await self.send_event(plan)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler, in the one
@@ -288,13 +299,35 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(data))
 
 
-def _request_change(user: User, design_id: int, action: str) -> Deployment:
-    """Request a deploy or destroy of ``design_id`` for ``user``; return the deployment.
+def _request_change(user: User, design_id: int, action: str) -> events.DeploymentEvent:
+    """Request a deploy, live change or destroy of ``design_id`` for ``user``; return the
+    deployment's new state.
 
     Raises DesignNotFound (not the user's to change) or DeploymentRefused.
     """
     if action == "deploy":
-        return deployments.request_deploy(access_design_for_edit(user, design_id), actor=user)
+        design = access_design_for_edit(user, design_id)
+        return events.deployment_event(deployments.request_deploy(design, actor=user))
+    if action == "apply":
+        design = access_design_for_edit(user, design_id)
+        return events.deployment_event(deployments.request_apply(design, actor=user))
+    return events.deployment_event(_request_destroy(user, design_id))
+
+
+def _preview_change(user: User, design_id: int) -> events.PlanEvent:
+    design = access_design_for_edit(user, design_id)
+    revision, change = deployments.preview(design, actor=user)
+    return events.PlanEvent(
+        revision=revision.number,
+        steps=[
+            events.PlannedStep(description=step.description, shell=list(step.shell))
+            for step in change.steps
+        ],
+        recreated=[str(item) for item in change.recreated],
+    )
+
+
+def _request_destroy(user: User, design_id: int) -> Deployment:
     design = access_design_for_destroy(user, design_id)  # one's own lab, whatever one's role
     deployment = deployments.latest(design, user)
     if deployment is None or not deployments.destroyable(deployment):

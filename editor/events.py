@@ -70,6 +70,14 @@ class ProbeRequest(Message):
     target: str = Field(min_length=3, max_length=80, pattern=r"^.+:\d{1,5}$")
 
 
+class ApplyRequest(Message):
+    """Change the user's running lab in place to the design's latest saved revision; with
+    ``dry_run``, only answer the steps (a ``plan`` event to this page)."""
+
+    action: Literal["apply"]
+    dry_run: bool = False
+
+
 class ShowRequest(Message):
     """The page shows node ``node``'s tables (None: every node's): the worker reads the
     interface counters of shown nodes only. A page that never says is shown every node."""
@@ -79,7 +87,13 @@ class ShowRequest(Message):
 
 
 Request = Annotated[
-    DeployRequest | DestroyRequest | PingRequest | PingAllRequest | ProbeRequest | ShowRequest,
+    DeployRequest
+    | DestroyRequest
+    | ApplyRequest
+    | PingRequest
+    | PingAllRequest
+    | ProbeRequest
+    | ShowRequest,
     Field(discriminator="action"),
 ]
 REQUEST: TypeAdapter[Request] = TypeAdapter(Request)
@@ -130,25 +144,34 @@ class DeploymentEvent(Message):
     deployment: int | None
     tag: str | None
     state: Literal[
-        "not deployed", "queued", "deploying", "running", "failed", "destroying", "stopped"
+        "not deployed",
+        "queued",
+        "deploying",
+        "running",
+        "applying",
+        "failed",
+        "destroying",
+        "stopped",
     ]
     error: str = ""
     namespaces: dict[str, str | None] = {}
     updated: str | None = None
     destroyable: bool = False
+    revision: int | None = None  # the revision the lab runs (reflects)
+    applying_revision: int | None = None  # while applying: the one it is being changed to
 
 
 class StepEvent(Message):
-    """A deploy's plan step as it starts (``outcome`` "started") and as it ends ("done" or
-    "failed"); sent as an item of a ``steps`` message. A destroy is one kernel batch and has
-    no steps.
+    """A deploy's (or a live change's: ``action`` "apply") plan step as it starts
+    (``outcome`` "started") and as it ends ("done" or "failed"); sent as an item of a
+    ``steps`` message. A destroy is one kernel batch and has no steps.
 
     ``duration_ms`` and ``error`` are None until the step ended.
     """
 
     type: Literal["step"] = "step"
     deployment: int
-    action: Literal["deploy"]
+    action: Literal["deploy", "apply"]
     index: int
     total: int
     description: str
@@ -330,9 +353,26 @@ class ErrorEvent(Message):
     action: str | None = None
 
 
+class PlannedStep(Message):
+    description: str
+    shell: list[str]
+
+
+class PlanEvent(Message):
+    """The answer to ``{"action": "apply", "dry_run": true}``, to the asking page only: the
+    steps that would change the running lab to saved revision ``revision`` (none: nothing
+    the kernel holds changes), and what of the design they make again, and why."""
+
+    type: Literal["plan"] = "plan"
+    revision: int
+    steps: list[PlannedStep]
+    recreated: list[str] = []
+
+
 Event = Annotated[
     DeploymentEvent
     | StepsEvent
+    | PlanEvent
     | PingReplyEvent
     | PingDoneEvent
     | PingAllCellEvent
@@ -353,9 +393,12 @@ EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 def deployment_event(deployment: Any | None) -> DeploymentEvent:
-    """Return the ``deployment`` event of an ``editor.models.Deployment`` (None: never deployed)."""
+    """Return the ``deployment`` event of an ``editor.models.Deployment`` (None: never deployed).
+
+    Reads its revisions' numbers: call it where the database may be read (not in a loop)."""
     if deployment is None:
         return DeploymentEvent(deployment=None, tag=None, state="not deployed")
+    applying = deployment.applying_revision if deployment.applying_revision_id else None
     return DeploymentEvent(
         deployment=deployment.pk,
         tag=deployment.tag,
@@ -364,6 +407,8 @@ def deployment_event(deployment: Any | None) -> DeploymentEvent:
         namespaces=dict(deployment.namespaces),
         updated=deployment.updated.isoformat(timespec="microseconds"),
         destroyable=deployments.destroyable(deployment),
+        revision=deployment.revision.number,
+        applying_revision=applying.number if applying is not None else None,
     )
 
 

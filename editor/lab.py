@@ -96,6 +96,38 @@ def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deploymen
     return deployment
 
 
+def apply(design: Design, *, out: Output, dry_run: bool = False) -> Deployment | None:
+    """Change the owner's running lab of ``design`` in place to its latest saved revision,
+    printing each step; with ``dry_run``, print the plan and change nothing. Raises
+    ``CommandError`` when nothing can run, or the change failed (the lab was put back)."""
+    try:
+        if dry_run:
+            revision, change = deployments.preview(design, actor=design.owner)
+            out(f"{design.name}: {len(change.steps)} steps to revision {revision.number}")
+            for index, step in enumerate(change.steps, start=1):
+                out(f"[{index}/{len(change.steps)}] {step.description}")
+                for line in step.shell:
+                    out(f"    {line}")
+            for item in change.recreated:
+                out(f"  {item}")
+            return None
+        _require_privileges()
+        deployment = deployments.request_apply(design, actor=design.owner)
+    except deployments.DeploymentRefused as error:
+        raise CommandError(str(error)) from None
+    wanted = deployment.applying_revision
+    out(f"applying revision {wanted.number if wanted else '?'} to {design.name} ({deployment.tag})")
+    work = deployments.claim(deployment, worker=deployments.worker_id())
+    if work is not None:
+        deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
+    else:  # a running worker took it first: follow it
+        _wait(deployment, out, {Deployment.State.RUNNING, Deployment.State.FAILED})
+    if deployment.error or deployment.state != Deployment.State.RUNNING:
+        raise CommandError(f"apply failed: {deployment.error}")
+    out(f"{design.name} runs revision {deployment.revision.number}")
+    return deployment
+
+
 def _active(design: Design) -> Deployment:
     deployment = deployments.latest(design, design.owner)
     if deployment is None or not deployment.is_active:
@@ -149,6 +181,7 @@ def status(design: Design) -> dict[str, Any]:
         "tag": deployment.tag if deployment else None,
         "state": deployment.state if deployment else "not deployed",
         "error": deployment.error if deployment else "",
+        "revision": deployment.revision.number if deployment else None,
         "nodes": {},
     }
     if deployment is None or deployment.state != Deployment.State.RUNNING:

@@ -152,16 +152,33 @@ class Deployment(models.Model):
         QUEUED = "queued"
         DEPLOYING = "deploying"
         RUNNING = "running"
+        APPLYING = "applying"  # running, being changed in place to ``applying_revision``
         FAILED = "failed"
         DESTROYING = "destroying"
         STOPPED = "stopped"
 
-    ACTIVE_STATES = (State.QUEUED, State.DEPLOYING, State.RUNNING, State.DESTROYING)
+    ACTIVE_STATES = (
+        State.QUEUED,
+        State.DEPLOYING,
+        State.RUNNING,
+        State.APPLYING,
+        State.DESTROYING,
+    )
 
     # PROTECT: a lab's row never goes behind the kernel's back. Deleting a design or a user
     # goes through services, which refuse while a lab is active and remove ended rows first.
     design = models.ForeignKey(Design, on_delete=models.PROTECT, related_name="deployments")
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="+")
+    revision = models.ForeignKey(
+        Revision, on_delete=models.CASCADE, related_name="+", help_text="the revision it runs"
+    )
+    applying_revision = models.ForeignKey(
+        Revision,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="while applying: the revision the lab is being changed to",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deployments"
     )
@@ -184,7 +201,9 @@ class Deployment(models.Model):
             # One live lab per design and user: a second deploy is refused, not run twice.
             models.UniqueConstraint(
                 fields=["design", "owner"],
-                condition=models.Q(state__in=["queued", "deploying", "running", "destroying"]),
+                condition=models.Q(
+                    state__in=["queued", "deploying", "running", "applying", "destroying"]
+                ),
                 name="one_active_deployment_per_design_and_owner",
             )
         ]
@@ -206,7 +225,9 @@ class DeploymentStep(models.Model):
         FAILED = "failed"
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="steps")
-    action = models.CharField(max_length=10, default="deploy", help_text="deploy or destroy")
+    action = models.CharField(
+        max_length=10, default="deploy", help_text="deploy, apply (a live change) or destroy"
+    )
     index = models.PositiveIntegerField()
     total = models.PositiveIntegerField()
     description = models.CharField(max_length=300)

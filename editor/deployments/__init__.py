@@ -1,14 +1,15 @@
 """Deployments: every state change of a lab goes through these functions.
 
-A deployment is a row that moves through its states (queued, deploying, running, failed,
-destroying, stopped). Asking (``request_*``, :mod:`.requests`) only writes the row; running
-(``run_*``, :mod:`.runs`) claims it atomically, so that whoever claims first (the worker,
-or the command line) does the work once, drives the engine and records each step, after
-the worker's own checks of the row (:mod:`.trust`), recording the steps in bursts
-(:mod:`.steplog`). The database is the record; ``on_steps`` and ``on_state`` only let a
-caller show progress.
+A deployment is a row that moves through its states (queued, deploying, running, applying
+(a live change, :mod:`.changes`), failed, destroying, stopped). Asking (``request_*``,
+:mod:`.requests`) only writes the row; running (``run_*``, :mod:`.runs`) claims it
+atomically, so that whoever claims first (the worker, or the command line) does the work
+once, drives the engine and records each step, after the worker's own checks of the row
+(:mod:`.trust`), recording the steps in bursts (:mod:`.steplog`). The database is the
+record; ``on_steps`` and ``on_state`` only let a caller show progress.
 """
 
+from editor.deployments.changes import check_apply, doomed_namespaces, preview, request_apply
 from editor.deployments.requests import (
     DESTROYABLE_STATES,
     DeploymentRefused,
@@ -31,6 +32,7 @@ from editor.deployments.runs import (
     claim,
     load_engine,
     recover_abandoned,
+    run_apply,
     run_claimed,
     run_deploy,
     run_destroy,
@@ -54,11 +56,13 @@ __all__ = [
     "Step",
     "StepRecord",
     "Untrusted",
+    "check_apply",
     "check_deploy",
     "claim",
     "describe",
     "destroyable",
     "document_of",
+    "doomed_namespaces",
     "latest",
     "live_tags",
     "load_engine",
@@ -66,12 +70,15 @@ __all__ = [
     "namespace_count",
     "namespace_of",
     "node_addresses",
+    "preview",
     "recorded_namespaces",
     "recover_abandoned",
     "remove_ended",
+    "request_apply",
     "request_deploy",
     "request_destroy",
     "resolve_target",
+    "run_apply",
     "run_claimed",
     "run_deploy",
     "run_destroy",

@@ -22,8 +22,8 @@ from netlab.core.plan import namespace_count
 
 State = Deployment.State
 # The states in which a destroy request has something to act on: a queued lab is cancelled,
-# a running or failed one removed. A deploying lab is destroyed once it ends; a destroying
-# one is on its way; a stopped one has nothing left.
+# a running or failed one removed. A deploying or applying lab is destroyed once it ends; a
+# destroying one is on its way; a stopped one has nothing left.
 DESTROYABLE_STATES = (State.QUEUED, State.RUNNING, State.FAILED)
 
 
@@ -125,20 +125,34 @@ def request_deploy(design: Design, *, actor: User, host_mode: bool = False) -> D
 
 def _check_quotas(design: Design, actor: User) -> None:
     """Refuse a deployment that would pass the user's or the machine's limits."""
+    problem = quota_problem(design, actor)
+    if problem:
+        raise DeploymentRefused(problem)
+
+
+def quota_problem(
+    design: Design, actor: User, *, replacing: Deployment | None = None
+) -> str | None:
+    """Why a lab of ``design``'s current revision for ``actor`` would pass the user's or
+    the machine's limits, or None. ``replacing``: the running lab it would become (a live
+    change), not counted."""
     live = Deployment.objects.filter(state__in=Deployment.ACTIVE_STATES)
+    if replacing is not None:
+        live = live.exclude(pk=replacing.pk)
     running = live.filter(owner=actor).count()
-    if running >= settings.NETLAB_MAX_RUNNING_PER_USER:
-        raise DeploymentRefused(
+    if replacing is None and running >= settings.NETLAB_MAX_RUNNING_PER_USER:
+        return (
             f"you already run {running} labs, the most this server allows per user; "
             "destroy one first"
         )
     wanted = namespace_count(Document.model_validate(design.document))
     in_use = sum(namespace_count(document_of(other)) for other in live.select_related("revision"))
     if in_use + wanted > settings.NETLAB_MAX_NAMESPACES:
-        raise DeploymentRefused(
+        return (
             f"this lab needs {wanted} namespaces and the machine has "
             f"{max(settings.NETLAB_MAX_NAMESPACES - in_use, 0)} left; try again later"
         )
+    return None
 
 
 def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:

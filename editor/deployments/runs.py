@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.conf import settings
 from django.utils import timezone
 
+from editor.deployments.changes import check_apply
 from editor.deployments.requests import may_keep, request_destroy
 from editor.deployments.steplog import DeploymentStepsCallback, StepLog, drive
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
@@ -47,13 +48,17 @@ def load_engine() -> Engine:
 def claim(deployment: Deployment, *, worker: str) -> str | None:
     """Atomically take ``deployment``'s pending work for ``worker``.
 
-    Returns "deploy" or "destroy" when this call won the work, None when there is none or
+    Returns "deploy", "apply" or "destroy" when this call won the work, None when there is none or
     another worker already has it.
     """
     deploys = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED, worker="")
     if deploys.update(state=State.DEPLOYING, worker=worker, updated=timezone.now()):
         deployment.refresh_from_db()
         return "deploy"
+    changes = Deployment.objects.filter(pk=deployment.pk, state=State.APPLYING, worker="")
+    if changes.update(worker=worker):
+        deployment.refresh_from_db()
+        return "apply"
     destroys = Deployment.objects.filter(pk=deployment.pk, state=State.DESTROYING, worker="")
     if destroys.update(worker=worker):
         deployment.refresh_from_db()
@@ -110,6 +115,8 @@ def recover_abandoned(
 
     - ``deploying``: the half-built lab is destroyed (the engine's destroy is idempotent
       and finishes a half-deployed one) and the row ends ``failed``, saying so;
+    - ``applying``: what the change did is undone (the engine's :meth:`revert`), and the
+      lab runs its old revision again, saying so (``failed`` if even that did not work);
     - ``destroying``: the claim is released, so the destroy is claimed and run again.
 
     Each row is first re-claimed atomically for ``worker`` (this process by default), so
@@ -120,9 +127,9 @@ def recover_abandoned(
     """
     worker = worker or worker_id()
     recovered = []
-    claimed = Deployment.objects.filter(state__in=[State.DEPLOYING, State.DESTROYING]).exclude(
-        worker=""
-    )
+    claimed = Deployment.objects.filter(
+        state__in=[State.DEPLOYING, State.APPLYING, State.DESTROYING]
+    ).exclude(worker="")
     for deployment in claimed:
         dead = deployment.worker
         if not worker_gone(dead):
@@ -134,8 +141,13 @@ def recover_abandoned(
                 recovered.append(deployment)
             continue
         if not Deployment.objects.filter(
-            pk=deployment.pk, state=State.DEPLOYING, worker=dead
+            pk=deployment.pk, state=deployment.state, worker=dead
         ).update(worker=worker):
+            continue
+        if deployment.state == State.APPLYING:
+            deployment.refresh_from_db()
+            _put_back(deployment, engine or load_engine(), on_state, dead)
+            recovered.append(deployment)
             continue
         deployment.refresh_from_db()
         logger.warning("deployment %s rolls back: worker %s stopped", deployment.tag, dead)
@@ -154,6 +166,27 @@ def recover_abandoned(
         _set_state(deployment, State.FAILED, on_state, error=error, worker="")
         recovered.append(deployment)
     return recovered
+
+
+def _put_back(
+    deployment: Deployment, engine: Engine, on_state: StateCallback | None, dead: str
+) -> None:
+    """Undo the change a stopped worker left half done: the lab runs its old revision."""
+    logger.warning("change of %s is undone: worker %s stopped", deployment.tag, dead)
+    number = deployment.revision.number
+    try:
+        running, wanted, record = check_apply(deployment)
+        engine.revert(running, wanted, record, state_dir=settings.NETLAB_STATE_DIR)
+    except Exception as failure:
+        error = (
+            "the worker stopped in the middle of a change, and putting the lab back to "
+            f"revision {number} failed: {failure}; destroy it"
+        )
+        _set_state(deployment, State.FAILED, on_state, error=error, applying_revision=None,
+                   worker="")  # fmt: skip
+        return
+    error = f"the worker stopped in the middle of a change; the lab runs revision {number} again"
+    _set_state(deployment, State.RUNNING, on_state, error=error, applying_revision=None, worker="")
 
 
 def _set_state(
@@ -218,6 +251,83 @@ def run_deploy(
     return deployment
 
 
+def run_apply(
+    deployment: Deployment,
+    *,
+    on_steps: DeploymentStepsCallback | None = None,
+    on_state: StateCallback | None = None,
+    engine: Engine | None = None,
+) -> Deployment:
+    """Change a claimed ``applying`` deployment to its ``applying_revision`` in place.
+
+    Its steps are recorded like a deploy's (``action`` "apply"). It ends ``running`` either
+    way: on the new revision, or, when a step failed, on its old one (the engine put it
+    back), with the error shown; ``failed`` only if even that did not work. Applying the
+    revision the lab runs repairs it (what drifted is made again).
+    """
+    if on_state is not None:
+        on_state(deployment)
+    try:
+        running, wanted, record = check_apply(deployment)
+    except Untrusted as error:
+        logger.warning("change of %s refused by the worker: %s", deployment.pk, error)
+        _applied(deployment, on_state, error=f"refused: {error}")
+        return deployment
+    kernel = engine or load_engine()
+    same = running == wanted
+    try:
+        if same:
+            changed = kernel.repair(wanted, record, state_dir=settings.NETLAB_STATE_DIR)
+        else:
+            changed = drive(
+                lambda report: kernel.change(
+                    running, wanted, record, state_dir=settings.NETLAB_STATE_DIR, on_step=report
+                ),
+                StepLog(deployment, on_steps, action="apply"),
+            )
+    except Exception as error:  # the engine put the old revision back, or says it could not
+        rolled_back = getattr(error, "rolled_back", True)
+        logger.info("change of %s failed: %s", deployment.tag, error)
+        if not rolled_back:
+            _set_state(
+                deployment,
+                State.FAILED,
+                on_state,
+                error=f"the change failed and the lab could not be put back: {error}",
+                applying_revision=None,
+                worker="",
+            )
+            return deployment
+        number = deployment.revision.number
+        _applied(deployment, on_state, error=f"{error} (the lab runs revision {number} as before)")
+        return deployment
+    revision = deployment.applying_revision
+    assert revision is not None  # checked above
+    _applied(
+        deployment,
+        on_state,
+        revision=revision,
+        namespaces=changed.namespaces,
+        record={
+            **deployment.record,
+            "namespaces": changed.namespaces,
+            "responder": changed.responder,
+        },
+    )
+    return deployment
+
+
+def _applied(deployment: Deployment, on_state: StateCallback | None, **fields: object) -> None:
+    _set_state(
+        deployment,
+        State.RUNNING,
+        on_state,
+        applying_revision=None,
+        worker="",
+        **{"error": "", **fields},
+    )
+
+
 def run_destroy(
     deployment: Deployment,
     *,
@@ -256,5 +366,5 @@ def run_claimed(
     engine: Engine | None = None,
 ) -> Deployment:
     """Carry out the ``work`` (from :func:`claim`) on ``deployment`` with ``engine``."""
-    run = run_deploy if work == "deploy" else run_destroy
+    run = {"deploy": run_deploy, "apply": run_apply, "destroy": run_destroy}[work]
     return run(deployment, on_steps=on_steps, on_state=on_state, engine=engine)

@@ -68,7 +68,7 @@ class StepRecord:
     total: int
     description: str
     shell: str
-    action: str = "deploy"  # a destroy is one kernel batch, without steps
+    action: str = "deploy"
     outcome: str = DeploymentStep.Outcome.STARTED
     duration_ms: float | None = None
     error: str = ""
@@ -83,10 +83,15 @@ class StepLog:
     """
 
     def __init__(
-        self, deployment: Deployment, on_steps: DeploymentStepsCallback | None = None
+        self,
+        deployment: Deployment,
+        on_steps: DeploymentStepsCallback | None = None,
+        *,
+        action: str = "deploy",
     ) -> None:
         self.deployment = deployment
         self.on_steps = on_steps
+        self.action = action  # "deploy" or "apply"; a destroy is one kernel batch, no steps
         self.running: dict[int, StepRecord] = {}  # started, not ended: by step index
 
     def write(self, reports: list[StepReport]) -> list[StepRecord]:
@@ -97,6 +102,7 @@ class StepLog:
             if report.phase == "start":
                 step = StepRecord(
                     deployment_id=self.deployment.pk,
+                    action=self.action,
                     index=report.index,
                     total=report.total,
                     description=report.description[:300],

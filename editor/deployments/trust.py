@@ -46,6 +46,17 @@ def _check_names(deployment: Deployment) -> None:
             raise Untrusted(f"{node}'s namespace {netns!r} is not one this deployment names")
 
 
+def check_row(deployment: Deployment) -> None:
+    """Check the row's tag, prefix and recorded namespace names: netlab's own, and this
+    worker's prefix. Raises :class:`Untrusted`."""
+    _check_names(deployment)
+    if deployment.prefix != settings.NETLAB_NETNS_PREFIX:
+        raise Untrusted(
+            f"the namespace prefix {deployment.prefix!r} is not this worker's "
+            f"({settings.NETLAB_NETNS_PREFIX!r})"
+        )
+
+
 def check_deploy(deployment: Deployment) -> Document:
     """Return the document to deploy once the row passes this worker's own checks.
 
@@ -58,12 +69,7 @@ def check_deploy(deployment: Deployment) -> Document:
             "host mode is off on this worker (NETLAB_HOST_MODE): it deploys no lab into the "
             "machine's root namespace"
         )
-    _check_names(deployment)
-    if deployment.prefix != settings.NETLAB_NETNS_PREFIX:
-        raise Untrusted(
-            f"the namespace prefix {deployment.prefix!r} is not this worker's "
-            f"({settings.NETLAB_NETNS_PREFIX!r})"
-        )
+    check_row(deployment)
     if deployment.namespaces:
         raise Untrusted("a deployment yet to run has no namespaces")
     try:

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
@@ -126,7 +127,8 @@ class Monitors:
         self.viewers: dict[str, dict[str, str | None]] = {}
         self._open: dict[str, Any] = {}  # netns: its open monitor (counters read through it)
         self._counters: dict[str, dict[str, dict[str, int]]] = {}  # netns: last published
-        self.tasks: dict[int, list[asyncio.Task[None]]] = {}  # deployment id: its monitors
+        # Deployment id: its monitors, by namespace.
+        self.tasks: dict[int, dict[str, asyncio.Task[None]]] = {}
         self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
         # A lab of 1000 namespaces starts 1000 monitors: a few at a time, or their start
         # fills the loop and the threads, and a page's destroy waited 5 s to be heard.
@@ -144,16 +146,40 @@ class Monitors:
         if deployment.pk in self.tasks:
             return
         self.running[deployment.pk] = deployment
+        self.tasks[deployment.pk] = {}
+        self._start_missing(deployment)
+
+    def _start_missing(self, deployment: Deployment) -> None:
         group = lab_group(deployment.design_id, deployment.owner_id)
-        self.tasks[deployment.pk] = [
-            asyncio.create_task(self._watch(group, node, netns), name=f"netlab-monitor-{netns}")
-            for node, netns in deployment.namespaces.items()
-            if netns
-        ]
+        tasks = self.tasks[deployment.pk]
+        for node, netns in deployment.namespaces.items():
+            if netns and netns not in tasks:
+                tasks[netns] = asyncio.create_task(
+                    self._watch(group, node, netns), name=f"netlab-monitor-{netns}"
+                )
+
+    async def follow(self, deployment: Deployment) -> None:
+        """Start the monitors of a running deployment, or after a live change: monitors for
+        the namespaces it made, none for those it removed; the others keep watching."""
+        if deployment.pk not in self.tasks:
+            self.start(deployment)
+            return
+        self.running[deployment.pk] = deployment
+        kept = {netns for netns in deployment.namespaces.values() if netns}
+        await self.stop_namespaces(deployment.pk, set(self.tasks[deployment.pk]) - kept)
+        self._start_missing(deployment)
+
+    async def stop_namespaces(self, deployment_id: int, doomed: Iterable[str]) -> None:
+        """Stop the monitors of some namespaces of a deployment (a live change removes them)."""
+        tasks = self.tasks.get(deployment_id, {})
+        gone = [tasks.pop(netns) for netns in doomed if netns in tasks]
+        for task in gone:
+            task.cancel()
+        await asyncio.gather(*gone, return_exceptions=True)
 
     async def stop(self, deployment_id: int) -> None:
         """Stop the monitors of a deployment and forget its counters."""
-        tasks = self.tasks.pop(deployment_id, [])
+        tasks = list(self.tasks.pop(deployment_id, {}).values())
         stopped = self.running.pop(deployment_id, None)
         for netns in stopped.namespaces.values() if stopped else ():
             self._counters.pop(netns, None)
@@ -163,7 +189,7 @@ class Monitors:
 
     async def stop_all(self) -> None:
         """Stop every monitor."""
-        tasks = [task for group in self.tasks.values() for task in group]
+        tasks = [task for group in self.tasks.values() for task in group.values()]
         self.tasks.clear()
         self.running.clear()
         for task in tasks:

@@ -36,6 +36,7 @@ from editor.worker.threads import in_thread
 from netlab.core.engine import Engine
 
 logger = logging.getLogger("netlab.worker")
+State = Deployment.State
 
 
 class Worker:
@@ -178,9 +179,10 @@ class Worker:
         await self._recover()
 
         def claim_pending() -> list[tuple[Deployment, str]]:
-            pending = Deployment.objects.filter(
-                state__in=[Deployment.State.QUEUED, Deployment.State.DESTROYING], worker=""
-            ).select_related("revision")
+            waiting = [State.QUEUED, State.APPLYING, State.DESTROYING]
+            pending = Deployment.objects.filter(state__in=waiting, worker="").select_related(
+                "revision"
+            )
             claimed = []
             for deployment in pending:
                 work = deployments.claim(deployment, worker=self.name)
@@ -209,10 +211,13 @@ class Worker:
         def on_state(changed: Deployment) -> None:
             send(events.deployment_event(changed))
 
+        # A monitor's socket holds its namespace: close it first, or the kernel would keep
+        # the namespace and its removal would wait for it in vain.
         if work == "destroy":
-            # A monitor's socket holds its namespace: close it first, or the kernel would
-            # keep the namespace and destroy would wait for it in vain.
             await self.monitors.stop(deployment.pk)
+        elif work == "apply":
+            doomed = await in_thread(deployments.doomed_namespaces, deployment)
+            await self.monitors.stop_namespaces(deployment.pk, doomed)
         await in_thread(
             deployments.run_claimed,
             deployment,
@@ -223,4 +228,4 @@ class Worker:
             executor=self._jobs,
         )
         if deployment.state == Deployment.State.RUNNING:
-            self.monitors.start(deployment)
+            await self.monitors.follow(deployment)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 from netlab.core.document import Document
+from netlab.core.plan import ChangePlan
 
 StateDir = str | os.PathLike[str]
 
@@ -104,3 +105,37 @@ class Engine(Protocol):
 
     def status(self, record: DeploymentRecord) -> dict[str, dict[str, Any]]:
         """Return each host and namespace node's interfaces as the kernel has them."""
+
+    def change_plan(
+        self, running: Document, wanted: Document, record: DeploymentRecord
+    ) -> ChangePlan:
+        """Return the steps that change deployment ``record`` from revision ``running`` to
+        ``wanted`` in place (pure: no kernel, no privileges)."""
+
+    def change(
+        self,
+        running: Document,
+        wanted: Document,
+        record: DeploymentRecord,
+        *,
+        state_dir: StateDir = ...,
+        on_step: StepCallback | None = ...,
+    ) -> DeploymentRecord:
+        """Change deployment ``record`` from ``running`` to ``wanted`` in place, reporting each
+        step; return its new record, or raise after putting ``running`` back."""
+
+    def revert(
+        self,
+        running: Document,
+        wanted: Document,
+        record: DeploymentRecord,
+        *,
+        state_dir: StateDir = ...,
+    ) -> DeploymentRecord:
+        """Put deployment ``record`` back to ``running`` after a change to ``wanted`` was cut
+        short."""
+
+    def repair(
+        self, design: Document, record: DeploymentRecord, *, state_dir: StateDir = ...
+    ) -> DeploymentRecord:
+        """Make again what the kernel lost of deployment ``record`` of ``design``."""

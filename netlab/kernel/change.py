@@ -70,9 +70,8 @@ def apply_change(
     try:
         return run.run()
     except BaseException as error:  # a step failed, or refused: change back, then say why
-        back = change_between(change.new, change.old)
         try:
-            _ChangeRun(change.old, back.steps, state_dir, None, None, tolerant=True).run()
+            change_back(change, state_dir=state_dir)
         except Exception as failure:
             if isinstance(error, ApplyError):
                 error.rolled_back = False
@@ -81,6 +80,14 @@ def apply_change(
             if isinstance(error, ApplyError):
                 error.rolled_back = True
         raise
+
+
+def change_back(
+    change: ChangePlan, *, state_dir: str | os.PathLike[str] = journal.DEFAULT_STATE_DIR
+) -> Applied:
+    """Put the lab of ``change`` back to ``change.old``, however much of it was applied."""
+    back = change_between(change.new, change.old)
+    return _ChangeRun(change.old, back.steps, state_dir, None, None, tolerant=True).run()
 
 
 def repair(plan: Plan, *, state_dir: str | os.PathLike[str] = journal.DEFAULT_STATE_DIR) -> Applied:

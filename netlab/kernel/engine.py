@@ -50,6 +50,7 @@ __all__ = [
     "plan",
     "repair",
     "require_privileges",
+    "revert",
     "status",
 ]
 
@@ -98,6 +99,20 @@ def change(
         the_change, state_dir=state_dir, on_step=on_step, fail_after=fail_after
     )
     return _record(the_change.new, applied, state_dir)
+
+
+def revert(
+    running: Document,
+    wanted: Document,
+    record: DeploymentRecord,
+    *,
+    state_dir: StateDir = journal.DEFAULT_STATE_DIR,
+) -> DeploymentRecord:
+    """Put deployment ``record`` back to revision ``running`` after a change to ``wanted``
+    was cut short (its worker stopped): whatever of it was done is undone."""
+    the_change = change_plan(running, wanted, record)
+    applied = changes.change_back(the_change, state_dir=state_dir)
+    return _record(the_change.old, applied, state_dir)
 
 
 def repair(

@@ -12,6 +12,7 @@ from typing import Any
 
 from netlab.core.document import Document
 from netlab.core.engine import DeploymentRecord, StepCallback, StepReport
+from netlab.core.plan import ChangePlan, Naming, plan_change
 
 deployed: set[str] = set()
 
@@ -70,3 +71,41 @@ def check(design: Document, record: DeploymentRecord) -> list[Any]:
 
 def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
     return {node: {"netns": netns, "exists": True} for node, netns in record.namespaces.items()}
+
+
+def change_plan(running: Document, wanted: Document, record: DeploymentRecord) -> ChangePlan:
+    naming = Naming(record.tag, record.prefix, record.host_mode).following(record.namespaces)
+    return plan_change(running, wanted, naming)
+
+
+def change(
+    running: Document,
+    wanted: Document,
+    record: DeploymentRecord,
+    *,
+    state_dir: Any = "",
+    on_step: StepCallback | None = None,
+) -> DeploymentRecord:
+    """Report the change plan's steps as done; a wanted design titled "fail" fails its last."""
+    steps = change_plan(running, wanted, record).steps
+    for index, step in enumerate(steps, start=1):
+        error = "injected failure" if wanted.title == "fail" and index == len(steps) else None
+        if on_step is not None:
+            report = (index, len(steps), step.action, step.description, step.shell)
+            on_step(StepReport(*report, "start"))
+            on_step(StepReport(*report, "end", 0.001, error))
+        if error:
+            raise RuntimeError(f"step {index}/{len(steps)} failed: {error}; changed back")
+    namespaces = change_plan(running, wanted, record).namespaces
+    return DeploymentRecord(record.tag, wanted.name, record.prefix, record.host_mode, namespaces,
+                            str(state_dir))  # fmt: skip
+
+
+def revert(
+    running: Document, wanted: Document, record: DeploymentRecord, *, state_dir: Any = ""
+) -> DeploymentRecord:
+    return record
+
+
+def repair(design: Document, record: DeploymentRecord, *, state_dir: Any = "") -> DeploymentRecord:
+    return record

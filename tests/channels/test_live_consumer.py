@@ -87,6 +87,8 @@ async def test_bearer_token_without_origin_connects(design: Any, owner_token: st
         "namespaces": {},
         "updated": None,
         "destroyable": False,
+        "revision": None,
+        "applying_revision": None,
     }
     await client.disconnect()
 

@@ -128,3 +128,41 @@ def test_host_mode_is_refused_unless_allowed(lab_settings: Any, imported: str) -
     with pytest.raises(CommandError, match="host mode is off"):
         call_command("netlab", "deploy", imported, "--host-mode", stdout=io.StringIO())
     assert Deployment.objects.count() == 0
+
+
+def test_apply_changes_the_running_lab_in_place(lab_settings: Any, imported: str) -> None:
+    """A saved revision with a new route: ``apply --dry-run`` prints it and changes nothing,
+    ``apply`` adds it to the running lab (same namespaces), ``status`` says which revision
+    runs, and ``check`` finds the lab equal to the new revision."""
+    from editor import services
+    from editor.models import Design
+
+    run("deploy", imported)
+    before = json.loads(run("status", imported, "--json"))
+    assert before["revision"] == 1
+    design = Design.objects.get(pk=int(imported))
+    data = dict(design.document)
+    lan = next(node for node in data["nodes"] if node["id"] == "lan")
+    lan["routes"] = [{"to": "default", "via": "192.168.1.2"}]
+    services.save_revision(design, author=design.owner, data=data, message="lan's way out")
+
+    preview = run("apply", imported, "--dry-run")
+    assert "1 steps to revision 2" in preview
+    assert "route add default via 192.168.1.2 dev eth0" in preview
+    assert json.loads(run("status", imported, "--json"))["revision"] == 1
+
+    output = run("apply", imported)
+    assert "runs revision 2" in output
+    after = json.loads(run("status", imported, "--json"))
+    assert after["revision"] == 2
+    assert after["state"] == "running"
+    assert {node: facts["netns"] for node, facts in after["nodes"].items()} == {
+        node: facts["netns"] for node, facts in before["nodes"].items()
+    }
+    assert "the kernel matches the design" in run("check", imported)
+    assert "0% loss" in run("ping", imported, "lan", "blue", "--count", "1")
+
+
+def test_apply_without_a_running_lab_is_refused(lab_settings: Any, imported: str) -> None:
+    with pytest.raises(CommandError, match="only a running lab takes changes"):
+        run("apply", imported)

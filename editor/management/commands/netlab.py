@@ -112,6 +112,11 @@ class Command(BaseCommand):
             action="store_true",
             help="map the host node onto this machine's root namespace (needs NETLAB_HOST_MODE=1)",
         )
+        apply = commands.add_parser(
+            "apply", help="change a running lab in place to the design's latest saved revision"
+        )
+        apply.add_argument("design")
+        apply.add_argument("--dry-run", action="store_true", help="print the steps; change nothing")
         status = commands.add_parser("status", help="a design's deployment and its namespaces")
         status.add_argument("design")
         status.add_argument("--json", action="store_true", help="print JSON")
@@ -187,6 +192,10 @@ class Command(BaseCommand):
     def handle_deploy(self, options: Namespace) -> None:
         design = find_design(options.design)
         lab.deploy(design, host_mode=options.host_mode, out=self.stdout.write)
+
+    def handle_apply(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        lab.apply(design, dry_run=options.dry_run, out=self.stdout.write)
 
     def handle_status(self, options: Namespace) -> None:
         design = find_design(options.design)
