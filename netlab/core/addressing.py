@@ -17,6 +17,43 @@ IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _SOCKET_V6 = re.compile(r"^\[(?P<address>[^\]]+)\](?::(?P<port>\d+))?$")
+# Text that looks like an IPv4 address (digits and dots), with a prefix or not.
+_IPV4_LIKE = re.compile(r"^(?P<address>[0-9.]+)(?:/(?P<prefix>.*))?$", re.ASCII)
+_IPV6_LIKE = re.compile(r"^(?P<address>[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:/(?P<prefix>.*))?$")
+
+
+def why_not_an_address(text: str, *, prefix: bool) -> str | None:
+    """Return why ``text`` (``a.b.c.d`` or, with ``prefix``, ``a.b.c.d/len``) is not an
+    address, in the words of someone reading it: ``300 is not a valid byte``; None when no
+    single cause can be named (the caller then says the text is not an address at all).
+    """
+    match = _IPV4_LIKE.match(text)
+    if match:
+        parts = match["address"].split(".")
+        if len(parts) != 4 or not all(parts):
+            return "an IPv4 address is 4 numbers separated by dots, e.g. 192.168.15.1"
+        for part in parts:
+            if len(part) > 3 or int(part) > 255:
+                return f"{part} is not a valid byte"
+            if len(part) > 1 and part.startswith("0"):
+                return f"{part} has a leading zero, which some tools read as octal"
+        limit = 32
+    elif (match := _IPV6_LIKE.match(text)) is not None:
+        limit = 128
+    else:
+        return None
+    length = match["prefix"]
+    if length is None:
+        return None
+    if not prefix:
+        return "an address takes no prefix length here"
+    if not (length.isascii() and length.isdigit()):
+        if limit == 32 and re.fullmatch(r"[0-9.]+", length, re.ASCII):
+            return None  # a netmask, which ipaddress reads or refuses on its own
+        return f"the prefix length {length!r} is not a number"
+    if int(length) > limit:
+        return f"the prefix length {int(length)} is more than {limit}"
+    return None
 
 
 def _refuse_scope_id(text: str) -> None:
@@ -41,6 +78,9 @@ def parse_interface_address(text: str) -> IPInterface:
     try:
         interface = ipaddress.ip_interface(text)
     except ValueError:
+        reason = why_not_an_address(text, prefix=True)
+        if reason is not None:
+            raise ValueError(f"{text!r}: {reason}") from None
         raise ValueError(f"{text!r} is not an IP interface address") from None
     address = interface.ip
     if address.is_unspecified or address.is_loopback or address.is_multicast:
@@ -60,6 +100,9 @@ def parse_address(text: str) -> IPAddress:
     try:
         return ipaddress.ip_address(text)
     except ValueError:
+        reason = why_not_an_address(text, prefix=False)
+        if reason is not None:
+            raise ValueError(f"{text!r}: {reason}") from None
         raise ValueError(f"{text!r} is not an IP address") from None
 
 
@@ -72,6 +115,9 @@ def parse_prefix(text: str) -> IPNetwork:
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:
+            reason = why_not_an_address(text, prefix=True)
+            if reason is not None:
+                raise ValueError(f"{text!r}: {reason}") from None
             raise ValueError(f"{text!r} is not an IP prefix") from None
         raise ValueError(f"{text!r} has host bits set; did you mean {network}?") from None
 

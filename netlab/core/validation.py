@@ -27,6 +27,7 @@ from netlab.core.problems import (
     Problem,
     data_problems,
     format_path,
+    name_elements,
     shape_problems,
 )
 
@@ -56,11 +57,17 @@ BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
 
 
 def load(data: Any) -> Document:
-    """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`."""
-    design = parse(data)
+    """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`.
+
+    Each problem names its element (:attr:`Problem.element`) as the canvas shows it.
+    """
+    try:
+        design = parse(data)
+    except InvalidDesign as error:
+        raise InvalidDesign(name_elements(data, error.problems)) from None
     problems = validate(design)
     if problems:
-        raise InvalidDesign(problems)
+        raise InvalidDesign(name_elements(data, problems))
     return design
 
 
@@ -128,7 +135,9 @@ class _Checker:
             elif node.kind == "bridge" and (problem := names.interface_name_problem(node.id)):
                 yield Problem(f"{path}.id", f"a bridge's id is its interface name: {problem}")
             if node.id in seen:
-                yield Problem(f"{path}.id", f"duplicate node id {node.id!r}")
+                yield Problem(
+                    f"{path}.id", f"duplicate node id {node.id!r}: another node already has it"
+                )
             seen.add(node.id)
             hosts += node.kind == "host"
             if node.position is not None:
