@@ -292,9 +292,11 @@ def test_validate_answers_sentences_naming_nodes_and_links(token_client):
     response = post_json(token_client, "/api/validate", data)
     assert response.status_code == 200
     sentences = {problem["path"]: problem["sentence"] for problem in response.json()["problems"]}
+    duplicate = f"nodes[{len(data['nodes']) - 1}].id"
+    address = "links[0].endpoints[0].addresses[0]"
     assert sentences == {
-        f"nodes[{len(data['nodes']) - 1}].id": "red: duplicate node id 'red': another node already has it",
-        "links[0].endpoints[0].addresses[0]": "red — blue: '192.168.15.300/24': 300 is not a valid byte",
+        duplicate: "red: duplicate node id 'red': another node already has it",
+        address: "red — blue: '192.168.15.300/24': 300 is not a valid byte",
     }
 
 
