@@ -84,8 +84,9 @@ def element_name(data: Any, path: str) -> str:
     ends = item.get("endpoints") if isinstance(item, dict) else None
     if isinstance(ends, list | tuple) and ends:
         nodes = [end.get("node") if isinstance(end, dict) else None for end in ends]
-        if all(isinstance(node, str) and node.strip() for node in nodes):
-            return LINK_SEPARATOR.join(nodes)
+        named = [node for node in nodes if isinstance(node, str) and node.strip()]
+        if len(named) == len(nodes):
+            return LINK_SEPARATOR.join(named)
     return f"link {index + 1}"
 
 
