@@ -81,7 +81,7 @@ export function nodeIdProblem(doc, id, currentId = null) {
   if (!NODE_ID.test(id)) {
     return `node id '${id}' must be 1-32 letters, digits, '_', '.' or '-', starting with a letter or digit`;
   }
-  if (id !== currentId && findNode(doc, id)) return `duplicate node id '${id}'`;
+  if (id !== currentId && findNode(doc, id)) return `duplicate node id '${id}': another node already has it`;
   return null;
 }
 

@@ -81,6 +81,35 @@ export class FileMenu {
       input.value = "";
     });
     bindFileDrop(document.body, (file) => this.importFile(file));
+    // The script is fetched and offered as a file: following the link would leave the page,
+    // and with unsaved changes the page would ask whether to leave it.
+    const script = find("export-sh");
+    script?.addEventListener("click", (event) => {
+      event.preventDefault();
+      this.exportScript(script.href);
+    });
+  }
+
+  /** Download the saved revision's shell script from `url`, without leaving the page. */
+  async exportScript(url) {
+    this.find("export-menu").hidden = true;
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin" });
+    } catch (error) {
+      this.actions.say(`Not exported: the server cannot be reached (${error.message}).`, "error");
+      return;
+    }
+    if (!response.ok) {
+      const reason = response.status === 422 ? "the saved revision no longer passes validation" : response.statusText;
+      this.actions.say(`Not exported: ${reason}.`, "error");
+      return;
+    }
+    const disposition = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    download(await response.blob(), disposition ? disposition[1] : `${this.state.doc.name || "design"}.sh`);
+    this.actions.say(this.state.isDirty()
+      ? "Downloaded the saved revision's script: your unsaved changes are not in it until you save."
+      : "Downloaded the saved revision's script.");
   }
 
   /** Open the file chooser (the Import… button). */
