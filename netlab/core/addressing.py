@@ -71,6 +71,10 @@ def parse_interface_address(text: str) -> IPInterface:
     and (IPv4, prefix up to /30) the network and broadcast addresses of the subnet.
     """
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(
+            f"{text!r} is empty: write an address and its prefix, e.g. 192.168.15.1/24"
+        )
     if "/" not in text:
         raise ValueError(
             f"{text!r} has no prefix length; write it as address/prefix, e.g. 192.168.15.1/24"
@@ -97,6 +101,8 @@ def parse_interface_address(text: str) -> IPInterface:
 def parse_address(text: str) -> IPAddress:
     """Parse a bare address, e.g. a gateway ``192.168.15.5``."""
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write an address, e.g. 192.168.15.5")
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -109,6 +115,8 @@ def parse_address(text: str) -> IPAddress:
 def parse_prefix(text: str) -> IPNetwork:
     """Parse a route or NAT prefix such as ``192.168.15.0/24`` (host bits must be zero)."""
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write a prefix, e.g. 192.168.15.0/24")
     try:
         return ipaddress.ip_network(text)
     except ValueError:
@@ -126,12 +134,16 @@ def parse_route_destination(text: str) -> IPNetwork | None:
     """Parse a route's ``to``: ``default`` (returns None) or a prefix."""
     if text == "default":
         return None
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write default or a prefix, e.g. 192.168.1.0/24")
     return parse_prefix(text)
 
 
 def parse_socket(text: str) -> tuple[IPAddress, int | None]:
     """Parse ``address:port``, ``[v6address]:port`` or a bare address (port None)."""
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write address:port, e.g. 192.168.15.2:80")
     match = _SOCKET_V6.match(text)
     if match:
         address_text, port_text = match["address"], match["port"]

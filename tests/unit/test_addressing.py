@@ -53,7 +53,7 @@ def test_parse_interface_address(text: str, interface: str) -> None:
             "2001:db8::1/129", "the prefix length 129 is more than 128", id="ipv6-prefix-over-128"
         ),
         pytest.param("192.168.15.1", "has no prefix length", id="no-prefix"),
-        pytest.param("", "has no prefix length", id="empty"),
+        pytest.param("", "is empty: write an address and its prefix", id="empty"),
         pytest.param("192.168.15.0/24", "is the network address of 192.168.15.0/24", id="network"),
         pytest.param("192.168.15.255/24", "is the broadcast address of", id="broadcast"),
         pytest.param("10.0.0.3/30", "is the broadcast address of 10.0.0.0/30", id="broadcast-30"),
@@ -99,7 +99,7 @@ def test_parse_prefix(text: str, prefix: str) -> None:
         ),
         pytest.param("10.0.300.0/24", "300 is not a valid byte", id="octet-over-255"),
         pytest.param("default", "is not an IP prefix", id="default-word"),
-        pytest.param("", "is not an IP prefix", id="empty"),
+        pytest.param("", "is empty: write a prefix", id="empty"),
     ],
 )
 def test_parse_prefix_refuses(text: str, message: str) -> None:
@@ -118,6 +118,12 @@ def test_parse_prefix_refuses(text: str, message: str) -> None:
 def test_parse_route_destination(text: str, destination: object) -> None:
     """A route's destination is 'default' (None) or a prefix."""
     assert parse_route_destination(text) == destination
+
+
+def test_an_empty_route_destination_says_what_to_write() -> None:
+    """An empty 'to' (a route row just added) asks for default or a prefix."""
+    with pytest.raises(ValueError, match="'' is empty: write default or a prefix"):
+        parse_route_destination("")
 
 
 @pytest.mark.parametrize(
@@ -156,7 +162,7 @@ def test_parse_socket(text: str, address: str, port: int | None) -> None:
         pytest.param("blue:80", "is not an address or address:port", id="name-and-port"),
         pytest.param("192.168.15.300:80", "is not an address or address:port", id="bad-octet"),
         pytest.param("[2001:db8::2]80", "is not an address or address:port", id="ipv6-no-colon"),
-        pytest.param("", "is not an address or address:port", id="empty"),
+        pytest.param("", "is empty: write address:port", id="empty"),
     ],
 )
 def test_parse_socket_refuses(text: str, message: str) -> None:
@@ -207,7 +213,7 @@ def test_parse_address(text: str, address: object) -> None:
         pytest.param("192.168.15.5/24", "an address takes no prefix length here", id="with-prefix"),
         pytest.param("192.168.15.256", "256 is not a valid byte", id="octet-over-255"),
         pytest.param("gateway", "is not an IP address", id="name"),
-        pytest.param("", "is not an IP address", id="empty"),
+        pytest.param("", "is empty: write an address", id="empty"),
     ],
 )
 def test_parse_address_refuses(text: str, message: str) -> None:

@@ -208,9 +208,7 @@ INVALID = [
         "has no prefix length",
         id="address-without-prefix",
     ),
-    pytest.param(
-        changed(T4, {HOST_ETH0: ""}), HOST_ETH0, "has no prefix length", id="address-empty"
-    ),
+    pytest.param(changed(T4, {HOST_ETH0: ""}), HOST_ETH0, "is empty", id="address-empty"),
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.1.0/24"}),
         HOST_ETH0,
