@@ -55,7 +55,7 @@ class Editor {
       remove: () => this.remove(),
       // A problem the panel found itself (an id already taken) is listed with the server's.
       problem: (problem) => {
-        this.localProblems = [problem];
+        this.localProblems = problem ? [problem] : [];
         this.displayProblems();
       },
       freshChanged: () => this.displayProblems(),

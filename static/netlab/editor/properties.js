@@ -189,12 +189,9 @@ export class PropertiesPanel {
       this.#edit(model.updateNode(this.doc, id, changes), description, key);
     const idField = this.#text("Id", `${base}.id`, node.id, (value) => {
       const wanted = value.trim();
-      if (wanted === id) return;
-      const problem = model.nodeIdProblem(this.doc, wanted, id);
-      if (problem) {
-        this.handlers.problem({ path: `${base}.id`, message: problem });
-        return;
-      }
+      const problem = wanted === id ? null : model.nodeIdProblem(this.doc, wanted, id);
+      this.handlers.problem(problem ? { path: `${base}.id`, message: problem } : null);
+      if (wanted === id || problem) return;
       this.handlers.rename(id, wanted);
     }, { change: true, merge: false, testid: "node-id" });
     const parts = [
