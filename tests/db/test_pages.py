@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -509,3 +510,15 @@ def test_dashboard_queries_do_not_grow_with_the_designs(
         add_running_design(f"more-{number}")
     assert (queries(client), queries(collaborator)) == few
     assert collaborator.get("/").content.decode().count('data-testid="running"') == 6
+
+
+def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(client):
+    """The pages link netlab's own SVG icon; /favicon.ico (asked by pages that link none)
+    redirects to the same file."""
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" type="image/svg+xml" href="/static/netlab/favicon.svg"' in html
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/netlab/favicon.svg"
+    icon = Path(__file__).resolve().parents[2] / "static" / "netlab" / "favicon.svg"
+    assert icon.read_text().lstrip().startswith("<svg")
