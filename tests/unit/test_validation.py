@@ -254,19 +254,19 @@ INVALID = [
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.15.1/24"}),
         HOST_ETH0,
-        "address 192.168.15.1 is already used at links[0].endpoints[0].addresses[0]",
+        "address 192.168.15.1 is already used by the end on red of link red — v-net-0",
         id="address-duplicated-across-namespaces",
     ),
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.15.5/16"}),
         HOST_ETH0,
-        "is already used at nodes[1].addresses[0]",
+        "is already used by bridge v-net-0",
         id="address-duplicated-with-other-prefix-on-bridge",
     ),
     pytest.param(
         changed(T4, {f"{LAN_ETH0}.addresses[1]": "192.168.1.3/24"}),
         f"{LAN_ETH0}.addresses[1]",
-        f"is already used at {LAN_ETH0}.addresses[0]",
+        "is already used by the end on lan of link host — lan",
         id="address-duplicated-on-one-interface",
     ),
     pytest.param(
@@ -436,19 +436,19 @@ INVALID = [
     pytest.param(
         changed(T4, {"links[3]": link(endpoint("lan", "eth0"), endpoint("red", "x"))}),
         "links[3].endpoints[0].interface",
-        f"interface 'eth0' already exists in 'lan' (at {LAN_ETH0}.interface)",
+        "interface 'eth0' already exists in 'lan' (the end on lan of link host — lan)",
         id="interface-duplicated-in-namespace",
     ),
     pytest.param(
         changed(T4, {"links[3]": link(endpoint("host", "v-net-0"), endpoint("red", "x"))}),
         "links[3].endpoints[0].interface",
-        "interface 'v-net-0' already exists in 'host' (at nodes[1].id)",
+        "interface 'v-net-0' already exists in 'host' (bridge v-net-0)",
         id="interface-named-like-a-bridge-of-its-namespace",
     ),
     pytest.param(
         changed(T4, {"links[3]": link(endpoint("host", "veth-blue-br"), endpoint("lan", "eth1"))}),
         "links[3].endpoints[0].interface",
-        "'veth-blue-br' already exists in 'host' (at links[1].endpoints[1].interface)",
+        "'veth-blue-br' already exists in 'host' (the end on v-net-0 of link blue — v-net-0)",
         id="interface-named-like-a-bridge-port-in-the-holder",
     ),
     pytest.param(
@@ -522,13 +522,13 @@ INVALID = [
     pytest.param(
         changed(T4, {"nodes[3].routes[1].to": "192.168.1.0/24"}),
         "nodes[3].routes[1].to",
-        "a route to 192.168.1.0/24 is already at nodes[3].routes[0]",
+        "a route to 192.168.1.0/24 is already route 1 of blue",
         id="route-duplicated",
     ),
     pytest.param(
         changed(T4, {"nodes[3].routes[2]": route("0.0.0.0/0", via="192.168.15.5")}),
         "nodes[3].routes[2].to",
-        "a route to 0.0.0.0/0 is already at nodes[3].routes[1]",
+        "a route to 0.0.0.0/0 is already route 2 of blue",
         id="route-duplicated-default-spelt-as-prefix",
     ),
     # NAT and port forwards (the host has eth0, v-net-0 and the two bridge ports).
@@ -614,7 +614,7 @@ INVALID = [
     pytest.param(
         changed(T4, {"nodes[3].services[1]": service("tcp", 80)}),
         "nodes[3].services[1].port",
-        "port 80 is already used at nodes[3].services[0].port",
+        "port 80 is already used by service 1 of blue",
         id="service-port-duplicated",
     ),
     # Hosts and bridges.
