@@ -177,6 +177,19 @@ def test_a_duplicate_id_is_listed_under_problems(page):
     expect(field).to_have_attribute("aria-invalid", "true")
     assert [node["id"] for node in editor.document()["nodes"]].count("red") == 1
 
+    # A document with a duplicate id cannot be drawn: the Document tab says so, and so
+    # does the problem list.
+    twice = copy.deepcopy(BRIDGE)
+    twice["nodes"].append({"id": "red", "kind": "namespace"})
+    page.get_by_role("tab", name="Document").click()
+    editor.by_testid("document-form").locator("textarea").fill(yaml.safe_dump(twice))
+    editor.by_testid("apply-document").click()
+    expect(editor.by_testid("status")).to_contain_text("Not applied: duplicate node id 'red'")
+    page.get_by_role("tab", name="Properties").click()
+    expect(editor.by_testid("problems")).to_contain_text(
+        "duplicate node id 'red' (nodes 3 and 5): node ids must be unique"
+    )
+
 
 def test_the_header_and_the_tab_follow_the_saved_title(page):
     """A new title shows in the header and the browser tab once it is saved."""

@@ -30,6 +30,12 @@ class Editor {
     this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
     const say = (text, kind) => this.say(text, kind);
     const apply = (doc, description) => this.apply(doc, description);
+    // A problem found in the page itself (a document it could not load, an id already
+    // taken) is listed with the server's until the next edit or selection.
+    const problem = (found) => {
+      this.localProblems = found ? [found] : [];
+      this.displayProblems();
+    };
 
     this.canvas = new Canvas(this.find("canvas"), {
       onMove: (positions) => this.apply(model.moveNodes(state.doc, positions), "move"),
@@ -54,22 +60,19 @@ class Editor {
       rename: (oldId, newId) => this.rename(oldId, newId),
       remove: () => this.remove(),
       // A problem the panel found itself (an id already taken) is listed with the server's.
-      problem: (problem) => {
-        this.localProblems = problem ? [problem] : [];
-        this.displayProblems();
-      },
+      problem,
       freshChanged: () => this.displayProblems(),
     });
     this.localProblems = [];
     this.problemList = new ProblemList(this.find("problems"), this.find("problem-summary"),
       (target, path) => this.reveal(target, path));
     this.documentTab = new DocumentTab(this.find("document-form"), this.find("apply-document"), state,
-      { apply, save: () => this.save(), say });
+      { apply, save: () => this.save(), say, problem });
     this.tabs = new Tabs(root, (name, { keepText = false }) => {
       if (name === "document" && !keepText) this.documentTab.fill();
     });
     this.clipboard = new Clipboard(state, this.canvas, { apply, say });
-    this.files = new FileMenu(this.find, state, this.canvas, { apply, say });
+    this.files = new FileMenu(this.find, state, this.canvas, { apply, say, problem });
     bindToolbar(root, {
       undo: () => this.undo(),
       redo: () => this.redo(),

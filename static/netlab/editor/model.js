@@ -350,7 +350,12 @@ export function shapeProblem(data) {
     }
   }
   const ids = (data.nodes || []).map((node) => node.id);
-  if (new Set(ids).size !== ids.length) return "node ids must be unique";
+  const first = ids.findIndex((id, index) => ids.indexOf(id) !== index);
+  if (first >= 0) {
+    const id = ids[first];
+    const where = ids.flatMap((other, index) => (other === id ? [index + 1] : []));
+    return `duplicate node id '${id}' (nodes ${where.join(" and ")}): node ids must be unique`;
+  }
   for (const link of data.links || []) {
     const ends = link && link.endpoints;
     if (!Array.isArray(ends) || ends.length !== 2 || ends.some((end) => !end || typeof end.node !== "string" || typeof end.interface !== "string")) {

@@ -68,7 +68,7 @@ export class FileMenu {
    * @param find the page's element by data-testid
    * @param state the page's EditorState
    * @param canvas the Canvas (a loaded document is fitted; the PNG is its picture)
-   * @param actions {apply(doc, description), say(text, kind)}
+   * @param actions {apply(doc, description), say(text, kind), problem({path, message})}
    */
   constructor(find, state, canvas, actions) {
     this.find = find;
@@ -137,6 +137,7 @@ export class FileMenu {
     const problem = model.shapeProblem(data);
     if (problem) {
       this.actions.say(`Not loaded: ${problem}.`, "error");
+      this.actions.problem?.({ path: "", message: `${filename} was not loaded: ${problem}` });
       return false;
     }
     // The design keeps its name: the document replaces its content, not another design.
