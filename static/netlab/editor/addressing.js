@@ -209,6 +209,24 @@ export function segmentAddresses(doc, place) {
   return texts.map(parseInterface).filter(Boolean);
 }
 
+// Documents are never changed in place (model.js), so the addresses a document uses are
+// read once per document: the panel asks for a suggestion per interface row.
+const usedByDocument = new WeakMap();
+
+/** The addresses `doc` uses, as a set of "version:integer" keys. */
+function usedAddresses(doc) {
+  let used = usedByDocument.get(doc);
+  if (!used) {
+    used = new Set();
+    for (const entry of addressEntries(doc)) {
+      const parsed = parseInterface(entry.text);
+      if (parsed) used.add(`${parsed.version}:${parsed.ip}`);
+    }
+    usedByDocument.set(doc, used);
+  }
+  return used;
+}
+
 /** The address texts the interface at `place` has now ({link, end} or {bridge}). */
 function ownAddresses(doc, place) {
   if (place.bridge !== undefined) return findNode(doc, place.bridge)?.addresses || [];
@@ -224,17 +242,19 @@ function ownAddresses(doc, place) {
  */
 export function suggestAddress(doc, place, taken = []) {
   const mine = ownAddresses(doc, place).map(parseInterface).filter(Boolean);
-  const used = new Set();
-  for (const text of [...addressEntries(doc).map((entry) => entry.text), ...taken]) {
+  const used = usedAddresses(doc);
+  const extra = new Set();
+  for (const text of taken) {
     const parsed = parseInterface(text);
-    if (parsed) used.add(`${parsed.version}:${parsed.ip}`);
+    if (parsed) extra.add(`${parsed.version}:${parsed.ip}`);
   }
   for (const subnet of segmentAddresses(doc, place)) {
     if (mine.some((address) => sameSubnet(address, subnet))) continue;
     const [first, last] = usableRange(subnet);
     // Stops at the first free address: at most one step more than there are used ones.
     for (let ip = first; ip <= last; ip += 1n) {
-      if (!used.has(`${subnet.version}:${ip}`)) return formatInterface(subnet.version, ip, subnet.length);
+      const key = `${subnet.version}:${ip}`;
+      if (!used.has(key) && !extra.has(key)) return formatInterface(subnet.version, ip, subnet.length);
     }
   }
   return null;
