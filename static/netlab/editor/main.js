@@ -27,6 +27,7 @@ class Editor {
     this.state = readState(root);
     const state = this.state;
     this.validation = null;
+    this.localProblems = [];
     this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
     const say = (text, kind) => this.say(text, kind);
     const apply = (doc, description) => this.apply(doc, description);
@@ -59,11 +60,9 @@ class Editor {
         this.apply(doc, description, mergeKey, { fromPanel: Boolean(mergeKey) }),
       rename: (oldId, newId) => this.rename(oldId, newId),
       remove: () => this.remove(),
-      // A problem the panel found itself (an id already taken) is listed with the server's.
       problem,
       freshChanged: () => this.displayProblems(),
     });
-    this.localProblems = [];
     this.problemList = new ProblemList(this.find("problems"), this.find("problem-summary"),
       (target, path) => this.reveal(target, path));
     this.documentTab = new DocumentTab(this.find("document-form"), this.find("apply-document"), state,
