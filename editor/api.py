@@ -152,10 +152,9 @@ def invalid_request(request: HttpRequest, error: ValidationError) -> HttpRespons
     else:
         status, detail = 404, "not found"
     problems = [
-        {
-            "path": ".".join(str(part) for part in item.get("loc", ())),
-            "message": str(item.get("msg", "invalid")),
-        }
+        Problem(
+            ".".join(str(part) for part in item.get("loc", ())), str(item.get("msg", "invalid"))
+        ).as_dict()
         for item in error.errors
     ]
     return api.create_response(request, {"detail": detail, "problems": problems}, status=status)

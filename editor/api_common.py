@@ -43,6 +43,10 @@ SIGNED_IN_OR_ANONYMOUS: list[Any] = [*SIGNED_IN, _anyone]
 class ProblemOut(Schema):
     path: str
     message: str
+    # Added for the editor's problem list: the node or link as the canvas names it, and the
+    # problem as one sentence naming it (see netlab.core.problems.Problem).
+    element: str = ""
+    sentence: str = ""
 
 
 class ErrorOut(Schema):

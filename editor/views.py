@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from editor import lab, permissions, services
 from editor.deployments import LabsActive
 from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
-from editor.models import Design
+from editor.models import Deployment, Design
 from editor.pages import design_or_404
 from editor.permissions import SignedInRequest
 from netlab.core import codec
@@ -44,12 +45,23 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
         request,
         "editor/dashboard.html",
         {
-            "designs": permissions.designs_owned_by(request.user),
-            "shared": permissions.designs_shared_with(request.user).select_related("owner"),
+            "designs": _with_running(permissions.designs_owned_by(request.user)),
+            "shared": _with_running(
+                permissions.designs_shared_with(request.user).select_related("owner")
+            ),
             "examples": examples(),
             "import_form": ImportForm(),
         },
     )
+
+
+def _with_running(designs: QuerySet[Design]) -> QuerySet[Design]:
+    """Annotate each design with ``running``: whether a lab of it is running (anyone's).
+
+    One subquery in the list's own query, whatever the number of designs.
+    """
+    running = Deployment.objects.filter(design=OuterRef("pk"), state=Deployment.State.RUNNING)
+    return designs.annotate(running=Exists(running))
 
 
 @login_required

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from editor.api import api
 
@@ -11,5 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Pages that link no icon (the admin, the API docs) make browsers ask for this one.
+    path("favicon.ico", RedirectView.as_view(url=static("netlab/favicon.svg"), permanent=True)),
     path("", include("editor.urls")),
 ]

@@ -17,6 +17,43 @@ IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _SOCKET_V6 = re.compile(r"^\[(?P<address>[^\]]+)\](?::(?P<port>\d+))?$")
+# Text that looks like an IPv4 address (digits and dots), with a prefix or not.
+_IPV4_LIKE = re.compile(r"^(?P<address>[0-9.]+)(?:/(?P<prefix>.*))?$", re.ASCII)
+_IPV6_LIKE = re.compile(r"^(?P<address>[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:/(?P<prefix>.*))?$")
+
+
+def why_not_an_address(text: str, *, prefix: bool) -> str | None:
+    """Return why ``text`` (``a.b.c.d`` or, with ``prefix``, ``a.b.c.d/len``) is not an
+    address, in the words of someone reading it: ``300 is not a valid byte``; None when no
+    single cause can be named (the caller then says the text is not an address at all).
+    """
+    match = _IPV4_LIKE.match(text)
+    if match:
+        parts = match["address"].split(".")
+        if len(parts) != 4 or not all(parts):
+            return "an IPv4 address is 4 numbers separated by dots, e.g. 192.168.15.1"
+        for part in parts:
+            if len(part) > 3 or int(part) > 255:
+                return f"{part} is not a valid byte"
+            if len(part) > 1 and part.startswith("0"):
+                return f"{part} has a leading zero, which some tools read as octal"
+        limit = 32
+    elif (match := _IPV6_LIKE.match(text)) is not None:
+        limit = 128
+    else:
+        return None
+    length = match["prefix"]
+    if length is None:
+        return None
+    if not prefix:
+        return "an address takes no prefix length here"
+    if not (length.isascii() and length.isdigit()):
+        if limit == 32 and re.fullmatch(r"[0-9.]+", length, re.ASCII):
+            return None  # a netmask, which ipaddress reads or refuses on its own
+        return f"the prefix length {length!r} is not a number"
+    if int(length) > limit:
+        return f"the prefix length {int(length)} is more than {limit}"
+    return None
 
 
 def _refuse_scope_id(text: str) -> None:
@@ -34,6 +71,10 @@ def parse_interface_address(text: str) -> IPInterface:
     and (IPv4, prefix up to /30) the network and broadcast addresses of the subnet.
     """
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(
+            f"{text!r} is empty: write an address and its prefix, e.g. 192.168.15.1/24"
+        )
     if "/" not in text:
         raise ValueError(
             f"{text!r} has no prefix length; write it as address/prefix, e.g. 192.168.15.1/24"
@@ -41,6 +82,9 @@ def parse_interface_address(text: str) -> IPInterface:
     try:
         interface = ipaddress.ip_interface(text)
     except ValueError:
+        reason = why_not_an_address(text, prefix=True)
+        if reason is not None:
+            raise ValueError(f"{text!r}: {reason}") from None
         raise ValueError(f"{text!r} is not an IP interface address") from None
     address = interface.ip
     if address.is_unspecified or address.is_loopback or address.is_multicast:
@@ -57,21 +101,31 @@ def parse_interface_address(text: str) -> IPInterface:
 def parse_address(text: str) -> IPAddress:
     """Parse a bare address, e.g. a gateway ``192.168.15.5``."""
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write an address, e.g. 192.168.15.5")
     try:
         return ipaddress.ip_address(text)
     except ValueError:
+        reason = why_not_an_address(text, prefix=False)
+        if reason is not None:
+            raise ValueError(f"{text!r}: {reason}") from None
         raise ValueError(f"{text!r} is not an IP address") from None
 
 
 def parse_prefix(text: str) -> IPNetwork:
     """Parse a route or NAT prefix such as ``192.168.15.0/24`` (host bits must be zero)."""
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write a prefix, e.g. 192.168.15.0/24")
     try:
         return ipaddress.ip_network(text)
     except ValueError:
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:
+            reason = why_not_an_address(text, prefix=True)
+            if reason is not None:
+                raise ValueError(f"{text!r}: {reason}") from None
             raise ValueError(f"{text!r} is not an IP prefix") from None
         raise ValueError(f"{text!r} has host bits set; did you mean {network}?") from None
 
@@ -80,12 +134,16 @@ def parse_route_destination(text: str) -> IPNetwork | None:
     """Parse a route's ``to``: ``default`` (returns None) or a prefix."""
     if text == "default":
         return None
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write default or a prefix, e.g. 192.168.1.0/24")
     return parse_prefix(text)
 
 
 def parse_socket(text: str) -> tuple[IPAddress, int | None]:
     """Parse ``address:port``, ``[v6address]:port`` or a bare address (port None)."""
     _refuse_scope_id(text)
+    if not text.strip():
+        raise ValueError(f"{text!r} is empty: write address:port, e.g. 192.168.15.2:80")
     match = _SOCKET_V6.match(text)
     if match:
         address_text, port_text = match["address"], match["port"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,18 +25,74 @@ _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_DATA_PROBLEMS = 100
 
 
+# How a link is named where the user sees it: its two ends' nodes, as on the panel.
+LINK_SEPARATOR = " — "
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with a document: where (a path into the document) and why."""
+    """One thing wrong with a document: where (a path into the document) and why.
+
+    ``element`` names the node or link the path is in as the user sees it on the canvas
+    (``red``, ``red — v-net-0``); empty for the design itself, or before it is known (see
+    :func:`name_elements`). It takes no part in comparisons.
+    """
 
     path: str
     message: str
+    element: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 
+    @property
+    def sentence(self) -> str:
+        """The problem as one line for a person: ``red — v-net-0: '192.168.15.300/24': 300 is
+        not a valid byte``; the message alone when the problem is about the design."""
+        return f"{self.element}: {self.message}" if self.element else self.message
+
     def as_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
+        """The JSON form: ``path`` and ``message`` (the contract since the first round),
+        ``element`` and ``sentence`` (added for the problem list)."""
+        return {
+            "path": self.path,
+            "message": self.message,
+            "element": self.element,
+            "sentence": self.sentence,
+        }
+
+
+_ELEMENT_PATH = re.compile(r"^(?P<kind>nodes|links)\[(?P<index>\d+)\]")
+
+
+def element_name(data: Any, path: str) -> str:
+    """Return the node or link that ``path`` points into, named as the canvas shows it: a
+    node by its id, a link by its ends' nodes (``red — v-net-0``); "" for anything else.
+
+    ``data`` is the document as read (a mapping), possibly ill-shaped: whatever does not
+    read falls back to the element's number (``node 3``, ``link 1``).
+    """
+    match = _ELEMENT_PATH.match(path)
+    if not match or not isinstance(data, dict):
+        return ""
+    index = int(match["index"])
+    items = data.get(match["kind"])
+    item = items[index] if isinstance(items, list | tuple) and index < len(items) else None
+    if match["kind"] == "nodes":
+        node_id = item.get("id") if isinstance(item, dict) else None
+        return node_id if isinstance(node_id, str) and node_id.strip() else f"node {index + 1}"
+    ends = item.get("endpoints") if isinstance(item, dict) else None
+    if isinstance(ends, list | tuple) and ends:
+        nodes = [end.get("node") if isinstance(end, dict) else None for end in ends]
+        named = [node for node in nodes if isinstance(node, str) and node.strip()]
+        if len(named) == len(nodes):
+            return LINK_SEPARATOR.join(named)
+    return f"link {index + 1}"
+
+
+def name_elements(data: Any, problems: Iterable[Problem]) -> list[Problem]:
+    """Return ``problems`` with their ``element`` named from ``data`` (see :func:`element_name`)."""
+    return [replace(problem, element=element_name(data, problem.path)) for problem in problems]
 
 
 class InvalidDesign(ValueError):

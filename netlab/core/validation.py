@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 import weakref
 from collections import defaultdict
 from collections.abc import Iterator
@@ -22,12 +23,14 @@ from pydantic import ValidationError
 from netlab.core import addressing, names
 from netlab.core.document import NAMESPACE_KINDS, Document, Node
 from netlab.core.problems import (
+    LINK_SEPARATOR,
     MAX_DATA_PROBLEMS,
     MAX_INTEGER,
     InvalidDesign,
     Problem,
     data_problems,
     format_path,
+    name_elements,
     shape_problems,
 )
 
@@ -57,11 +60,17 @@ BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
 
 
 def load(data: Any) -> Document:
-    """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`."""
-    design = parse(data)
+    """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`.
+
+    Each problem names its element (:attr:`Problem.element`) as the canvas shows it.
+    """
+    try:
+        design = parse(data)
+    except InvalidDesign as error:
+        raise InvalidDesign(name_elements(data, error.problems)) from None
     problems = validate(design)
     if problems:
-        raise InvalidDesign(problems)
+        raise InvalidDesign(name_elements(data, problems))
     return design
 
 
@@ -142,7 +151,9 @@ class _Checker:
             elif node.kind == "bridge" and (problem := names.interface_name_problem(node.id)):
                 yield Problem(f"{path}.id", f"a bridge's id is its interface name: {problem}")
             if node.id in seen:
-                yield Problem(f"{path}.id", f"duplicate node id {node.id!r}")
+                yield Problem(
+                    f"{path}.id", f"duplicate node id {node.id!r}: another node already has it"
+                )
             seen.add(node.id)
             hosts += node.kind == "host"
             if node.position is not None:
@@ -199,7 +210,8 @@ class _Checker:
             if key in seen:
                 yield Problem(
                     path,
-                    f"interface {interface!r} already exists in {namespace!r} (at {seen[key]})",
+                    f"interface {interface!r} already exists in {namespace!r} "
+                    f"({self.place(seen[key])})",
                 )
             else:
                 seen[key] = path
@@ -213,7 +225,9 @@ class _Checker:
                 yield Problem(path, str(error))
                 continue
             if address.ip in seen:
-                yield Problem(path, f"address {address.ip} is already used at {seen[address.ip]}")
+                yield Problem(
+                    path, f"address {address.ip} is already used by {self.place(seen[address.ip])}"
+                )
             else:
                 seen[address.ip] = path
 
@@ -230,7 +244,8 @@ class _Checker:
             key = _route_key(route.to, route.via)
             if key in destinations:
                 yield Problem(
-                    f"{route_path}.to", f"a route to {route.to} is already at {destinations[key]}"
+                    f"{route_path}.to",
+                    f"a route to {route.to} is already {self.place(destinations[key])}",
                 )
             destinations.setdefault(key, route_path)
         for nat_index, nat in enumerate(node.nat):
@@ -250,7 +265,8 @@ class _Checker:
             yield from _try(service_path, addressing.check_port, service.port)
             if service.port in ports:
                 yield Problem(
-                    service_path, f"port {service.port} is already used at {ports[service.port]}"
+                    service_path,
+                    f"port {service.port} is already used by {self.place(ports[service.port])}",
                 )
             ports.setdefault(service.port, service_path)
 
@@ -284,6 +300,24 @@ class _Checker:
             yield Problem(f"{path}.via", f"{via} and {to} are not of the same IP version")
         elif dev is None and not any(gateway in subnet for subnet in subnets):
             yield Problem(f"{path}.via", f"{via} is not on any subnet of {node.id}")
+
+    def place(self, path: str) -> str:
+        """Name the place ``path`` points at as the user sees it, for a message about another
+        place: ``bridge v-net-0``, ``the end on red of link red — v-net-0``, ``route 1 of
+        blue``, ``service 1 of blue``; the path itself for anything else."""
+        node = _NODE_PLACE.match(path)
+        if node:
+            found = self.design.nodes[int(node["index"])]
+            if node["list"] is None:
+                return f"{found.kind} {found.id}"
+            noun = "route" if node["list"] == "routes" else "service"
+            return f"{noun} {int(node['item']) + 1} of {found.id}"
+        end = _END_PLACE.match(path)
+        if end:
+            ends = self.design.links[int(end["link"])].endpoints
+            names = LINK_SEPARATOR.join(endpoint.node for endpoint in ends)
+            return f"the end on {ends[int(end['end'])].node} of link {names}"
+        return path
 
     # What lives in which namespace, by the document's one rule (``Document.holders``), which
     # the compiler uses too.
@@ -345,6 +379,12 @@ class _Checker:
             except ValueError:
                 continue  # reported by _addresses
         return grouped
+
+
+_NODE_PLACE = re.compile(
+    r"^nodes\[(?P<index>\d+)\](?:\.(?P<list>routes|services)\[(?P<item>\d+)\])?"
+)
+_END_PLACE = re.compile(r"^links\[(?P<link>\d+)\]\.endpoints\[(?P<end>\d+)\]")
 
 
 def _route_key(to: str, via: str | None) -> str:

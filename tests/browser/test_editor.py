@@ -85,13 +85,16 @@ def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_save_refuses(pa
     address = editor.field("links[0].endpoints[0].addresses[0]")
     expect(address).to_have_value("192.168.15.1/24")
     address.fill("192.168.15.300/24")
-    message = "'192.168.15.300/24' is not an IP interface address"
+    message = "'192.168.15.300/24': 300 is not a valid byte"
     field_problem = editor.by_testid("properties").get_by_test_id("field-problem")
     expect(field_problem).to_contain_text(message)
     expect(address).to_have_attribute("aria-invalid", "true")
+    # The list reads as a sentence naming the link as the canvas does; the path is its title.
     problems = editor.by_testid("problems")
-    expect(problems).to_contain_text("links[0].endpoints[0].addresses[0]")
-    expect(problems).to_contain_text(message)
+    expect(problems.locator("li")).to_have_text(f"red — v-net-0: {message}")
+    expect(problems.get_by_role("button")).to_have_attribute(
+        "title", "links[0].endpoints[0].addresses[0]"
+    )
     assert page.evaluate("window.netlabEditor.canvas.cy.getElementById('l:0').hasClass('invalid')")
     screenshot("04-bad-address")
 

@@ -246,13 +246,15 @@ INVALID_DOCUMENTS = {
     ("changes", "path"), INVALID_DOCUMENTS.values(), ids=INVALID_DOCUMENTS.keys()
 )
 def test_validate_lists_problems_with_paths(token_client, changes, path):
-    """POST /api/validate answers 200, valid false and each problem with its path."""
+    """POST /api/validate answers 200, valid false and each problem with its path, its
+    message, its element and its sentence."""
     response = post_json(token_client, "/api/validate", changed(design_data(), changes))
     assert response.status_code == 200
     body = response.json()
     assert body["valid"] is False
     assert path in [problem["path"] for problem in body["problems"]]
-    assert all(set(problem) == {"path", "message"} for problem in body["problems"])
+    fields = {"path", "message", "element", "sentence"}
+    assert all(set(problem) == fields for problem in body["problems"])
 
 
 @pytest.mark.parametrize(
@@ -269,14 +271,33 @@ def test_create_refuses_invalid_documents_with_422(token_client, changes, path):
 
 
 def test_invalid_address_message_names_the_value(token_client):
-    """The problem says what is wrong, quoting the value."""
+    """The problem says what is wrong, quoting the value, and names its link as the canvas
+    does (its ends' nodes) in a sentence."""
     response = post_json(token_client, "/api/designs", changed(design_data(), BAD_ADDRESS))
     assert response.json()["problems"] == [
         {
             "path": "links[0].endpoints[0].addresses[0]",
-            "message": "'192.168.15.300/24' is not an IP interface address",
+            "message": "'192.168.15.300/24': 300 is not a valid byte",
+            "element": "red — blue",
+            "sentence": "red — blue: '192.168.15.300/24': 300 is not a valid byte",
         }
     ]
+
+
+def test_validate_answers_sentences_naming_nodes_and_links(token_client):
+    """POST /api/validate names each problem's node (its id) or link; a duplicate node id
+    is one of them, at the second node's id."""
+    data = changed(design_data(), BAD_ADDRESS)
+    data["nodes"].append({"id": "red", "kind": "namespace"})
+    response = post_json(token_client, "/api/validate", data)
+    assert response.status_code == 200
+    sentences = {problem["path"]: problem["sentence"] for problem in response.json()["problems"]}
+    duplicate = f"nodes[{len(data['nodes']) - 1}].id"
+    address = "links[0].endpoints[0].addresses[0]"
+    assert sentences == {
+        duplicate: "red: duplicate node id 'red': another node already has it",
+        address: "red — blue: '192.168.15.300/24': 300 is not a valid byte",
+    }
 
 
 DEEP = 100_000
@@ -322,7 +343,8 @@ def test_refused_body_is_a_client_error(token_client, body, create_status, valid
         assert response.status_code == status, url
         answer = response.json()
         assert answer["problems"], url
-        assert all(set(problem) == {"path", "message"} for problem in answer["problems"])
+        fields = {"path", "message", "element", "sentence"}
+        assert all(set(problem) == fields for problem in answer["problems"])
     assert counts() == (0, 0)
 
 

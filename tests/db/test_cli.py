@@ -186,7 +186,7 @@ BAD_FILES: dict[str, tuple[str, Any, list[str]]] = {
         json.dumps(
             changed(design_data(), {"links[0].endpoints[0].addresses[0]": "192.168.15.300/24"})
         ),
-        ["links[0].endpoints[0].addresses[0]: '192.168.15.300/24' is not an IP interface address"],
+        ["links[0].endpoints[0].addresses[0]: '192.168.15.300/24': 300 is not a valid byte"],
     ),
     "two problems": (
         "lab.yaml",

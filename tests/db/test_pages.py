@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from factories import changed, design_data, tutorial_data, tutorial_path
 
-from editor import services
+from editor import deployments, services
 from editor.examples import example
-from editor.models import Design, Revision
+from editor.models import Deployment, Design, Revision
 
 pytestmark = pytest.mark.django_db
 
@@ -459,3 +462,63 @@ def test_page_posts_need_the_csrf_token(session_client, csrf_token, make_design,
     assert session_client.post(url).status_code == 403
     assert counts() == before
     assert session_client.post(url, {"csrfmiddlewaretoken": csrf_token}).status_code == 302
+
+
+def test_dashboard_marks_the_designs_whose_lab_is_running(client, owner, make_design):
+    """A design with a deployment in state running is marked; a queued or stopped one is not."""
+    running, queued, stopped, _idle = (make_design(name) for name in ("up", "soon", "gone", "idle"))
+    deployments.request_deploy(running, actor=owner)
+    deployments.request_deploy(queued, actor=owner)
+    deployments.request_deploy(stopped, actor=owner)
+    Deployment.objects.filter(design=running).update(state=Deployment.State.RUNNING)
+    Deployment.objects.filter(design=stopped).update(state=Deployment.State.STOPPED)
+
+    response = client.get("/")
+
+    marked = {design.name: design.running for design in response.context["designs"]}
+    assert marked == {"up": True, "soon": False, "gone": False, "idle": False}
+    html = response.content.decode()
+    assert html.count('data-testid="running"') == 1
+    row = html[html.index(">up</a>") : html.index("</tr>", html.index(">up</a>"))]
+    assert 'data-testid="running"' in row
+
+
+def test_dashboard_queries_do_not_grow_with_the_designs(
+    client, owner, stranger, make_design, settings
+):
+    """The running marker costs no query per design, in the owner's list and in the list
+    of designs shared with a collaborator."""
+    settings.NETLAB_MAX_RUNNING_PER_USER = 10
+    collaborator = Client()
+    collaborator.force_login(stranger)
+
+    def add_running_design(name: str) -> None:
+        design = make_design(name)
+        services.set_collaborator(design, actor=owner, user=stranger, role="view")
+        deployments.request_deploy(design, actor=owner)
+        Deployment.objects.filter(design=design).update(state=Deployment.State.RUNNING)
+
+    def queries(reader: Client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = reader.get("/")
+        assert response.status_code == 200
+        return len(captured)
+
+    add_running_design("first")
+    few = (queries(client), queries(collaborator))
+    for number in range(5):
+        add_running_design(f"more-{number}")
+    assert (queries(client), queries(collaborator)) == few
+    assert collaborator.get("/").content.decode().count('data-testid="running"') == 6
+
+
+def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(client):
+    """The pages link netlab's own SVG icon; /favicon.ico (asked by pages that link none)
+    redirects to the same file."""
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" type="image/svg+xml" href="/static/netlab/favicon.svg"' in html
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/netlab/favicon.svg"
+    icon = Path(__file__).resolve().parents[2] / "static" / "netlab" / "favicon.svg"
+    assert icon.read_text().lstrip().startswith("<svg")

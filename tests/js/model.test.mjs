@@ -151,7 +151,8 @@ test("the history undoes and redoes, merges typing and knows what was saved", ()
 test("documents the canvas cannot show are refused before they are loaded", () => {
   assert.match(model.shapeProblem([]), /mapping/);
   assert.match(model.shapeProblem({ nodes: [{ id: "a", kind: "router" }] }), /kind/);
-  assert.match(model.shapeProblem({ nodes: [{ id: "a", kind: "host" }, { id: "a", kind: "namespace" }] }), /unique/);
+  assert.equal(model.shapeProblem({ nodes: [{ id: "a", kind: "host" }, { id: "b", kind: "namespace" }, { id: "b", kind: "namespace" }] }),
+    "duplicate node id 'b' (nodes 2 and 3): node ids must be unique");
   assert.match(model.shapeProblem({ links: [{ endpoints: [{ node: "a", interface: "x" }] }] }), /two endpoints/);
   assert.equal(model.shapeProblem(bridgeLab()), null);
 });

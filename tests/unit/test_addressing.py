@@ -40,16 +40,20 @@ def test_parse_interface_address(text: str, interface: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        pytest.param("192.168.15.300/24", "is not an IP interface address", id="octet-over-255"),
-        pytest.param("192.168.15.1/33", "is not an IP interface address", id="prefix-over-32"),
-        pytest.param("192.168.15.1/", "is not an IP interface address", id="empty-prefix"),
+        pytest.param("192.168.15.300/24", ": 300 is not a valid byte", id="octet-over-255"),
+        pytest.param(
+            "192.168.15.1/33", "the prefix length 33 is more than 32", id="prefix-over-32"
+        ),
+        pytest.param("192.168.15.1/", "the prefix length '' is not a number", id="empty-prefix"),
+        pytest.param("192.168.15/24", "an IPv4 address is 4 numbers", id="three-numbers"),
+        pytest.param("192.168.015.1/24", "015 has a leading zero", id="leading-zero"),
         pytest.param(" 192.168.15.1/24", "is not an IP interface address", id="leading-space"),
         pytest.param("red/24", "is not an IP interface address", id="name"),
         pytest.param(
-            "2001:db8::1/129", "is not an IP interface address", id="ipv6-prefix-over-128"
+            "2001:db8::1/129", "the prefix length 129 is more than 128", id="ipv6-prefix-over-128"
         ),
         pytest.param("192.168.15.1", "has no prefix length", id="no-prefix"),
-        pytest.param("", "has no prefix length", id="empty"),
+        pytest.param("", "is empty: write an address and its prefix", id="empty"),
         pytest.param("192.168.15.0/24", "is the network address of 192.168.15.0/24", id="network"),
         pytest.param("192.168.15.255/24", "is the broadcast address of", id="broadcast"),
         pytest.param("10.0.0.3/30", "is the broadcast address of 10.0.0.0/30", id="broadcast-30"),
@@ -90,9 +94,12 @@ def test_parse_prefix(text: str, prefix: str) -> None:
             "192.168.15.1/24", "has host bits set; did you mean 192.168.15.0/24?", id="host-bits"
         ),
         pytest.param("2001:db8::1/32", "did you mean 2001:db8::/32?", id="ipv6-host-bits"),
-        pytest.param("192.168.15.0/33", "is not an IP prefix", id="prefix-over-32"),
+        pytest.param(
+            "192.168.15.0/33", "the prefix length 33 is more than 32", id="prefix-over-32"
+        ),
+        pytest.param("10.0.300.0/24", "300 is not a valid byte", id="octet-over-255"),
         pytest.param("default", "is not an IP prefix", id="default-word"),
-        pytest.param("", "is not an IP prefix", id="empty"),
+        pytest.param("", "is empty: write a prefix", id="empty"),
     ],
 )
 def test_parse_prefix_refuses(text: str, message: str) -> None:
@@ -111,6 +118,12 @@ def test_parse_prefix_refuses(text: str, message: str) -> None:
 def test_parse_route_destination(text: str, destination: object) -> None:
     """A route's destination is 'default' (None) or a prefix."""
     assert parse_route_destination(text) == destination
+
+
+def test_an_empty_route_destination_says_what_to_write() -> None:
+    """An empty 'to' (a route row just added) asks for default or a prefix."""
+    with pytest.raises(ValueError, match="'' is empty: write default or a prefix"):
+        parse_route_destination("")
 
 
 @pytest.mark.parametrize(
@@ -149,7 +162,7 @@ def test_parse_socket(text: str, address: str, port: int | None) -> None:
         pytest.param("blue:80", "is not an address or address:port", id="name-and-port"),
         pytest.param("192.168.15.300:80", "is not an address or address:port", id="bad-octet"),
         pytest.param("[2001:db8::2]80", "is not an address or address:port", id="ipv6-no-colon"),
-        pytest.param("", "is not an address or address:port", id="empty"),
+        pytest.param("", "is empty: write address:port", id="empty"),
     ],
 )
 def test_parse_socket_refuses(text: str, message: str) -> None:
@@ -195,17 +208,19 @@ def test_parse_address(text: str, address: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "message"),
     [
-        pytest.param("192.168.15.5/24", id="with-prefix"),
-        pytest.param("gateway", id="name"),
-        pytest.param("", id="empty"),
+        pytest.param("192.168.15.5/24", "an address takes no prefix length here", id="with-prefix"),
+        pytest.param("192.168.15.256", "256 is not a valid byte", id="octet-over-255"),
+        pytest.param("gateway", "is not an IP address", id="name"),
+        pytest.param("", "is empty: write an address", id="empty"),
     ],
 )
-def test_parse_address_refuses(text: str) -> None:
-    """Anything but a bare address raises ValueError."""
-    with pytest.raises(ValueError, match="is not an IP address"):
+def test_parse_address_refuses(text: str, message: str) -> None:
+    """Anything but a bare address raises ValueError quoting the text, with the cause."""
+    with pytest.raises(ValueError, match=re.escape(message)) as raised:
         parse_address(text)
+    assert str(raised.value).startswith(repr(text))
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from factories import (
 
 from netlab.core import codec
 from netlab.core.document import Document
+from netlab.core.problems import element_name
 from netlab.core.validation import InvalidDesign, Problem, format_path, load, problems_of
 
 # The tutorial's whole network. nodes: 0 host, 1 v-net-0 (bridge), 2 red, 3 blue, 4 lan.
@@ -180,7 +181,7 @@ INVALID = [
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.15.300/24"}),
         HOST_ETH0,
-        "'192.168.15.300/24' is not an IP interface address",
+        "'192.168.15.300/24': 300 is not a valid byte",
         id="address-octet-over-255",
     ),
     pytest.param(
@@ -192,7 +193,7 @@ INVALID = [
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.1.2/33"}),
         HOST_ETH0,
-        "is not an IP interface address",
+        "'192.168.1.2/33': the prefix length 33 is more than 32",
         id="address-prefix-over-32",
     ),
     pytest.param(
@@ -207,9 +208,7 @@ INVALID = [
         "has no prefix length",
         id="address-without-prefix",
     ),
-    pytest.param(
-        changed(T4, {HOST_ETH0: ""}), HOST_ETH0, "has no prefix length", id="address-empty"
-    ),
+    pytest.param(changed(T4, {HOST_ETH0: ""}), HOST_ETH0, "is empty", id="address-empty"),
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.1.0/24"}),
         HOST_ETH0,
@@ -255,19 +254,19 @@ INVALID = [
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.15.1/24"}),
         HOST_ETH0,
-        "address 192.168.15.1 is already used at links[0].endpoints[0].addresses[0]",
+        "address 192.168.15.1 is already used by the end on red of link red — v-net-0",
         id="address-duplicated-across-namespaces",
     ),
     pytest.param(
         changed(T4, {HOST_ETH0: "192.168.15.5/16"}),
         HOST_ETH0,
-        "is already used at nodes[1].addresses[0]",
+        "is already used by bridge v-net-0",
         id="address-duplicated-with-other-prefix-on-bridge",
     ),
     pytest.param(
         changed(T4, {f"{LAN_ETH0}.addresses[1]": "192.168.1.3/24"}),
         f"{LAN_ETH0}.addresses[1]",
-        f"is already used at {LAN_ETH0}.addresses[0]",
+        "is already used by the end on lan of link host — lan",
         id="address-duplicated-on-one-interface",
     ),
     pytest.param(
@@ -437,19 +436,19 @@ INVALID = [
     pytest.param(
         changed(T4, {"links[3]": link(endpoint("lan", "eth0"), endpoint("red", "x"))}),
         "links[3].endpoints[0].interface",
-        f"interface 'eth0' already exists in 'lan' (at {LAN_ETH0}.interface)",
+        "interface 'eth0' already exists in 'lan' (the end on lan of link host — lan)",
         id="interface-duplicated-in-namespace",
     ),
     pytest.param(
         changed(T4, {"links[3]": link(endpoint("host", "v-net-0"), endpoint("red", "x"))}),
         "links[3].endpoints[0].interface",
-        "interface 'v-net-0' already exists in 'host' (at nodes[1].id)",
+        "interface 'v-net-0' already exists in 'host' (bridge v-net-0)",
         id="interface-named-like-a-bridge-of-its-namespace",
     ),
     pytest.param(
         changed(T4, {"links[3]": link(endpoint("host", "veth-blue-br"), endpoint("lan", "eth1"))}),
         "links[3].endpoints[0].interface",
-        "'veth-blue-br' already exists in 'host' (at links[1].endpoints[1].interface)",
+        "'veth-blue-br' already exists in 'host' (the end on v-net-0 of link blue — v-net-0)",
         id="interface-named-like-a-bridge-port-in-the-holder",
     ),
     pytest.param(
@@ -523,13 +522,13 @@ INVALID = [
     pytest.param(
         changed(T4, {"nodes[3].routes[1].to": "192.168.1.0/24"}),
         "nodes[3].routes[1].to",
-        "a route to 192.168.1.0/24 is already at nodes[3].routes[0]",
+        "a route to 192.168.1.0/24 is already route 1 of blue",
         id="route-duplicated",
     ),
     pytest.param(
         changed(T4, {"nodes[3].routes[2]": route("0.0.0.0/0", via="192.168.15.5")}),
         "nodes[3].routes[2].to",
-        "a route to 0.0.0.0/0 is already at nodes[3].routes[1]",
+        "a route to 0.0.0.0/0 is already route 2 of blue",
         id="route-duplicated-default-spelt-as-prefix",
     ),
     # NAT and port forwards (the host has eth0, v-net-0 and the two bridge ports).
@@ -615,7 +614,7 @@ INVALID = [
     pytest.param(
         changed(T4, {"nodes[3].services[1]": service("tcp", 80)}),
         "nodes[3].services[1].port",
-        "port 80 is already used at nodes[3].services[0].port",
+        "port 80 is already used by service 1 of blue",
         id="service-port-duplicated",
     ),
     # Hosts and bridges.
@@ -1055,7 +1054,7 @@ def test_every_problem_is_reported_at_once() -> None:
         "starting with a letter or digit",
         "links[0].endpoints[0].interface: interface name 'veth/red' may only hold letters, "
         "digits and '_', '.', '-' (no '/', spaces or shell characters)",
-        "links[2].endpoints[0].addresses[0]: '192.168.1.256/24' is not an IP interface address",
+        "links[2].endpoints[0].addresses[0]: '192.168.1.256/24': 256 is not a valid byte",
         "nodes[3].routes[0].via: 10.0.0.1 is not on any subnet of blue",
     ]
 
@@ -1099,18 +1098,28 @@ def test_invalid_design_lists_every_problem() -> None:
     ("problem", "text", "as_dict"),
     [
         pytest.param(
-            Problem("name", "bad"), "name: bad", {"path": "name", "message": "bad"}, id="with-path"
+            Problem("name", "bad"),
+            "name: bad",
+            {"path": "name", "message": "bad", "element": "", "sentence": "bad"},
+            id="with-path",
         ),
         pytest.param(
             Problem("", "not a mapping"),
             "not a mapping",
-            {"path": "", "message": "not a mapping"},
+            {"path": "", "message": "not a mapping", "element": "", "sentence": "not a mapping"},
             id="whole-document",
+        ),
+        pytest.param(
+            Problem("nodes[2].id", "bad", "red"),
+            "nodes[2].id: bad",
+            {"path": "nodes[2].id", "message": "bad", "element": "red", "sentence": "red: bad"},
+            id="with-element",
         ),
     ],
 )
 def test_problem_forms(problem: Problem, text: str, as_dict: dict[str, str]) -> None:
-    """A problem reads as 'path: message' (the message alone for the whole document)."""
+    """A problem reads as 'path: message' (the message alone for the whole document); its
+    JSON form adds the element and the sentence naming it."""
     assert str(problem) == text
     assert problem.as_dict() == as_dict
 
@@ -1130,3 +1139,77 @@ def test_problem_forms(problem: Problem, text: str, as_dict: dict[str, str]) -> 
 def test_format_path(location: tuple[str | int, ...], path: str) -> None:
     """A pydantic location renders as the path problems use."""
     assert format_path(location) == path
+
+
+@pytest.mark.parametrize(
+    ("changes", "sentence"),
+    [
+        pytest.param(
+            {"links[0].endpoints[0].addresses[0]": "192.168.15.300/24"},
+            "red — v-net-0: '192.168.15.300/24': 300 is not a valid byte",
+            id="link-end-address",
+        ),
+        pytest.param(
+            {"nodes[1].addresses[0]": "192.168.15.5/33"},
+            "v-net-0: '192.168.15.5/33': the prefix length 33 is more than 32",
+            id="bridge-address",
+        ),
+        pytest.param(
+            {"nodes[2].routes[0].via": "192.168.15.300"},
+            "red: '192.168.15.300': 300 is not a valid byte",
+            id="route-gateway",
+        ),
+        pytest.param(
+            {"nodes[3].id": "red"},
+            "red: duplicate node id 'red': another node already has it",
+            id="duplicate-node-id",
+        ),
+        pytest.param(
+            {"nodes[2].forwarding": "yes"},
+            "red: Input should be a valid boolean",
+            id="shape-problem",
+        ),
+        pytest.param(
+            {"name": "Bad Name"},
+            "design name 'Bad Name' must be a slug",
+            id="design-field",
+        ),
+    ],
+)
+def test_problems_read_as_sentences_naming_their_element(
+    changes: dict[str, Any], sentence: str
+) -> None:
+    """Each problem names the node (its id) or the link (its ends' nodes) it is about, as
+    the canvas shows them, before its message; a problem of the design is its message."""
+    sentences = [problem.sentence for problem in problems_of(changed(T4, changes))]
+    assert any(text.startswith(sentence) for text in sentences), sentences
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "element"),
+    [
+        pytest.param({"nodes": [{"id": "red"}]}, "nodes[0].routes[1].via", "red", id="node"),
+        pytest.param({"nodes": [{"id": ""}]}, "nodes[0].id", "node 1", id="node-without-id"),
+        pytest.param({"nodes": [{"id": 7}]}, "nodes[0].id", "node 1", id="node-with-number-id"),
+        pytest.param({"nodes": "red"}, "nodes[0]", "node 1", id="nodes-not-a-list"),
+        pytest.param(
+            {"links": [{"endpoints": [{"node": "a"}, {"node": "b"}]}]},
+            "links[0].endpoints[1].interface",
+            "a — b",
+            id="link",
+        ),
+        pytest.param(
+            {"links": [{"endpoints": [{"node": "a"}, {}]}]},
+            "links[0]",
+            "link 1",
+            id="link-end-without-node",
+        ),
+        pytest.param({"links": [{}]}, "links[0].endpoints", "link 1", id="link-without-ends"),
+        pytest.param({"nodes": []}, "nodes", "", id="the-node-list"),
+        pytest.param({}, "name", "", id="design-field"),
+        pytest.param([], "nodes[0]", "", id="not-a-mapping"),
+    ],
+)
+def test_element_name(data: Any, path: str, element: str) -> None:
+    """The element of a path is read from the document as written, however ill-shaped."""
+    assert element_name(data, path) == element

@@ -9,7 +9,7 @@ export class DocumentTab {
    * @param form the tab's form (data-testid="document-form")
    * @param applyButton its "Apply to canvas" button
    * @param state the page's EditorState
-   * @param actions {apply(doc, description), save(), say(text, kind)}
+   * @param actions {apply(doc, description), save(), say(text, kind), problem({path, message})}
    */
   constructor(form, applyButton, state, actions) {
     this.text = form.querySelector("textarea");
@@ -39,6 +39,7 @@ export class DocumentTab {
     const problem = model.shapeProblem(data);
     if (problem) {
       this.actions.say(`Not applied: ${problem}.`, "error");
+      this.actions.problem?.({ path: "", message: `the Document tab's text was not applied: ${problem}` });
       return false;
     }
     this.actions.apply(model.withPositions(data), "edit the document");

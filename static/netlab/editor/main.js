@@ -27,14 +27,22 @@ class Editor {
     this.state = readState(root);
     const state = this.state;
     this.validation = null;
+    this.localProblems = [];
     this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
     const say = (text, kind) => this.say(text, kind);
     const apply = (doc, description) => this.apply(doc, description);
+    // A problem found in the page itself (a document it could not load, an id already
+    // taken) is listed with the server's until the next edit or selection.
+    const problem = (found) => {
+      this.localProblems = found ? [found] : [];
+      this.displayProblems();
+    };
 
     this.canvas = new Canvas(this.find("canvas"), {
       onMove: (positions) => this.apply(model.moveNodes(state.doc, positions), "move"),
       onLink: (source, target) => this.link(source, target),
       onSelect: (selection) => {
+        this.localProblems = [];
         this.panel.show(state.doc, selection);
         this.live?.selectionChanged(selection);
       },
@@ -52,16 +60,18 @@ class Editor {
         this.apply(doc, description, mergeKey, { fromPanel: Boolean(mergeKey) }),
       rename: (oldId, newId) => this.rename(oldId, newId),
       remove: () => this.remove(),
+      problem,
+      freshChanged: () => this.displayProblems(),
     });
     this.problemList = new ProblemList(this.find("problems"), this.find("problem-summary"),
       (target, path) => this.reveal(target, path));
     this.documentTab = new DocumentTab(this.find("document-form"), this.find("apply-document"), state,
-      { apply, save: () => this.save(), say });
+      { apply, save: () => this.save(), say, problem });
     this.tabs = new Tabs(root, (name, { keepText = false }) => {
       if (name === "document" && !keepText) this.documentTab.fill();
     });
     this.clipboard = new Clipboard(state, this.canvas, { apply, say });
-    this.files = new FileMenu(this.find, state, this.canvas, { apply, say });
+    this.files = new FileMenu(this.find, state, this.canvas, { apply, say, problem });
     bindToolbar(root, {
       undo: () => this.undo(),
       redo: () => this.redo(),
@@ -89,6 +99,9 @@ class Editor {
     });
     window.addEventListener("resize", () => this.canvas.resize());
     state.on("saved", (answer) => this.#addRevision(answer));
+    // The header and the tab show the saved title: the one everyone else sees.
+    this.savedTitle = state.doc.title || state.doc.name;
+    state.on("saved", (answer) => this.#showSavedTitle(answer));
 
     this.canvas.render(state.doc);
     this.canvas.fit();
@@ -116,6 +129,7 @@ class Editor {
       return false;
     }
     if (!this.state.history.push(doc, description, mergeKey)) return false;
+    this.localProblems = [];
     this.show({ fromPanel });
     return true;
   }
@@ -134,7 +148,7 @@ class Editor {
     const history = this.state.history;
     const dirty = history.isDirty();
     this.find("dirty").hidden = !dirty;
-    document.title = `${dirty ? "• " : ""}${this.doc.name || "design"} · netlab`;
+    document.title = `${dirty ? "• " : ""}${this.savedTitle || "design"} · netlab`;
     const undo = this.find("undo");
     undo.disabled = !history.canUndo();
     undo.title = history.canUndo() ? `Undo ${history.undoDescription()} (Ctrl+Z)` : "Nothing to undo";
@@ -154,7 +168,7 @@ class Editor {
 
   validateSoon(delay = VALIDATE_DELAY_MS) {
     clearTimeout(this.validateTimer);
-    this.problemList.show(this.doc, this.state.problems, { pending: true });
+    this.problemList.show(this.doc, this.visibleProblems(), { pending: true });
     this.validateTimer = setTimeout(() => this.validateNow(), delay);
   }
 
@@ -177,7 +191,18 @@ class Editor {
   showProblems(doc, problems) {
     this.state.validated = doc;
     this.state.problems = problems;
-    this.problemList.show(doc, problems);
+    this.displayProblems();
+  }
+
+  /** The server's problems but those of rows just added (PropertiesPanel.isFresh), and the panel's own. */
+  visibleProblems() {
+    return [...this.localProblems, ...this.state.problems.filter((problem) => !this.panel.isFresh(problem.path))];
+  }
+
+  displayProblems() {
+    const doc = this.state.validated || this.doc;
+    const problems = this.visibleProblems();
+    this.problemList.show(doc, problems, { pending: this.state.validated !== this.doc });
     this.panel.showProblems(problems);
     this.canvas.markProblems(problemsByElement(doc, problems));
   }
@@ -281,6 +306,7 @@ class Editor {
       this.say(`Saved revision ${answer.revision}.`, "ok");
     } catch (error) {
       if (error.status === 422 && error.problems.length) {
+        this.panel.forgetFresh();
         this.showProblems(doc, error.problems);
         this.say(`Not saved: the design has ${plural(error.problems.length, "problem")}. Fix them first (see the list).`, "error");
         this.tabs.open("properties");
@@ -290,6 +316,16 @@ class Editor {
     } finally {
       state.saving = false;
     }
+  }
+
+  #showSavedTitle(answer) {
+    this.savedTitle = answer.title || answer.name;
+    const heading = this.find("design-title");
+    if (heading) {
+      heading.textContent = this.savedTitle;
+      heading.title = `${answer.owner}/${answer.name}`;
+    }
+    this.refresh();
   }
 
   #addRevision(answer) {

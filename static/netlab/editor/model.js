@@ -81,7 +81,7 @@ export function nodeIdProblem(doc, id, currentId = null) {
   if (!NODE_ID.test(id)) {
     return `node id '${id}' must be 1-32 letters, digits, '_', '.' or '-', starting with a letter or digit`;
   }
-  if (id !== currentId && findNode(doc, id)) return `duplicate node id '${id}'`;
+  if (id !== currentId && findNode(doc, id)) return `duplicate node id '${id}': another node already has it`;
   return null;
 }
 
@@ -350,7 +350,12 @@ export function shapeProblem(data) {
     }
   }
   const ids = (data.nodes || []).map((node) => node.id);
-  if (new Set(ids).size !== ids.length) return "node ids must be unique";
+  const first = ids.findIndex((id, index) => ids.indexOf(id) !== index);
+  if (first >= 0) {
+    const id = ids[first];
+    const where = ids.flatMap((other, index) => (other === id ? [index + 1] : []));
+    return `duplicate node id '${id}' (nodes ${where.join(" and ")}): node ids must be unique`;
+  }
   for (const link of data.links || []) {
     const ends = link && link.endpoints;
     if (!Array.isArray(ends) || ends.length !== 2 || ends.some((end) => !end || typeof end.node !== "string" || typeof end.interface !== "string")) {

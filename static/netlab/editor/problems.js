@@ -13,6 +13,28 @@ export function elementKey(doc, path) {
   return null;
 }
 
+/**
+ * The element a problem's path is in, named as the canvas shows it (the server's rule,
+ * netlab/core/problems.py element_name): a node by its id, a link by its ends' nodes
+ * ("red — v-net-0"); "" for the design itself.
+ */
+export function elementName(doc, path) {
+  const target = targetOfPath(doc, path);
+  if (target.kind === "node") return target.id;
+  if (target.kind === "link") {
+    const ends = doc.links[target.index].endpoints || [];
+    return ends.map((end) => end.node).join(" — ");
+  }
+  return "";
+}
+
+/** A problem as one sentence naming its element: the server's, else made the same way. */
+export function sentenceOf(doc, problem) {
+  if (problem.sentence) return problem.sentence;
+  const element = problem.element ?? elementName(doc, problem.path);
+  return element ? `${element}: ${problem.message}` : problem.message;
+}
+
 /** Map canvas keys to the messages of their problems. */
 export function problemsByElement(doc, problems) {
   const marks = new Map();
@@ -38,14 +60,18 @@ export class ProblemList {
   }
 
   show(doc, problems, { pending = false, error = null } = {}) {
+    // Each problem reads as a sentence naming its element ("red — v-net-0: '192.168.15.300/24':
+    // 300 is not a valid byte"); its document path is the button's title. Text nodes only:
+    // the messages quote what the user typed.
     this.root.replaceChildren(...problems.map((problem) => {
       const target = targetOfPath(doc, problem.path);
-      const where = target.kind === "node" ? `node ${target.id}`
-        : target.kind === "link" ? `link ${target.index + 1}` : "design";
+      const sentence = sentenceOf(doc, problem);
+      const element = problem.element ?? elementName(doc, problem.path);
+      const text = element && sentence.startsWith(`${element}: `)
+        ? [h("strong", {}, element), sentence.slice(element.length)] : [sentence];
       return h("li", {},
-        h("button", { type: "button", className: "problem", dataset: { path: problem.path },
-          onclick: () => this.onPick(target, problem.path) },
-        h("strong", {}, where), " ", h("code", {}, problem.path || "document"), " ", problem.message));
+        h("button", { type: "button", className: "problem", title: problem.path || "the document",
+          dataset: { path: problem.path }, onclick: () => this.onPick(target, problem.path) }, text));
     }));
     this.root.dataset.count = String(problems.length);
     if (error) this.summary.textContent = `Cannot check the design: ${error}`;

@@ -2,6 +2,7 @@
 // nothing is selected). Every field carries the document path it edits (data-path), the
 // same path the server's problems name, so a problem is shown under its own field.
 
+import { suggestAddress } from "./addressing.js";
 import { h, parentPath } from "./dom.js";
 import * as model from "./model.js";
 
@@ -28,6 +29,40 @@ export class PropertiesPanel {
     this.doc = null;
     this.selectionKey = null;
     this.problems = [];
+    /** Paths of rows just added and not typed in or left yet: their problems wait. */
+    this.fresh = new Set();
+    /** The row whose first field takes the focus at the next redraw (a row just added). */
+    this.focusRow = null;
+    // A fresh row becomes an ordinary one once the user types in it or leaves it.
+    root.addEventListener("input", (event) => this.#touch(event.target));
+    root.addEventListener("focusout", (event) => {
+      const row = event.target.closest?.("[data-fresh]");
+      if (row && !row.contains(event.relatedTarget)) this.#touch(event.target);
+    });
+  }
+
+  /** Whether a problem at `path` waits: it is inside a row just added and not touched yet. */
+  isFresh(path) {
+    for (const row of this.fresh) {
+      if (path === row || path.startsWith(`${row}.`) || path.startsWith(`${row}[`)) return true;
+    }
+    return false;
+  }
+
+  /** Forget every fresh row (their problems show from now on, e.g. when a save was refused). */
+  forgetFresh() {
+    if (!this.fresh.size) return;
+    this.fresh.clear();
+    for (const row of this.root.querySelectorAll("[data-fresh]")) delete row.dataset.fresh;
+    this.handlers.freshChanged?.();
+  }
+
+  #touch(element) {
+    const row = element.closest?.("[data-fresh]");
+    if (!row) return;
+    this.fresh.delete(row.dataset.row);
+    delete row.dataset.fresh;
+    this.handlers.freshChanged?.();
   }
 
   /** The panel's document is `doc` already (the edit came from the panel): no redraw. */
@@ -42,12 +77,24 @@ export class PropertiesPanel {
     const focused = this.root.contains(document.activeElement) ? document.activeElement : null;
     const focusPath = focused && focused.dataset.path;
     const caret = focused && "selectionStart" in focused ? focused.selectionStart : null;
+    if (key !== this.selectionKey && this.fresh.size) {
+      this.fresh.clear();
+      this.handlers.freshChanged?.();
+    }
     this.doc = doc;
     this.selectionKey = key;
     this.selection = selection;
     this.root.replaceChildren(...this.#content(doc, selection));
+    for (const row of this.fresh) {
+      const element = this.root.querySelector(`[data-row="${CSS.escape(row)}"]`);
+      if (element) element.dataset.fresh = "true";
+    }
     this.showProblems(this.problems);
-    if (focusPath) {
+    const added = this.focusRow && this.root.querySelector(`[data-row="${CSS.escape(this.focusRow)}"]`);
+    this.focusRow = null;
+    if (added) {
+      added.querySelector("input, select, textarea")?.focus();
+    } else if (focusPath) {
       const again = this.root.querySelector(`[data-path="${CSS.escape(focusPath)}"]`);
       if (again) {
         again.focus();
@@ -76,7 +123,7 @@ export class PropertiesPanel {
       field.setAttribute("aria-invalid", "true");
       const note = h("p", { className: "field-problem", "data-testid": "field-problem",
         dataset: { for: problem.path } }, problem.message);
-      const row = field.closest(".row, label, fieldset") || field;
+      const row = field.closest(".row") || field.closest("label, fieldset") || field;
       row.after(note);
     }
   }
@@ -142,12 +189,9 @@ export class PropertiesPanel {
       this.#edit(model.updateNode(this.doc, id, changes), description, key);
     const idField = this.#text("Id", `${base}.id`, node.id, (value) => {
       const wanted = value.trim();
-      if (wanted === id) return;
-      const problem = model.nodeIdProblem(this.doc, wanted, id);
-      if (problem) {
-        this.showProblems([...this.problems.filter((item) => item.path !== `${base}.id`), { path: `${base}.id`, message: problem }]);
-        return;
-      }
+      const problem = wanted === id ? null : model.nodeIdProblem(this.doc, wanted, id);
+      this.handlers.problem(problem ? { path: `${base}.id`, message: problem } : null);
+      if (wanted === id || problem) return;
       this.handlers.rename(id, wanted);
     }, { change: true, merge: false, testid: "node-id" });
     const parts = [
@@ -165,10 +209,11 @@ export class PropertiesPanel {
       parts.push(h("label", { className: "field" }, h("span", {}, "Lives in"), select));
       parts.push(this.#list("Addresses", `${base}.addresses`, () => model.findNode(this.doc, id)?.addresses || [],
         (items, key) => update({ addresses: items }, `addresses of ${id}`, key),
-        (value, path, set) => [this.#bare(path, value, set, "192.168.15.5/24", "address")],
-        () => "", "address"));
+        (value, path, set) => [this.#bare(path, value, set, "Address", "192.168.15.5/24", "address")],
+        () => "", "address", this.#suggestButton({ bridge: id }, `${base}.addresses`)));
       return parts;
     }
+    parts.push(this.#interfaces(doc, id));
     const forwarding = h("input", { type: "checkbox", checked: node.forwarding, dataset: { path: `${base}.forwarding` }, "data-testid": "forwarding" });
     forwarding.addEventListener("change", () => update({ forwarding: forwarding.checked }, `forwarding on ${id}`));
     parts.push(h("label", { className: "check" }, forwarding, " Forwarding (net.ipv4.ip_forward)"));
@@ -176,11 +221,11 @@ export class PropertiesPanel {
     parts.push(this.#list("Routes", `${base}.routes`, () => model.findNode(this.doc, id)?.routes || [],
       (items, key) => update({ routes: items }, `routes of ${id}`, key),
       (route, path, set) => [
-        this.#bare(`${path}.to`, route.to, (to, key) => set((route) => ({ ...route, to }), key), "default or 10.0.0.0/24", "route-to"),
-        this.#bare(`${path}.via`, route.via, (via, key) => set((route) => clean({ ...route, via: optional(via) }), key), "via", "route-via"),
-        this.#bare(`${path}.dev`, route.dev, (dev, key) => set((route) => clean({ ...route, dev: optional(dev) }), key), "dev", "route-dev"),
+        this.#bare(`${path}.to`, route.to, (to, key) => set((route) => ({ ...route, to }), key), "To", "default or 10.0.0.0/24", "route-to"),
+        this.#bare(`${path}.via`, route.via, (via, key) => set((route) => clean({ ...route, via: optional(via) }), key), "Via (gateway)", gateway || "192.168.15.5", "route-via"),
+        this.#bare(`${path}.dev`, route.dev, (dev, key) => set((route) => clean({ ...route, dev: optional(dev) }), key), "Dev (interface)", "optional", "route-dev"),
       ],
-      () => ({ to: "default", via: gateway || "" }), "route",
+      () => ({ to: "" }), "route",
       h("button", { type: "button", "data-testid": "default-route", disabled: !gateway,
         title: gateway ? `ip route add default via ${gateway}` : "No gateway on this node's subnets: link it to an addressed bridge or node first",
         onclick: () => this.#edit(model.setDefaultRoute(this.doc, id, gateway), `default route of ${id}`) },
@@ -188,24 +233,24 @@ export class PropertiesPanel {
     parts.push(this.#list("NAT (masquerade)", `${base}.nat`, () => model.findNode(this.doc, id)?.nat || [],
       (items, key) => update({ nat: items }, `NAT of ${id}`, key),
       (nat, path, set) => [
-        this.#bare(`${path}.source`, nat.source, (source, key) => set((nat) => ({ ...nat, source }), key), "source 192.168.15.0/24", "nat-source"),
-        this.#bare(`${path}.out`, nat.out, (out, key) => set((nat) => clean({ ...nat, out: optional(out) }), key), "out (any)", "nat-out"),
+        this.#bare(`${path}.source`, nat.source, (source, key) => set((nat) => ({ ...nat, source }), key), "Source", "192.168.15.0/24", "nat-source"),
+        this.#bare(`${path}.out`, nat.out, (out, key) => set((nat) => clean({ ...nat, out: optional(out) }), key), "Out (interface)", "any", "nat-out"),
       ],
       () => ({ source: "" }), "NAT rule"));
     parts.push(this.#list("Port forwards", `${base}.port_forwards`, () => model.findNode(this.doc, id)?.port_forwards || [],
       (items, key) => update({ port_forwards: items }, `port forwards of ${id}`, key),
       (forward, path, set) => [
-        this.#choice(`${path}.protocol`, forward.protocol || "tcp", PROTOCOLS, (protocol) => set((forward) => clean({ ...forward, protocol: protocol === "tcp" ? undefined : protocol }))),
-        this.#bare(`${path}.port`, forward.port, (port, key) => set((forward) => ({ ...forward, port: portValue(port) }), key), "port", "forward-port"),
-        this.#bare(`${path}.in`, forward.in, (inside, key) => set((forward) => clean({ ...forward, in: optional(inside) }), key), "in (any)", "forward-in"),
-        this.#bare(`${path}.to`, forward.to, (to, key) => set((forward) => ({ ...forward, to }), key), "to 192.168.15.2:80", "forward-to"),
+        this.#choice(`${path}.protocol`, forward.protocol || "tcp", PROTOCOLS, (protocol) => set((forward) => clean({ ...forward, protocol: protocol === "tcp" ? undefined : protocol })), "Protocol"),
+        this.#bare(`${path}.port`, forward.port, (port, key) => set((forward) => ({ ...forward, port: portValue(port) }), key), "Port", "80", "forward-port"),
+        this.#bare(`${path}.in`, forward.in, (inside, key) => set((forward) => clean({ ...forward, in: optional(inside) }), key), "In (interface)", "any", "forward-in"),
+        this.#bare(`${path}.to`, forward.to, (to, key) => set((forward) => ({ ...forward, to }), key), "To (address:port)", "192.168.15.2:80", "forward-to"),
       ],
       () => ({ port: 80, to: "" }), "port forward"));
     parts.push(this.#list("Services", `${base}.services`, () => model.findNode(this.doc, id)?.services || [],
       (items, key) => update({ services: items }, `services of ${id}`, key),
       (service, path, set) => [
-        this.#choice(`${path}.kind`, service.kind, SERVICE_KINDS, (kind) => set((service) => ({ ...service, kind }))),
-        this.#bare(`${path}.port`, service.port, (port, key) => set((service) => ({ ...service, port: portValue(port) }), key), "port", "service-port"),
+        this.#choice(`${path}.kind`, service.kind, SERVICE_KINDS, (kind) => set((service) => ({ ...service, kind })), "Kind"),
+        this.#bare(`${path}.port`, service.port, (port, key) => set((service) => ({ ...service, port: portValue(port) }), key), "Port", "80", "service-port"),
       ],
       () => ({ kind: "http", port: 80 }), "service"));
     return parts;
@@ -230,8 +275,8 @@ export class PropertiesPanel {
       } else {
         fieldset.append(this.#list("Addresses", `${base}.addresses`, () => model.linksOf(this.doc)[index]?.endpoints[which].addresses || [],
           (items, key) => update({ addresses: items }, `addresses of ${end.interface}`, key),
-          (value, path, set) => [this.#bare(path, value, set, "192.168.15.1/24", `address-${which}`)],
-          () => "", "address"));
+          (value, path, set) => [this.#bare(path, value, set, "Address", "192.168.15.1/24", `address-${which}`)],
+          () => "", "address", this.#suggestButton({ link: index, end: which }, `${base}.addresses`)));
       }
       parts.push(fieldset);
     });
@@ -239,18 +284,90 @@ export class PropertiesPanel {
     return parts;
   }
 
-  #bare(path, value, onValue, placeholder, testid) {
-    const input = h("input", { type: "text", value: value ?? "", placeholder, "aria-label": placeholder,
+  /** A field of a row, its label above it (a placeholder only hints at a value). */
+  #bare(path, value, onValue, label, placeholder, testid) {
+    const input = h("input", { type: "text", value: value ?? "", placeholder,
       dataset: { path }, "data-testid": testid, spellcheck: "false", autocomplete: "off" });
     input.addEventListener("input", () => onValue(input.value, path));
-    return input;
+    return h("label", { className: "cell" }, h("span", {}, label), input);
   }
 
-  #choice(path, value, options, onValue) {
+  #choice(path, value, options, onValue, label) {
     const select = h("select", { dataset: { path } },
       options.map((option) => h("option", { value: option, selected: option === value }, option)));
     select.addEventListener("change", () => onValue(select.value));
-    return select;
+    return h("label", { className: "cell" }, h("span", {}, label), select);
+  }
+
+  /**
+   * The interfaces of a host or namespace node (data-testid="node-interfaces"): one row per
+   * link end on it (its interface, the node at the other end, its addresses) and per bridge
+   * it holds (the bridge's own addresses). The fields edit the link end's (or the bridge's)
+   * own document fields, with the next free address of the segment offered.
+   */
+  #interfaces(doc, nodeId) {
+    const rows = [];
+    model.linksOf(doc).forEach((link, index) => {
+      (link.endpoints || []).forEach((end, which) => {
+        if (end.node !== nodeId) return;
+        const peer = link.endpoints[1 - which];
+        const base = `links[${index}].endpoints[${which}]`;
+        const update = (changes, description, key) =>
+          this.#edit(model.updateEndpoint(this.doc, index, which, changes), description, key);
+        const peerNode = model.findNode(doc, peer?.node);
+        const towards = peerNode && peerNode.kind === "bridge" ? `port ${peer.interface} of bridge ${peer.node}` : `${peer?.node ?? "?"} (${peer?.interface ?? "?"})`;
+        rows.push(h("fieldset", { className: "interface", dataset: { row: base, interface: end.interface }, "data-testid": "node-interface" },
+          h("legend", {}, `${end.interface} → ${peer?.node ?? "?"}`),
+          this.#text("Interface", `${base}.interface`, end.interface,
+            (value, key) => update({ interface: value.trim() }, `rename interface ${end.interface}`, key)),
+          h("p", { className: "hint peer" }, "Linked to ", h("strong", {}, towards)),
+          this.#list("Addresses", `${base}.addresses`, () => model.linksOf(this.doc)[index]?.endpoints[which].addresses || [],
+            (items, key) => update({ addresses: items }, `addresses of ${end.interface}`, key),
+            (value, path, set) => [this.#bare(path, value, set, "Address", suggestAddress(doc, { link: index, end: which }) || "192.168.15.1/24", "interface-address")],
+            () => "", "address", this.#suggestButton({ link: index, end: which }, `${base}.addresses`))));
+      });
+    });
+    model.nodesOf(doc).forEach((bridge, index) => {
+      if (bridge.kind !== "bridge" || model.holderOf(doc, bridge) !== nodeId) return;
+      const update = (items, key) => this.#edit(model.updateNode(this.doc, bridge.id, { addresses: items }), `addresses of ${bridge.id}`, key);
+      rows.push(h("fieldset", { className: "interface", dataset: { row: `nodes[${index}]`, interface: bridge.id }, "data-testid": "node-interface" },
+        h("legend", {}, `${bridge.id} (bridge)`),
+        this.#list("Addresses", `nodes[${index}].addresses`, () => model.findNode(this.doc, bridge.id)?.addresses || [],
+          update, (value, path, set) => [this.#bare(path, value, set, "Address", "192.168.15.5/24", "interface-address")],
+          () => "", "address", this.#suggestButton({ bridge: bridge.id }, `nodes[${index}].addresses`))));
+    });
+    return h("section", { className: "node-interfaces", "data-testid": "node-interfaces" },
+      h("h3", {}, "Interfaces"),
+      rows.length ? rows : h("p", { className: "hint" }, "No interfaces yet: drag the dot above this node to another node to link them."));
+  }
+
+  /**
+   * A button offering the next free address of the segment of `place` ({link, end} or
+   * {bridge}); it fills the list's first empty address, else adds one. Hidden when there is
+   * nothing to suggest.
+   */
+  #suggestButton(place, path) {
+    const suggestion = suggestAddress(this.doc ?? {}, place);
+    const button = h("button", { type: "button", className: "secondary", "data-testid": "suggest-address",
+      title: "The lowest address of this segment's subnet that no interface uses yet", hidden: !suggestion },
+    `Use ${suggestion ?? ""}`);
+    button.addEventListener("click", () => {
+      const current = model.linksOf(this.doc)[place.link]?.endpoints[place.end]?.addresses
+        ?? model.findNode(this.doc, place.bridge)?.addresses ?? [];
+      const address = suggestAddress(this.doc, place, current);
+      if (!address) return;
+      const empty = current.findIndex((text) => text.trim() === "");
+      const items = current.slice();
+      if (empty >= 0) items[empty] = address;
+      else items.push(address);
+      const position = empty >= 0 ? empty : items.length - 1;
+      this.focusRow = `${path}[${position}]`;
+      const doc = place.bridge !== undefined
+        ? model.updateNode(this.doc, place.bridge, { addresses: items })
+        : model.updateEndpoint(this.doc, place.link, place.end, { addresses: items });
+      this.#edit(doc, `suggested address ${address}`);
+    });
+    return button;
   }
 
   /** A list of rows (addresses, routes...) with add and remove buttons. */
@@ -264,11 +381,22 @@ export class PropertiesPanel {
         onItems(next, key);
       };
       const remove = h("button", { type: "button", className: "icon", title: `Remove this ${noun}`,
-        "aria-label": `Remove this ${noun}`, onclick: () => onItems(getItems().filter((_, other) => other !== position)) }, "×");
+        "aria-label": `Remove this ${noun}`, onclick: () => {
+          this.forgetFresh();
+          onItems(getItems().filter((_, other) => other !== position));
+        } }, "×");
       return h("div", { className: "row", dataset: { row: itemPath } }, row(item, itemPath, set), remove);
     });
+    // A new row is empty, takes the focus and keeps its problems to itself until it is
+    // typed in or left: an empty row the user has just asked for is not an error yet.
     const add = h("button", { type: "button", className: "secondary", "data-testid": `add-${noun.replace(/\s+/g, "-").toLowerCase()}`,
-      onclick: () => onItems([...getItems(), blank()]) }, `Add ${noun}`);
+      onclick: () => {
+        const items = getItems();
+        const added = `${path}[${items.length}]`;
+        this.fresh.add(added);
+        this.focusRow = added;
+        onItems([...items, blank()]);
+      } }, `Add ${noun}`);
     return h("fieldset", { className: "list", dataset: { row: path } }, h("legend", {}, title), rows,
       h("div", { className: "list-actions" }, add, extra));
   }

@@ -68,7 +68,7 @@ export class FileMenu {
    * @param find the page's element by data-testid
    * @param state the page's EditorState
    * @param canvas the Canvas (a loaded document is fitted; the PNG is its picture)
-   * @param actions {apply(doc, description), say(text, kind)}
+   * @param actions {apply(doc, description), say(text, kind), problem({path, message})}
    */
   constructor(find, state, canvas, actions) {
     this.find = find;
@@ -81,6 +81,35 @@ export class FileMenu {
       input.value = "";
     });
     bindFileDrop(document.body, (file) => this.importFile(file));
+    // The script is fetched and offered as a file: following the link would leave the page,
+    // and with unsaved changes the page would ask whether to leave it.
+    const script = find("export-sh");
+    script?.addEventListener("click", (event) => {
+      event.preventDefault();
+      this.exportScript(script.href);
+    });
+  }
+
+  /** Download the saved revision's shell script from `url`, without leaving the page. */
+  async exportScript(url) {
+    this.find("export-menu").hidden = true;
+    let response;
+    try {
+      response = await fetch(url, { credentials: "same-origin" });
+    } catch (error) {
+      this.actions.say(`Not exported: the server cannot be reached (${error.message}).`, "error");
+      return;
+    }
+    if (!response.ok) {
+      const reason = response.status === 422 ? "the saved revision no longer passes validation" : response.statusText;
+      this.actions.say(`Not exported: ${reason}.`, "error");
+      return;
+    }
+    const disposition = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+    download(await response.blob(), disposition ? disposition[1] : `${this.state.doc.name || "design"}.sh`);
+    this.actions.say(this.state.isDirty()
+      ? "Downloaded the saved revision's script: your unsaved changes are not in it until you save."
+      : "Downloaded the saved revision's script.");
   }
 
   /** Open the file chooser (the Import… button). */
@@ -108,6 +137,7 @@ export class FileMenu {
     const problem = model.shapeProblem(data);
     if (problem) {
       this.actions.say(`Not loaded: ${problem}.`, "error");
+      this.actions.problem?.({ path: "", message: `${filename} was not loaded: ${problem}` });
       return false;
     }
     // The design keeps its name: the document replaces its content, not another design.
