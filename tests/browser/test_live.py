@@ -336,3 +336,53 @@ def test_a_big_lab_from_the_page_shows_its_latest_steps_and_says_which_node_it_s
     assert shown[0] == "n0"  # as the page connected: the first namespace node
     assert shown[-1] == "n7"
     destroy(page, kernel_labs)
+
+
+def test_a_running_lab_takes_a_saved_change_in_place(page, kernel_labs):
+    """Deploy the bridge tutorial, give red a new route and save: Apply changes offers the
+    plan (its one step and command, red marked on the canvas), runs it, and red's live
+    route table shows the route, with the same namespaces and no redeploy."""
+    editor = copy_example(page)
+    connected(page)
+    open_live_tab(page)
+    deploy(page)
+    before = namespaces_of(page)
+    expect(page.get_by_test_id("apply")).to_be_hidden()
+
+    changed = editor.document()
+    red = next(node for node in changed["nodes"] if node["id"] == "red")
+    red["routes"] = [{"to": "10.9.0.0/16", "via": "192.168.15.2"}]
+    page.get_by_role("tab", name="Document").click()
+    editor.by_testid("document-form").locator("textarea").fill(json.dumps(changed))
+    editor.by_testid("apply-document").click()
+    editor.save()
+    apply = page.get_by_test_id("apply")
+    expect(apply).to_be_visible()
+    expect(apply).to_be_enabled()
+
+    apply.click()
+    preview = page.get_by_test_id("apply-preview")
+    expect(preview).to_be_visible()
+    expect(preview).to_contain_text("route 10.9.0.0/16 via 192.168.15.2 in red")
+    expect(preview).to_contain_text(
+        f"ip -n {before['red']} route add 10.9.0.0/16 via 192.168.15.2 dev veth-red"
+    )
+    assert page.evaluate("window.netlabEditor.canvas.cy.$id('n:red').hasClass('pending-change')")
+    assert not page.evaluate(
+        "window.netlabEditor.canvas.cy.$id('n:blue').hasClass('pending-change')"
+    )
+    shoot(page, "live-04-apply-preview")
+
+    page.get_by_test_id("apply-confirm").click()
+    wait_until(
+        page,
+        "window.netlabEditor.live.live.deployment.revision === 2"
+        " && window.netlabEditor.live.live.deployment.state === 'running'",
+        timeout=LAB_TIMEOUT,
+    )
+    expect(apply).to_be_hidden()
+    expect(page.get_by_test_id("steps")).to_contain_text("route 10.9.0.0/16 via 192.168.15.2")
+    page.get_by_test_id("live-node").select_option("red")
+    expect(page.get_by_test_id("routes").first).to_contain_text("10.9.0.0/16", timeout=LAB_TIMEOUT)
+    assert namespaces_of(page) == before
+    destroy(page, kernel_labs)

@@ -131,11 +131,13 @@ export class LiveState {
       this.steps = new Map();
       changed.push("steps");
     }
-    if (other || event.state !== "running") {
+    // A lab being changed in place keeps running: its tables stay (and show the change).
+    const live = event.state === "running" || event.state === "applying";
+    if (other || !live) {
       if (TABLES.some((kind) => this.tables[kind].size)) changed.push(...TABLES);
       for (const kind of TABLES) this.tables[kind] = new Map();
       this.fresh = new Map();
-      if (event.state !== "running") {
+      if (!live) {
         this.pingall = null;
         changed.push("pingall");
       }
@@ -169,7 +171,7 @@ export class LiveState {
 
   /** The steps in order: the deploy's, then the destroy's, each by index. */
   orderedSteps() {
-    const order = { deploy: 0, destroy: 1 };
+    const order = { deploy: 0, apply: 1, destroy: 2 };
     return [...this.steps.values()].sort((a, b) =>
       (order[a.action] - order[b.action]) || (a.index - b.index));
   }
@@ -177,7 +179,10 @@ export class LiveState {
   /** {action, done, total, failed} of the phase in progress (or the last one seen). */
   progress() {
     const state = this.state;
-    const action = state === "destroying" || state === "stopped" ? "destroy" : "deploy";
+    const latest = this.orderedSteps().at(-1);
+    let action = latest && latest.action === "apply" ? "apply" : "deploy";
+    if (state === "applying") action = "apply";
+    if (state === "destroying" || state === "stopped") action = "destroy";
     const steps = this.orderedSteps().filter((step) => step.action === action);
     const total = steps.length ? Math.max(...steps.map((step) => step.total)) : 0;
     const done = steps.filter((step) => step.outcome === "done").length;

@@ -4,6 +4,7 @@
 // (live-state.js), drawn by live-tables.js; on every reconnect the server sends the state
 // again and the panel is drawn afresh from it.
 
+import { ApplyPanel } from "./apply-panel.js";
 import { h } from "./dom.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
 import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
@@ -14,10 +15,13 @@ const STATE_HINTS = {
   queued: "Waiting for the worker to take the deployment.",
   deploying: "The worker is creating the lab in the kernel, step by step.",
   running: "The lab is running: ping between its nodes and watch their tables.",
+  applying: "The worker is changing the running lab in place, step by step.",
   failed: "The deployment failed; what had been made was rolled back.",
   destroying: "The worker is removing the lab from the kernel.",
   stopped: "The lab was destroyed: nothing of it is left in the kernel.",
 };
+
+const PHASES = { deploy: "Deploy", apply: "Apply", destroy: "Destroy" };
 
 export class LivePanel {
   /**
@@ -33,8 +37,16 @@ export class LivePanel {
     this.node = null;
     this.pending = null;
     this.dirty = null; // the parts to draw at the next frame, if one is due
+    this.changes = new ApplyPanel(this.find, state, {
+      send: (request) => this.#send(request),
+      say: (text, kind) => this.editor.say(text, kind),
+      canvas: editor.canvas,
+      openTab: (name) => this.editor.openTab(name),
+      askToSave: () => this.#askToSave("apply"),
+    });
     this.#bind();
     state.on("document", () => this.documentChanged());
+    state.on("saved", () => this.#buttons());
     this.socket = new LabSocket(labUrl(state.designId), {
       onEvent: (event) => this.#onEvent(event),
       onStatus: (status, detail) => this.#onStatus(status, detail),
@@ -69,6 +81,13 @@ export class LivePanel {
     await this.editor.save();
     if (!this.state.isDirty()) this.deploy();
     else this.#notice("Not deployed: the changes could not be saved (see the status above).", "error");
+  }
+
+  async saveAndApply() {
+    this.#notice(null);
+    await this.editor.save();
+    if (!this.state.isDirty()) this.changes.preview();
+    else this.#notice("Not applied: the changes could not be saved (see the status above).", "error");
   }
 
   destroy() {
@@ -145,11 +164,16 @@ export class LivePanel {
   }
 
   #onEvent(event) {
+    if (event.type === "plan") {
+      this.changes.showPlan(event);
+      return;
+    }
     const changed = new Set(this.live.apply(event));
     if (changed.has("deployment")) {
       this.pending = null;
-      const state = this.live.state;
-      if (state === "running") this.editor.say("The lab is running.", "ok");
+      const { state, error, revision } = this.live.deployment;
+      if (state === "running" && error) this.editor.say(`The change failed and was undone: ${error}`, "error");
+      else if (state === "running") this.editor.say(`The lab is running revision ${revision}.`, "ok");
       else if (state === "failed") this.editor.say(`The deployment failed: ${this.live.deployment.error || "see the step log"}.`, "error");
       else if (state === "stopped") this.editor.say("The lab is destroyed.", "ok");
     }
@@ -245,7 +269,8 @@ export class LivePanel {
     label.title = STATE_HINTS[state] || "";
     const failure = this.find("deployment-error");
     failure.hidden = !error;
-    failure.textContent = error ? `The deployment failed: ${error}` : "";
+    const what = state === "running" ? "The last change failed and was undone" : "The deployment failed";
+    failure.textContent = error ? `${what}: ${error}` : "";
     this.find("state-hint").textContent = STATE_HINTS[state] || "";
   }
 
@@ -269,6 +294,7 @@ export class LivePanel {
         : `The lab is ${state}: destroy it before deploying again`;
       destroy.title = this.live.destroyable ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
     }
+    this.changes.update(this.live.deployment, { open, busy });
     const running = state === "running" && open;
     for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;
     this.find("tools-hint").hidden = running;
@@ -287,7 +313,7 @@ export class LivePanel {
     bar.dataset.action = progress.action;
     bar.classList.toggle("failed", Boolean(progress.failed) || this.live.state === "failed");
     this.find("progress-label").textContent = progress.total
-      ? `${progress.action === "deploy" ? "Deploy" : "Destroy"}: ${progress.done} of ${progress.total} steps${progress.failed ? `, step ${progress.failed.index} failed` : ""}`
+      ? `${PHASES[progress.action] || progress.action}: ${progress.done} of ${progress.total} steps${progress.failed ? `, step ${progress.failed.index} failed` : ""}`
       : "";
   }
 
@@ -385,11 +411,14 @@ export class LivePanel {
     if (text) this.editor.openTab("live");
   }
 
-  #askToSave() {
-    this.#notice("This design has unsaved changes. Deploy runs the saved revision: save them first?", "warning",
-      h("button", { type: "button", "data-testid": "save-and-deploy", onclick: () => this.saveAndDeploy() }, "Save and deploy"),
-      h("button", { type: "button", className: "secondary", "data-testid": "cancel-deploy", onclick: () => this.#notice(null) }, "Cancel"));
-    this.editor.say("Not deployed: save your changes first (Deploy runs the saved revision).", "warning");
+  #askToSave(what = "deploy") {
+    const [Verb, verb, run] = what === "apply"
+      ? ["Apply", "applied", () => this.saveAndApply()]
+      : ["Deploy", "deployed", () => this.saveAndDeploy()];
+    this.#notice(`This design has unsaved changes. ${Verb} runs the saved revision: save them first?`, "warning",
+      h("button", { type: "button", "data-testid": `save-and-${what}`, onclick: run }, `Save and ${what}`),
+      h("button", { type: "button", className: "secondary", "data-testid": `cancel-${what}`, onclick: () => this.#notice(null) }, "Cancel"));
+    this.editor.say(`Not ${verb}: save your changes first (${Verb} runs the saved revision).`, "warning");
   }
 
   #bind() {

@@ -1,0 +1,54 @@
+// Unit tests of the page's live changes (static/netlab/editor/apply-panel.js) and of the live
+// state during and after one (live-state.js): when Apply is offered, which nodes a plan
+// touches, and the progress of an apply's steps.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { applicable, touchedNodes } from "../../static/netlab/editor/apply-panel.js";
+import { LiveState } from "../../static/netlab/editor/live-state.js";
+
+const doc = {
+  format: "netlab/v1", name: "lab",
+  nodes: [{ id: "host", kind: "host" }, { id: "red", kind: "namespace" }, { id: "blue", kind: "namespace" },
+    { id: "red-2", kind: "namespace" }],
+  links: [],
+};
+const deployment = (state, fields = {}) => ({ type: "deployment", deployment: 12, tag: "k3x9qa", state,
+  error: "", namespaces: { red: "netlab-k3x9qa-1" }, updated: "2026-12-06T10:00:00.000000+00:00",
+  destroyable: true, revision: 1, applying_revision: null, ...fields });
+
+test("Apply is offered only for a running lab of an older saved revision", () => {
+  assert.equal(applicable(deployment("running"), 2), true);
+  assert.equal(applicable(deployment("running"), 1), false);
+  assert.equal(applicable(deployment("applying", { applying_revision: 2 }), 2), false);
+  assert.equal(applicable(deployment("failed"), 2), false);
+  assert.equal(applicable({ state: "not deployed", revision: null }, 2), false);
+});
+
+test("a plan touches the nodes its steps name, as whole words", () => {
+  const plan = { revision: 2, recreated: [], steps: [
+    { description: "route 10.9.0.0/16 via 192.168.15.2 in red", shell: [] },
+    { description: "address 10.0.0.1/24 on bridge v-net-0", shell: [] },
+  ] };
+  assert.deepEqual([...touchedNodes(doc, plan)], ["red"]);
+  assert.deepEqual([...touchedNodes(doc, { ...plan, steps: [] })], []);
+});
+
+test("an applying lab keeps its tables, and its progress counts the apply's steps", () => {
+  const live = new LiveState();
+  live.apply(deployment("running"));
+  live.apply({ type: "routes", node: "red", netns: "netlab-k3x9qa-1", routes: [{ to: "default" }] });
+  const changed = live.apply(deployment("applying", { applying_revision: 2, updated: "2026-12-06T10:00:01.000000+00:00" }));
+  assert.ok(!changed.includes("routes"));
+  assert.equal(live.tables.routes.get("red").rows.length, 1);
+  live.apply({ type: "steps", deployment: 12, steps: [
+    { type: "step", deployment: 12, action: "apply", index: 1, total: 2, description: "route x in red",
+      shell: "ip route add x", outcome: "done", duration_ms: 0.2, error: null },
+  ] });
+  assert.deepEqual(live.progress().action, "apply");
+  assert.equal(live.progress().done, 1);
+  assert.equal(live.progress().total, 2);
+  live.apply(deployment("running", { revision: 2, updated: "2026-12-06T10:00:02.000000+00:00" }));
+  assert.equal(live.progress().action, "apply");
+  assert.equal(live.orderedSteps().at(-1).action, "apply");
+});
