@@ -112,11 +112,13 @@ def _render_design(
     form: DocumentForm,
     problems: list[Any] | None = None,
     status: int = 200,
+    lesson: list[dict[str, Any]] | None = None,
 ) -> HttpResponse:
     return render(
         request,
         "editor/design.html",
         {
+            "lesson": lesson,
             "design": design,
             "document": document,
             "revisions": design.revisions.select_related("author"),

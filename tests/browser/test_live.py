@@ -386,3 +386,44 @@ def test_a_running_lab_takes_a_saved_change_in_place(page, kernel_labs):
     expect(page.get_by_test_id("routes").first).to_contain_text("10.9.0.0/16", timeout=LAB_TIMEOUT)
     assert namespaces_of(page) == before
     destroy(page, kernel_labs)
+
+
+def test_the_tutorial_as_a_lesson_on_one_running_lab(page, kernel_labs):
+    """From the dashboard: the tutorial lesson deploys its first step, then each next step
+    is saved and applied in place (red and blue keep their namespaces from step 1 to 4),
+    the step log shows its commands, and the lesson ends done."""
+    page.goto("/")
+    page.get_by_test_id("start-lesson").click()
+    page.wait_for_selector(READY)
+    connected(page)
+    lesson = page.get_by_test_id("lesson")
+    expect(lesson).to_contain_text("4 steps")
+    next_step = page.get_by_test_id("lesson-next")
+    expect(next_step).to_have_text("Start: deploy step 1")
+
+    next_step.click()
+    expect(state(page)).to_have_text("running", timeout=LAB_TIMEOUT)
+    expect(lesson).to_contain_text("step 1 of 4")
+    first = namespaces_of(page)
+    for number in (2, 3, 4):
+        expect(next_step).to_be_enabled(timeout=LAB_TIMEOUT)
+        next_step.click()
+        expect(lesson).to_contain_text(f"step {number} of 4")
+        wait_until(
+            page,
+            "window.netlabEditor.live.live.deployment.state === 'running'"
+            " && window.netlabEditor.live.live.deployment.revision === "
+            f"{4 + number}",
+            timeout=LAB_TIMEOUT,
+        )
+        assert page.evaluate("window.netlabEditor.live.live.deployment.error") == ""
+        now = namespaces_of(page)
+        assert {node: now[node] for node in ("red", "blue")} == {
+            node: first[node] for node in ("red", "blue")
+        }
+    expect(page.get_by_test_id("steps")).to_contain_text("Apply")
+    expect(next_step).to_have_text("Lesson done")
+    expect(next_step).to_be_disabled()
+    assert "step=4" in page.url
+    shoot(page, "live-05-lesson-done")
+    destroy(page, kernel_labs)

@@ -52,3 +52,16 @@ test("an applying lab keeps its tables, and its progress counts the apply's step
   assert.equal(live.progress().action, "apply");
   assert.equal(live.orderedSteps().at(-1).action, "apply");
 });
+
+test("a lesson's step comes from the URL, within its steps, under the design's name", async () => {
+  const { stepDocument, stepFromUrl } = await import("../../static/netlab/editor/lesson-panel.js");
+  assert.equal(stepFromUrl("?step=2", 4), 2);
+  assert.equal(stepFromUrl("?step=9", 4), 4);
+  assert.equal(stepFromUrl("?step=-1", 4), 0);
+  assert.equal(stepFromUrl("?step=x", 4), 0);
+  assert.equal(stepFromUrl("", 4), 0);
+  const step = { number: 2, document: { format: "netlab/v1", name: "tutorial-2-bridge", nodes: [], links: [] } };
+  const made = stepDocument(step, "tutorial-lesson");
+  assert.equal(made.name, "tutorial-lesson");
+  assert.equal(step.document.name, "tutorial-2-bridge"); // the step itself is not changed
+});

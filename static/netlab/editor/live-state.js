@@ -130,6 +130,10 @@ export class LiveState {
     if (other) {
       this.steps = new Map();
       changed.push("steps");
+    } else if (event.state === "applying" && this.deployment.state !== "applying") {
+      // A new change: its steps replace the last one's (they are numbered from 1 again).
+      for (const [key, step] of this.steps) if (step.action === "apply") this.steps.delete(key);
+      changed.push("steps");
     }
     // A lab being changed in place keeps running: its tables stay (and show the change).
     const live = event.state === "running" || event.state === "applying";

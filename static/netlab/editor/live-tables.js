@@ -20,6 +20,7 @@ function cellText(value) {
 // A lab of 1000 namespaces has 4000 steps: the log shows the latest ones, and says how many
 // came before (drawing them all, every frame of a deploy, froze the page for seconds).
 export const SHOWN_STEPS = 300;
+const PHASES = { deploy: "Deploy", apply: "Apply (a live change)", destroy: "Destroy" };
 
 /** The step log's items: a heading per action, then each step with its shell line; only
  * the last SHOWN_STEPS steps, after a line counting the others. */
@@ -33,7 +34,7 @@ export function stepItems(allSteps) {
   for (const step of steps) {
     if (step.action !== action) {
       action = step.action;
-      items.push(h("li", { className: "phase" }, action === "deploy" ? "Deploy" : "Destroy"));
+      items.push(h("li", { className: "phase" }, PHASES[action] || action));
     }
     const outcome = step.outcome === "started" ? "…" : step.outcome === "done" ? "✓" : "✗";
     items.push(h("li", { className: "step", dataset: { outcome: step.outcome, action: step.action, index: String(step.index) } },

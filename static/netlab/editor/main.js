@@ -8,6 +8,7 @@ import { Canvas, bindPalette } from "./canvas.js";
 import { Clipboard } from "./clipboard.js";
 import { DocumentTab } from "./document-tab.js";
 import { h, parentPath } from "./dom.js";
+import { LessonPanel } from "./lesson-panel.js";
 import { LivePanel } from "./live.js";
 import * as model from "./model.js";
 import { ProblemList, problemsByElement } from "./problems.js";
@@ -114,6 +115,10 @@ class Editor {
       say,
       openTab: (name) => this.tabs.open(name),
     });
+    if (document.getElementById("lesson-steps")) {
+      this.lesson = new LessonPanel(root, state, {
+        apply: (doc, description) => this.apply(doc, description), save: () => this.save(), live: this.live, say });
+    }
     root.dataset.readyMs = String(Math.round(performance.now()));
     root.dataset.ready = "true";
   }
