@@ -68,6 +68,7 @@ class RevisionSummaryOut(Schema):
     author: str | None
     created: datetime
     message: str
+    draft: bool
 
 
 class RevisionOut(RevisionSummaryOut):
@@ -101,6 +102,7 @@ def _revision_out(revision: Revision, *, with_document: bool) -> dict[str, Any]:
         "author": revision.author.get_username() if revision.author else None,
         "created": revision.created,
         "message": revision.message,
+        "draft": revision.draft,
     }
     if with_document:
         data["document"] = revision.document
@@ -186,12 +188,19 @@ def read_design(request: SignedInRequest, design_id: DesignId) -> dict[str, Any]
     tags=["designs"],
 )
 def update_design(
-    request: SignedInRequest, design_id: DesignId, message: str = ""
+    request: SignedInRequest, design_id: DesignId, message: str = "", draft: bool = False
 ) -> dict[str, Any]:
-    """Save a document as a new revision of the design."""
+    """Save a document as a new revision of the design.
+
+    A document with problems is refused (422, every problem listed), unless ``draft`` is
+    true: then it is saved as a *draft* revision (``"draft": true`` and its ``problems`` in
+    the answer), which cannot be deployed until a later revision is valid. A draft must
+    still read as a netlab/v1 document (its shape) and stay within the server's quotas. A
+    valid document is an ordinary revision, ``draft`` or not.
+    """
     design = permissions.access_design_for_edit(request.user, design_id)
     services.save_revision(
-        design, author=request.user, data=_document_body(request), message=message
+        design, author=request.user, data=_document_body(request), message=message, draft=draft
     )
     return design_out(design)
 

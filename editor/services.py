@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from editor import deployments, worker
 from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
-from netlab.core import codec, picture, validation
+from netlab.core import codec, names, picture, validation
 from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign, Problem
 
@@ -40,6 +40,26 @@ def _name_taken_problem(name: str) -> InvalidDesign:
 def _checked(data: Any) -> Document:
     """Return the valid document in ``data``, within the server's size quotas."""
     document = validation.load(data)
+    problems = _quota_problems(document)
+    if problems:
+        raise InvalidDesign(problems)
+    return document
+
+
+def _checked_draft(data: Any) -> tuple[Document, list[Problem]]:
+    """Return the well-shaped document in ``data`` and its problems of meaning.
+
+    A draft may break every rule of meaning, but not the shape (it must read as a
+    netlab/v1 document) nor the server's size quotas: raises :class:`InvalidDesign` then.
+    """
+    document = validation.parse(data)
+    problems = _quota_problems(document)
+    if problems:
+        raise InvalidDesign(problems)
+    return document, validation.validate(document)
+
+
+def _quota_problems(document: Document) -> list[Problem]:
     problems = []
     if len(document.nodes) > settings.NETLAB_MAX_NODES:
         problems.append(
@@ -57,12 +77,12 @@ def _checked(data: Any) -> Document:
                 f"({settings.NETLAB_MAX_LINKS})",
             )
         )
-    if problems:
-        raise InvalidDesign(problems)
-    return document
+    return problems
 
 
-def _write_revision(design: Design, document: Document, *, author: User, message: str) -> Revision:
+def _write_revision(
+    design: Design, document: Document, *, author: User, message: str, draft: bool = False
+) -> Revision:
     number = (design.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
     revision = Revision.objects.create(
         design=design,
@@ -70,15 +90,32 @@ def _write_revision(design: Design, document: Document, *, author: User, message
         document=document.to_data(),
         author=author,
         message=message,
-        picture=picture.draw(document),
+        draft=draft,
+        picture=_picture(document),
     )
     design.current = revision
-    design.name = document.name
+    if not draft or not names.design_name_problem(document.name):
+        design.name = document.name  # a draft's bad name stays in its document only
     design.title = document.title
     design.node_count = len(document.nodes)
     design.link_count = len(document.links)
     design.save()
     return revision
+
+
+def _picture(document: Document) -> str:
+    """The gallery picture of ``document``; none for a draft it cannot be drawn from."""
+    try:
+        return picture.draw(document)
+    except (KeyError, ValueError, TypeError, IndexError):  # a draft naming missing nodes...
+        return ""
+
+
+def problems_of(revision: Revision) -> list[Problem]:
+    """The problems of ``revision``'s document: a draft's; none for a valid revision."""
+    if not revision.draft:
+        return []
+    return validation.problems_of(revision.document)
 
 
 def create_design(*, owner: User, data: Any, message: str = "") -> Design:
@@ -99,18 +136,30 @@ def create_design(*, owner: User, data: Any, message: str = "") -> Design:
     return design
 
 
-def save_revision(design: Design, *, author: User, data: Any, message: str = "") -> Revision:
+def save_revision(
+    design: Design, *, author: User, data: Any, message: str = "", draft: bool = False
+) -> Revision:
     """Save ``data`` as the new current revision of ``design``; the document may rename it.
 
-    Raises :class:`InvalidDesign` when the document is invalid or its name is taken.
+    Raises :class:`InvalidDesign` when the document is invalid or its name is taken. With
+    ``draft``, a document with problems of meaning (not of shape, nor past the quotas) is
+    saved as a *draft* revision instead (``revision.draft``; not deployable until a later
+    revision is valid), and keeps the design's name if its own is not a valid one; a valid
+    document is saved as an ordinary revision, as without ``draft``.
     """
-    document = _checked(data)
+    if draft:
+        document, problems = _checked_draft(data)
+    else:
+        document, problems = _checked(data), []
+    draft = bool(problems)
     if _name_taken(design.owner, document.name, excluding=design):
         raise _name_taken_problem(document.name)
     try:
         with transaction.atomic():
             locked = Design.objects.select_for_update().get(pk=design.pk)
-            revision = _write_revision(locked, document, author=author, message=message)
+            revision = _write_revision(
+                locked, document, author=author, message=message, draft=draft
+            )
     except IntegrityError:
         raise _name_taken_problem(document.name) from None
     design.refresh_from_db()
@@ -220,7 +269,11 @@ def restore_revision(design: Design, *, actor: User, number: int) -> Revision:
     """
     old = design.revisions.get(number=number)
     return save_revision(
-        design, author=actor, data=old.document, message=f"restored revision {number}"
+        design,
+        author=actor,
+        data=old.document,
+        message=f"restored revision {number}",
+        draft=old.draft,
     )
 
 
@@ -283,7 +336,7 @@ def picture_of(revision: Revision) -> str:
     the revision records.
     """
     if not revision.picture:
-        revision.picture = picture.draw(Document.model_validate(revision.document))
+        revision.picture = _picture(Document.model_validate(revision.document))
         Revision.objects.filter(pk=revision.pk).update(picture=revision.picture)
     return revision.picture
 

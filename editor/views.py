@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from editor import lab, permissions, services
-from editor.deployments import LabsActive
+from editor.deployments import LabsActive, draft_refusal
 from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
 from editor.models import Design
@@ -176,6 +176,14 @@ def export_design(request: SignedInRequest, design_id: int, text_format: str) ->
     if text_format not in EXPORT_TYPES:
         raise Http404("unknown export format")
     document = Document.model_validate(design.document)
+    if text_format == "sh" and design.current is not None and design.current.draft:
+        message = draft_refusal(design.current, "exported as a script")
+        return render(
+            request,
+            "editor/problem.html",
+            {"heading": "Cannot export", "message": message},
+            status=422,
+        )
     if text_format == "sh":
         try:
             content = lab.shell_script(document)

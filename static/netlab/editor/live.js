@@ -264,9 +264,11 @@ export class LivePanel {
       deploy.title = "Not connected to the lab yet";
       destroy.title = deploy.title;
     } else {
-      deploy.title = DEPLOYABLE.has(state)
-        ? `Deploy the saved revision ${this.state.revision} to the kernel`
-        : `The lab is ${state}: destroy it before deploying again`;
+      deploy.title = !DEPLOYABLE.has(state)
+        ? `The lab is ${state}: destroy it before deploying again`
+        : this.state.draft
+          ? `The saved revision ${this.state.revision} is a draft: fix its problems and save before deploying`
+          : `Deploy the saved revision ${this.state.revision} to the kernel`;
       destroy.title = this.live.destroyable ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
     }
     const running = state === "running" && open;
