@@ -61,6 +61,13 @@ class PingAllRequest(Message):
     action: Literal["pingall"]
 
 
+class PingAllStopRequest(Message):
+    """Stop this page's running ping-alls: no more requests leave; each ends with a
+    ``pingall.done`` saying ``cancelled`` and counting the cells measured until then."""
+
+    action: Literal["pingall.stop"]
+
+
 class ProbeRequest(Message):
     """Open a TCP connection from node ``source`` to ``target``: ``address:port``,
     ``[v6 address]:port``, or ``node id:port``."""
@@ -79,7 +86,13 @@ class ShowRequest(Message):
 
 
 Request = Annotated[
-    DeployRequest | DestroyRequest | PingRequest | PingAllRequest | ProbeRequest | ShowRequest,
+    DeployRequest
+    | DestroyRequest
+    | PingRequest
+    | PingAllRequest
+    | PingAllStopRequest
+    | ProbeRequest
+    | ShowRequest,
     Field(discriminator="action"),
 ]
 REQUEST: TypeAdapter[Request] = TypeAdapter(Request)
@@ -214,12 +227,25 @@ class PingAllCellEvent(Message):
     error: str | None = None
 
 
+class PingAllProgressEvent(Message):
+    """How far an all-pairs ping is: ``done`` of its ``total`` cells measured, ``reachable``
+    of them reachable. Sent as it starts (``done`` 0), then a few times a second while cells
+    arrive, and once more with the last cell."""
+
+    type: Literal["pingall.progress"] = "pingall.progress"
+    done: int
+    total: int
+    reachable: int
+
+
 class PingAllDoneEvent(Message):
-    """The end of an all-pairs ping: how many cells there were, how many reachable."""
+    """The end of an all-pairs ping: how many cells there were, how many reachable;
+    ``cancelled`` when it was stopped (``pingall.stop``) before every cell was measured."""
 
     type: Literal["pingall.done"] = "pingall.done"
     total: int
     reachable: int
+    cancelled: bool = False
 
 
 class ProbeEvent(Message):
@@ -336,6 +362,7 @@ Event = Annotated[
     | PingReplyEvent
     | PingDoneEvent
     | PingAllCellEvent
+    | PingAllProgressEvent
     | PingAllDoneEvent
     | ProbeEvent
     | NeighboursEvent

@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ from netlab.core import targets
 logger = logging.getLogger("netlab.worker")
 
 SEND_CHECK = 0.5  # seconds: how often a probe waiting to hand over an event checks its cancel
+PROGRESS_EVERY = 0.25  # seconds: a running ping-all says how far it is at most this often
 
 
 class Probes:
@@ -56,6 +58,7 @@ class Probes:
         self.name = name  # the worker's, for its log
         self.running: Counter[int] = Counter()  # user id: probes running
         self._cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
+        self._stops: dict[str, set[threading.Event]] = {}  # reply channel: its ping-alls
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -69,12 +72,19 @@ class Probes:
         """Cancel the probes the page of consumer ``channel`` asked for (it went away)."""
         for cancel in self._cancels.pop(channel, ()):
             cancel.set()
+        self.stop_pingall(channel)
+
+    def stop_pingall(self, channel: str) -> None:
+        """Stop the ping-alls the page of consumer ``channel`` runs (``pingall.stop``): no
+        more requests leave, and each ends with a ``pingall.done`` saying ``cancelled``."""
+        for stop in self._stops.pop(channel, ()):
+            stop.set()
 
     def stop(self) -> None:
         """Cancel every probe and close the executor."""
-        for cancels in self._cancels.values():
-            for cancel in cancels:
-                cancel.set()
+        for events_of_page in (*self._cancels.values(), *self._stops.values()):
+            for event in events_of_page:
+                event.set()
         if self._pool is not None:
             # Probes still running notice their cancel within a fraction of a second.
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -129,6 +139,9 @@ class Probes:
         self.running[user] += 1
         cancels = self._cancels.setdefault(reply_to, set())
         cancels.add(cancel)
+        stop = threading.Event() if isinstance(request, events.PingAllRequest) else None
+        if stop is not None:
+            self._stops.setdefault(reply_to, set()).add(stop)
         try:
             await in_thread(
                 run_probe,
@@ -139,6 +152,7 @@ class Probes:
                 send=send,
                 driver=self.driver,
                 cancel=cancel,
+                stop=stop,
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
@@ -156,6 +170,11 @@ class Probes:
             cancels.discard(cancel)
             if not cancels and self._cancels.get(reply_to) is cancels:
                 del self._cancels[reply_to]
+            stops = self._stops.get(reply_to)
+            if stops is not None and stop is not None:
+                stops.discard(stop)
+                if not stops:
+                    del self._stops[reply_to]
 
 
 def _running_deployment(user_id: int, design_id: int) -> Deployment:
@@ -175,6 +194,7 @@ def run_probe(
     send: Callable[[events.Message], None],
     driver: ModuleType | None = None,
     cancel: threading.Event | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
     """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
 
@@ -182,8 +202,12 @@ def run_probe(
     :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
     such node, a ping-all of more than ``NETLAB_MAX_PINGALL_CELLS`` cells), ``ValueError``
     (a bad address, zone or port) or ``OSError`` (the source namespace is gone) before
-    anything is sent. Setting ``cancel`` ends a ping or ping-all early.
-    ``driver`` is the probes module, ``netlab.kernel.probes`` by default.
+    anything is sent. Setting ``cancel`` ends a ping or ping-all early (its page is gone);
+    setting ``stop`` ends a ping-all early too, and it then reports what it measured: a
+    last ``pingall.progress`` and a ``pingall.done`` saying ``cancelled``. A ping-all says
+    how far it is (``pingall.progress``) as it starts and at most every
+    :data:`PROGRESS_EVERY` seconds. ``driver`` is the probes module,
+    ``netlab.kernel.probes`` by default.
     """
     # The driver is loaded only where the kernel is used.
     probes = driver or importlib.import_module("netlab.kernel.probes")
@@ -223,11 +247,32 @@ def run_probe(
                 f"allows at once ({most}); ping the pairs you need one by one"
             )
 
-        def cell(found: Any) -> None:  # a probes.PingCell
-            send(events.PingAllCellEvent(**found.as_dict()))
+        halt = stop if stop is not None else cancel
+        tally = {"done": 0, "reachable": 0}
+        said = time.monotonic()
 
-        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=cancel).as_dict()
-        send(events.PingAllDoneEvent(total=matrix["total"], reachable=matrix["reachable"]))
+        def progress() -> None:
+            send(events.PingAllProgressEvent(total=cells, **tally))
+
+        def cell(found: Any) -> None:  # a probes.PingCell, one call at a time
+            nonlocal said
+            send(events.PingAllCellEvent(**found.as_dict()))
+            tally["done"] += 1
+            tally["reachable"] += found.reachable
+            if time.monotonic() - said >= PROGRESS_EVERY:
+                said = time.monotonic()
+                progress()
+
+        progress()
+        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=halt).as_dict()
+        progress()
+        send(
+            events.PingAllDoneEvent(
+                total=matrix["total"],
+                reachable=matrix["reachable"],
+                cancelled=halt is not None and halt.is_set() and matrix["total"] < cells,
+            )
+        )
     elif isinstance(request, events.ProbeRequest):
         netns = deployments.namespace_of(deployment, request.source)
         host, _, port = request.target.rpartition(":")

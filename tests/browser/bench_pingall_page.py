@@ -7,7 +7,8 @@ The campus of ``netlab.campus`` (4 routers, 4 access bridges, 52 hosts: 62 nodes
 through the API on a throw-away server (``netlab serve``, a namespace prefix and state
 directory of its own), its page opened and deployed from the page; then Ping all is clicked
 and timed until the page's summary says how many cells were reachable, with the page's long
-tasks (over 50 ms, a PerformanceObserver) meanwhile. Destroyed from the page at the end;
+tasks (over 50 ms, a PerformanceObserver) meanwhile. ``--unforwarded``: routers that forward
+nothing, so that most cells time out. Destroyed from the page at the end;
 every namespace of the prefix is removed whatever happened.
 """
 
@@ -71,12 +72,17 @@ def main() -> int:
     parser.add_argument("--routers", type=int, default=4)
     parser.add_argument("--hosts", type=int, default=13, help="hosts per router")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--unforwarded",
+        action="store_true",
+        help="routers that forward nothing: most pings go unanswered (time out)",
+    )
     options = parser.parse_args()
     if os.geteuid() != 0:
         print("deploying creates namespaces: run it as root", file=sys.stderr)
         return 2
     prefix = "nlq" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(5)) + "-"
-    data = campus_data(options.routers, options.hosts)
+    data = campus_data(options.routers, options.hosts, forwarding=not options.unforwarded)
     nodes = len(data["nodes"])
     with tempfile.TemporaryDirectory() as directory, tempfile.TemporaryDirectory() as state:
         labs = {
