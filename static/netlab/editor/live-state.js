@@ -54,6 +54,11 @@ export function nodesNamedIn(doc, text) {
   return found;
 }
 
+/** A ping-all's results: its cells by "source|address", its latest progress, its end. */
+function newPingAll() {
+  return { cells: new Map(), progress: null, done: null };
+}
+
 export class LiveState {
   constructor() {
     this.deployment = { deployment: null, tag: null, state: "not deployed", error: "", namespaces: {}, destroyable: false };
@@ -103,11 +108,15 @@ export class LiveState {
         this.ping.done = event;
         return ["ping"];
       case "pingall.cell":
-        if (!this.pingall || this.pingall.done) this.pingall = { cells: new Map(), done: null };
+        if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
         this.pingall.cells.set(cellKey(event), event);
         return ["pingall"];
+      case "pingall.progress":
+        if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
+        this.pingall.progress = event;
+        return ["pingall"];
       case "pingall.done":
-        if (!this.pingall) this.pingall = { cells: new Map(), done: null };
+        if (!this.pingall) this.pingall = newPingAll();
         this.pingall.done = event;
         return ["pingall"];
       case "probe":
@@ -136,8 +145,11 @@ export class LiveState {
       for (const kind of TABLES) this.tables[kind] = new Map();
       this.fresh = new Map();
       if (event.state !== "running") {
+        // The results of a lab that is gone (or not up yet) are not shown as if current.
         this.pingall = null;
-        changed.push("pingall");
+        this.ping = null;
+        this.probe = null;
+        changed.push("pingall", "ping", "probe");
       }
     }
     this.deployment = { namespaces: {}, error: "", destroyable: false, ...event };
@@ -234,6 +246,16 @@ export class LiveState {
       if (known) states.set(index, up ? "up" : "down");
     });
     return states;
+  }
+
+  /** Start a ping-all of this page's: it runs until its `pingall.done`. */
+  startPingAll() {
+    this.pingall = newPingAll();
+  }
+
+  /** Whether a ping-all of this page's runs (asked for, not done yet). */
+  get pingAllRunning() {
+    return Boolean(this.pingall && !this.pingall.done);
   }
 
   /** Node id -> "reachable", "partial" or "unreachable" from the ping-all's cells. */

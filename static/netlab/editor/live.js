@@ -7,7 +7,13 @@
 import { h } from "./dom.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
 import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
+import { PingAllDialog } from "./pingall-dialog.js";
+import { progressText } from "./pingall-matrix.js";
 import { LabSocket, labUrl } from "./socket.js";
+
+// A ping-all of at most this many cells is drawn in the panel too; a bigger one only in
+// the full-width matrix (Matrix…): 390 px hold a few columns, not a campus.
+const PANEL_MATRIX_CELLS = 48;
 
 const STATE_HINTS = {
   "not deployed": "This design has never been deployed by you.",
@@ -33,6 +39,9 @@ export class LivePanel {
     this.node = null;
     this.pending = null;
     this.dirty = null; // the parts to draw at the next frame, if one is due
+    this.matrix = new PingAllDialog(root.querySelector('[data-testid="pingall-dialog"]'), {
+      onCancel: () => this.cancelPingAll(),
+    });
     this.#bind();
     state.on("document", () => this.documentChanged());
     this.socket = new LabSocket(labUrl(state.designId), {
@@ -96,11 +105,24 @@ export class LivePanel {
 
   pingAll() {
     if (this.#send({ action: "pingall" })) {
-      this.live.pingall = null;
+      this.live.startPingAll();
       this.find("pingall-matrix").replaceChildren();
       this.#toolMessage("pingall-summary", "Pinging every address from every node…");
+      this.#pingall();
+      this.#buttons();
       this.#markCanvas();
     }
+  }
+
+  /** Stop the running ping-all: the worker sends no more requests and reports what it has. */
+  cancelPingAll() {
+    if (!this.live.pingAllRunning) return;
+    if (this.#send({ action: "pingall.stop" })) this.#toolMessage("pingall-summary", "Cancelling the ping-all…");
+  }
+
+  /** The ping-all's matrix at full width, over the canvas. */
+  openMatrix() {
+    this.matrix.open(this.live.pingall);
   }
 
   probe() {
@@ -185,7 +207,13 @@ export class LivePanel {
   #onError(event) {
     const text = event.message;
     if (event.action === "ping") this.#toolMessage("ping-summary", text, "error");
-    else if (event.action === "pingall") this.#toolMessage("pingall-summary", text, "error");
+    else if (event.action === "pingall" || event.action === "pingall.stop") {
+      if (event.action === "pingall" && this.live.pingAllRunning && !this.live.pingall.cells.size) {
+        this.live.pingall = null; // refused: it never started
+        this.#pingall();
+      }
+      this.#toolMessage("pingall-summary", text, "error");
+    }
     else if (event.action === "probe") this.#toolMessage("probe-result", text, "error");
     else this.#notice(text, "error");
     this.editor.say(text, "error");
@@ -273,6 +301,7 @@ export class LivePanel {
     }
     const running = state === "running" && open;
     for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;
+    if (this.live.pingAllRunning) this.find("pingall-run").disabled = true;
     this.find("tools-hint").hidden = running;
   }
 
@@ -318,7 +347,11 @@ export class LivePanel {
   #ping() {
     const ping = this.live.ping;
     const list = this.find("ping-replies");
-    if (!ping) return;
+    if (!ping) {
+      list.replaceChildren();
+      this.#toolMessage("ping-summary", "");
+      return;
+    }
     list.replaceChildren(...ping.replies.map((reply) => h("li", {
       className: reply.error ? "bad" : "good", "data-testid": "ping-reply" },
     reply.error
@@ -335,30 +368,56 @@ export class LivePanel {
   #pingall() {
     const table = this.find("pingall-matrix");
     const pingall = this.live.pingall;
+    const running = this.live.pingAllRunning;
+    this.find("pingall-cancel").hidden = !running;
+    this.find("pingall-open-matrix").disabled = !pingall;
+    const progress = pingall?.progress;
+    this.find("pingall-progress-wrap").hidden = !progress;
+    if (progress) {
+      const bar = this.find("pingall-progress");
+      bar.max = Math.max(progress.total, 1);
+      bar.value = progress.done;
+      this.find("pingall-progress-label").textContent = progressText(progress);
+    }
+    this.matrix.update(pingall);
     if (!pingall) {
       table.replaceChildren();
+      this.#toolMessage("pingall-summary", "");
       return;
     }
-    const { sources, columns, cell } = this.live.matrix();
-    table.replaceChildren(
-      h("thead", {}, h("tr", {}, h("th", {}, "from \\ to"),
-        columns.map((column) => h("th", { title: column.address }, column.target, h("br"), h("small", {}, column.address))))),
-      h("tbody", {}, sources.map((source) => h("tr", {}, h("th", {}, source), columns.map((column) => {
-        const found = cell(source, column.address);
-        if (!found) return h("td", { className: "pending" }, "…");
-        return h("td", { className: found.reachable ? "good" : "bad", "data-testid": "pingall-cell",
-          title: found.error || `${found.received}/${found.sent} replies` },
-        found.reachable ? milliseconds(found.rtt_ms) || "✓" : "✗");
-      })))));
+    if (pingall.cells.size <= PANEL_MATRIX_CELLS) {
+      const { sources, columns, cell } = this.live.matrix();
+      table.replaceChildren(
+        h("thead", {}, h("tr", {}, h("th", {}, "from \\ to"),
+          columns.map((column) => h("th", { title: column.address }, column.target, h("br"), h("small", {}, column.address))))),
+        h("tbody", {}, sources.map((source) => h("tr", {}, h("th", {}, source), columns.map((column) => {
+          const found = cell(source, column.address);
+          if (!found) return h("td", { className: "pending" }, "…");
+          return h("td", { className: found.reachable ? "good" : "bad", "data-testid": "pingall-cell",
+            title: found.error || `${found.received}/${found.sent} replies` },
+          found.reachable ? milliseconds(found.rtt_ms) || "✓" : "✗");
+        })))));
+    } else if (table.firstChild) {
+      table.replaceChildren();
+    }
     if (pingall.done) {
-      this.#toolMessage("pingall-summary", `${pingall.done.reachable} of ${pingall.done.total} reachable`,
-        pingall.done.reachable === pingall.done.total ? "ok" : "error");
+      const { total, reachable, cancelled } = pingall.done;
+      const planned = pingall.progress?.total;
+      const text = cancelled
+        ? `${reachable} of ${total} reachable (cancelled after ${total} of ${planned ?? "?"} pairs)`
+        : `${reachable} of ${total} reachable`;
+      this.#toolMessage("pingall-summary", text, reachable === total && !cancelled ? "ok" : "error");
+    } else if (running && pingall.cells.size > PANEL_MATRIX_CELLS && !this.matrix.isOpen) {
+      this.#toolMessage("pingall-summary", "Pinging every address from every node… (Matrix… shows every pair)");
     }
   }
 
-  #probe() {
+    #probe() {
     const probe = this.live.probe;
-    if (!probe) return;
+    if (!probe) {
+      this.#toolMessage("probe-result", "");
+      return;
+    }
     const where = `${probe.address}:${probe.port}${probe.node ? ` (${probe.node})` : ""}`;
     if (probe.connected) {
       const line = probe.first_line ? `, first line: ${probe.first_line}` : "";
@@ -405,6 +464,8 @@ export class LivePanel {
     submit("ping", () => this.ping());
     submit("probe", () => this.probe());
     this.find("pingall-run").addEventListener("click", () => this.pingAll());
+    this.find("pingall-cancel").addEventListener("click", () => this.cancelPingAll());
+    this.find("pingall-open-matrix").addEventListener("click", () => this.openMatrix());
     this.#choices();
   }
 }
