@@ -8,8 +8,9 @@ through the API on a throw-away server (``netlab serve``, a namespace prefix and
 directory of its own), its page opened and deployed from the page; then Ping all is clicked
 and timed until the page's summary says how many cells were reachable, with the page's long
 tasks (over 50 ms, a PerformanceObserver) meanwhile. ``--unforwarded``: routers that forward
-nothing, so that most cells time out. Destroyed from the page at the end;
-every namespace of the prefix is removed whatever happened.
+nothing, so that most cells time out; ``--matrix``: the full-width matrix is open meanwhile.
+Destroyed from the page at the end; every namespace of the prefix is removed whatever
+happened.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ DONE = """() => / of \\d+ reachable/.test(
   document.querySelector('[data-testid="pingall-summary"]').textContent)"""
 
 
-def measure(page: Page, design_id: int, runs: int) -> dict[str, Any]:
+def measure(page: Page, design_id: int, runs: int, matrix: bool) -> dict[str, Any]:
     page.goto(f"/designs/{design_id}/")
     page.wait_for_selector("#editor[data-ready=true]")
     page.wait_for_selector('[data-testid="connection"][data-status="open"]')
@@ -51,11 +52,15 @@ def measure(page: Page, design_id: int, runs: int) -> dict[str, Any]:
         page.evaluate(WATCH_LONG_TASKS)
         started = time.perf_counter()
         page.get_by_test_id("pingall-run").click()
+        if matrix:
+            page.get_by_test_id("pingall-open-matrix").click()
         page.wait_for_function(DONE, timeout=600_000, polling="raf")
         times.append(time.perf_counter() - started)
         tasks.extend(page.evaluate("window.benchLongTasks"))
         summary = page.get_by_test_id("pingall-summary").text_content() or ""
         page.wait_for_timeout(500)
+        if matrix:
+            page.get_by_test_id("pingall-close").click()
     page.get_by_test_id("destroy").click()
     until_state(page, "stopped")
     return {
@@ -72,6 +77,9 @@ def main() -> int:
     parser.add_argument("--routers", type=int, default=4)
     parser.add_argument("--hosts", type=int, default=13, help="hosts per router")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--matrix", action="store_true", help="watch the ping-all in the full-width matrix"
+    )
     parser.add_argument(
         "--unforwarded",
         action="store_true",
@@ -98,7 +106,7 @@ def main() -> int:
                 page = log_in(browser, base, USERNAME).new_page()
                 page.set_default_timeout(30_000)
                 design_id = create_design(page, data)
-                result = measure(page, design_id, options.runs)
+                result = measure(page, design_id, options.runs, options.matrix)
                 browser.close()
         finally:
             remove_labs(prefix, Path(state))

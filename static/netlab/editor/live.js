@@ -14,6 +14,7 @@ import { LabSocket, labUrl } from "./socket.js";
 // A ping-all of at most this many cells is drawn in the panel too; a bigger one only in
 // the full-width matrix (Matrix…): 390 px hold a few columns, not a campus.
 const PANEL_MATRIX_CELLS = 48;
+const CANVAS_MARK_MS = 500;
 
 const STATE_HINTS = {
   "not deployed": "This design has never been deployed by you.",
@@ -39,8 +40,10 @@ export class LivePanel {
     this.node = null;
     this.pending = null;
     this.dirty = null; // the parts to draw at the next frame, if one is due
+    this.canvasTimer = null;
     this.matrix = new PingAllDialog(root.querySelector('[data-testid="pingall-dialog"]'), {
       onCancel: () => this.cancelPingAll(),
+      planned: () => this.#plannedMatrix(),
     });
     this.#bind();
     state.on("document", () => this.documentChanged());
@@ -118,6 +121,14 @@ export class LivePanel {
   cancelPingAll() {
     if (!this.live.pingAllRunning) return;
     if (this.#send({ action: "pingall.stop" })) this.#toolMessage("pingall-summary", "Cancelling the ping-all…");
+  }
+
+  /** The rows and columns a ping-all of the running lab fills in: its namespaces (those
+   * with a namespace of their own) and the addresses of the document. */
+  #plannedMatrix() {
+    const namespaces = this.live.deployment.namespaces || {};
+    const sources = Object.keys(namespaces).filter((node) => namespaces[node]);
+    return { sources, columns: pingTargets(this.state.doc).map(({ node, address }) => ({ target: node, address })) };
   }
 
   /** The ping-all's matrix at full width, over the canvas. */
@@ -232,8 +243,22 @@ export class LivePanel {
     if (has("pingall")) this.#pingall();
     if (has("probe")) this.#probe();
     this.#buttons();
-    // The canvas shows the lab's state, its links' and ping-all's: not its steps.
-    if (all || ["deployment", "links", "pingall"].some(has)) this.#markCanvas();
+    // The canvas shows the lab's state, its links' and ping-all's: not its steps. While a
+    // ping-all streams its cells, its colours follow a few times a second, not every frame.
+    if (all || ["deployment", "links"].some(has)) this.#markCanvas();
+    else if (has("pingall")) this.#markCanvasSoon();
+  }
+
+  #markCanvasSoon() {
+    if (!this.live.pingAllRunning) {
+      this.#markCanvas();
+      return;
+    }
+    if (this.canvasTimer) return;
+    this.canvasTimer = setTimeout(() => {
+      this.canvasTimer = null;
+      this.#markCanvas();
+    }, CANVAS_MARK_MS);
   }
 
   /** The document changed (an edit, a save): refresh what depends on it. */

@@ -41,17 +41,24 @@ function count(entry, cell) {
 
 /**
  * The matrix of `cells` (pingall.cell events), read in order `sort` (a key of SORTS), with
- * only the rows and columns that hold a failure when `failuresOnly`.
+ * only the rows and columns that hold a failure when `failuresOnly`. `planned` ({sources,
+ * columns [{target, address}]}) adds the rows and columns expected before their cells come.
  *
  * Answers {sources: [id], columns: [{key, target, address}], cell(source, address): the
  * cell or null, failed: the number of failed cells, measured: the number of cells,
  * hidden: {sources, columns} left out by the filter}.
  */
-export function matrixView(cells, { sort = "name", failuresOnly = false } = {}) {
+export function matrixView(cells, { sort = "name", failuresOnly = false, planned = null } = {}) {
   const byKey = new Map();
   const rows = new Map();
   const columns = new Map();
   let failed = 0;
+  // Rows and columns known before their cells (the lab's namespaces and addresses): a
+  // matrix that keeps its shape while it fills in.
+  for (const source of planned?.sources || []) rows.set(source, tally());
+  for (const { target, address } of planned?.columns || []) {
+    if (!columns.has(address)) columns.set(address, { key: address, target, address, ...tally() });
+  }
   for (const cell of cells) {
     byKey.set(`${cell.source}|${cell.address}`, cell);
     if (!rows.has(cell.source)) rows.set(cell.source, tally());
