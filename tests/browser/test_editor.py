@@ -75,9 +75,7 @@ def test_build_the_bridge_tutorial_from_an_empty_design(page, screenshot):
     screenshot("03-saved-and-reloaded")
 
 
-def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_saved_as_a_draft(
-    page, screenshot
-):
+def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_saved_as_a_draft(page, screenshot):
     """A typed address the server refuses is marked at its field, on the link and in the list;
     Save keeps the work as a draft revision, whose Deploy is refused naming the problem."""
     document = yaml.safe_load((EXAMPLES / "2-bridge.yaml").read_text())
