@@ -118,19 +118,28 @@ def problems_of(revision: Revision) -> list[Problem]:
     return validation.problems_of(revision.document)
 
 
-def create_design(*, owner: User, data: Any, message: str = "") -> Design:
+def create_design(*, owner: User, data: Any, message: str = "", draft: bool = False) -> Design:
     """Create a design owned by ``owner`` from document ``data``, with its first revision.
 
     Raises :class:`InvalidDesign` (every problem listed) when the document is invalid or
-    ``owner`` already has a design of that name.
+    ``owner`` already has a design of that name. With ``draft``, a document with problems of
+    meaning (but a valid name) makes a design whose first revision is a draft.
     """
-    document = _checked(data)
+    if draft:
+        document, problems = _checked_draft(data)
+        naming = [problem for problem in problems if problem.path == "name"]
+        if naming:  # a new design needs a name, draft or not
+            raise InvalidDesign(naming)
+    else:
+        document, problems = _checked(data), []
     if _name_taken(owner, document.name):
         raise _name_taken_problem(document.name)
     try:
         with transaction.atomic():
             design = Design.objects.create(owner=owner, name=document.name, title=document.title)
-            _write_revision(design, document, author=owner, message=message or "created")
+            _write_revision(
+                design, document, author=owner, message=message or "created", draft=bool(problems)
+            )
     except IntegrityError:  # a concurrent create took the name between check and insert
         raise _name_taken_problem(document.name) from None
     return design
@@ -218,11 +227,17 @@ def free_name(owner: User, name: str) -> str:
 
 
 def copy_design(
-    *, owner: User, document: Document, message: str, forked_from: Design | None = None
+    *,
+    owner: User,
+    document: Document,
+    message: str,
+    forked_from: Design | None = None,
+    draft: bool = False,
 ) -> Design:
-    """Create ``owner``'s own copy of ``document`` under a name they do not use yet."""
+    """Create ``owner``'s own copy of ``document`` under a name they do not use yet (a
+    draft's copy is a draft: see :func:`create_design`)."""
     copy = document.model_copy(update={"name": free_name(owner, document.name)})
-    design = create_design(owner=owner, data=copy.to_data(), message=message)
+    design = create_design(owner=owner, data=copy.to_data(), message=message, draft=draft)
     if forked_from is not None:
         Design.objects.filter(pk=design.pk).update(forked_from=forked_from)
         design.forked_from = forked_from
@@ -248,9 +263,14 @@ def import_document(
 def fork_design(design: Design, *, actor: User) -> Design:
     """Copy ``design``'s current document into ``actor``'s designs, remembering its origin.
 
+    The fork of a draft is a draft (under the design's name if the draft's own is not one).
+
     The caller has checked that ``actor`` may read ``design``.
     """
     document = Document.model_validate(design.document)
+    draft = bool(design.current and design.current.draft)
+    if draft and names.design_name_problem(document.name):
+        document = document.model_copy(update={"name": design.name})
     return copy_design(
         owner=actor,
         document=document,
@@ -258,6 +278,7 @@ def fork_design(design: Design, *, actor: User) -> Design:
         if design.current
         else "forked",
         forked_from=design,
+        draft=draft,
     )
 
 

@@ -178,3 +178,27 @@ def test_restoring_a_draft_makes_a_draft(drafted, owner):
     restored = services.restore_revision(drafted, actor=owner, number=2)
     assert restored.draft is True
     assert restored.number == 4
+
+
+def test_the_fork_of_a_draft_is_a_draft(drafted, stranger):
+    drafted.visibility = "public"
+    drafted.save()
+    fork = services.fork_design(drafted, actor=stranger)
+    assert fork.current.draft is True
+    assert fork.name == "lab"
+    assert fork.current.document["links"][0]["endpoints"][0]["addresses"] == ["192.168.15.300/24"]
+
+
+def test_history_diff_and_gallery_picture_of_a_draft_naming_a_missing_node(
+    client, make_design, owner
+):
+    """A draft may name a node that does not exist: its pages still answer."""
+    design = make_design("lab")
+    data = changed(design_data(name="lab"), {"links[0].endpoints[0].node": "nowhere"})
+    services.save_revision(design, author=owner, data=data, draft=True)
+    assert services.problems_of(design.current)
+    assert client.get(f"/designs/{design.pk}/").status_code == 200
+    assert client.get(f"/designs/{design.pk}/history?base=1&head=2").status_code == 200
+    assert client.get(f"/designs/{design.pk}/revisions/2/").status_code == 200
+    assert client.get(f"/api/designs/{design.pk}/diff?base=1&head=2").status_code == 200
+    services.picture_of(design.current)
