@@ -18,6 +18,7 @@ from editor import deployments
 
 MAX_PING_COUNT = 100
 MAX_REQUEST_CHARACTERS = 4096  # every valid request is far shorter
+MAX_CELLS_PER_MESSAGE = 500  # ping-all cells in one pingall.cells message
 
 
 class Message(BaseModel):
@@ -213,7 +214,8 @@ class PingDoneEvent(Message):
 
 
 class PingAllCellEvent(Message):
-    """One cell of an all-pairs ping: node ``source`` to ``address``, owned by ``target``."""
+    """One cell of an all-pairs ping: node ``source`` to ``address``, owned by ``target``;
+    sent as an item of a ``pingall.cells`` message."""
 
     type: Literal["pingall.cell"] = "pingall.cell"
     source: str
@@ -225,6 +227,14 @@ class PingAllCellEvent(Message):
     rtt_ms: float | None
     reachable: bool
     error: str | None = None
+
+
+class PingAllCellsEvent(Message):
+    """The cells of an all-pairs ping measured since the last such message (at most
+    :data:`MAX_CELLS_PER_MESSAGE`), each a ``pingall.cell``."""
+
+    type: Literal["pingall.cells"] = "pingall.cells"
+    cells: list[PingAllCellEvent]
 
 
 class PingAllProgressEvent(Message):
@@ -361,7 +371,7 @@ Event = Annotated[
     | StepsEvent
     | PingReplyEvent
     | PingDoneEvent
-    | PingAllCellEvent
+    | PingAllCellsEvent
     | PingAllProgressEvent
     | PingAllDoneEvent
     | ProbeEvent

@@ -41,6 +41,7 @@ logger = logging.getLogger("netlab.worker")
 
 SEND_CHECK = 0.5  # seconds: how often a probe waiting to hand over an event checks its cancel
 PROGRESS_EVERY = 0.25  # seconds: a running ping-all says how far it is at most this often
+CELLS_EVERY = 0.05  # seconds: a running ping-all sends the cells measured meanwhile this often
 
 
 class Probes:
@@ -204,10 +205,10 @@ def run_probe(
     (a bad address, zone or port) or ``OSError`` (the source namespace is gone) before
     anything is sent. Setting ``cancel`` ends a ping or ping-all early (its page is gone);
     setting ``stop`` ends a ping-all early too, and it then reports what it measured: a
-    last ``pingall.progress`` and a ``pingall.done`` saying ``cancelled``. A ping-all says
-    how far it is (``pingall.progress``) as it starts and at most every
-    :data:`PROGRESS_EVERY` seconds. ``driver`` is the probes module,
-    ``netlab.kernel.probes`` by default.
+    last ``pingall.progress`` and a ``pingall.done`` saying ``cancelled``. A ping-all's
+    cells come in ``pingall.cells`` batches, with its progress (see
+    :func:`_stream_ping_all`). ``driver`` is the probes module, ``netlab.kernel.probes`` by
+    default.
     """
     # The driver is loaded only where the kernel is used.
     probes = driver or importlib.import_module("netlab.kernel.probes")
@@ -248,31 +249,7 @@ def run_probe(
             )
 
         halt = stop if stop is not None else cancel
-        tally = {"done": 0, "reachable": 0}
-        said = time.monotonic()
-
-        def progress() -> None:
-            send(events.PingAllProgressEvent(total=cells, **tally))
-
-        def cell(found: Any) -> None:  # a probes.PingCell, one call at a time
-            nonlocal said
-            send(events.PingAllCellEvent(**found.as_dict()))
-            tally["done"] += 1
-            tally["reachable"] += found.reachable
-            if time.monotonic() - said >= PROGRESS_EVERY:
-                said = time.monotonic()
-                progress()
-
-        progress()
-        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=halt).as_dict()
-        progress()
-        send(
-            events.PingAllDoneEvent(
-                total=matrix["total"],
-                reachable=matrix["reachable"],
-                cancelled=halt is not None and halt.is_set() and matrix["total"] < cells,
-            )
-        )
+        _stream_ping_all(probes, sources, addresses, cells, send=send, halt=halt)
     elif isinstance(request, events.ProbeRequest):
         netns = deployments.namespace_of(deployment, request.source)
         host, _, port = request.target.rpartition(":")
@@ -292,3 +269,66 @@ def run_probe(
         )
     else:
         raise ValueError(f"{request.action} is not a probe")
+
+
+def _stream_ping_all(
+    probes: ModuleType,
+    sources: dict[str, str],
+    addresses: dict[str, str],
+    cells: int,
+    *,
+    send: Callable[[events.Message], None],
+    halt: threading.Event | None,
+) -> None:
+    """Run a ping-all of ``cells`` cells and stream it: a ``pingall.progress`` first, the
+    cells measured in ``pingall.cells`` messages every :data:`CELLS_EVERY` seconds (a
+    flusher thread sends them, so cells that came together travel together: a campus is
+    thousands of cells, and a message each flooded the page), a ``pingall.progress`` at
+    most every :data:`PROGRESS_EVERY` seconds and after the last cell, then ``pingall.done``.
+    """
+    measured: list[events.PingAllCellEvent] = []
+    lock = threading.Lock()
+    tally = {"done": 0, "reachable": 0}
+    said = time.monotonic()
+
+    def cell(found: Any) -> None:  # a probes.PingCell, from the probe's threads
+        with lock:
+            measured.append(events.PingAllCellEvent(**found.as_dict()))
+
+    def flush(*, last: bool = False) -> None:
+        nonlocal said
+        with lock:
+            batch = measured[:]
+            measured.clear()
+        for start in range(0, len(batch), events.MAX_CELLS_PER_MESSAGE):
+            send(
+                events.PingAllCellsEvent(cells=batch[start : start + events.MAX_CELLS_PER_MESSAGE])
+            )
+        tally["done"] += len(batch)
+        tally["reachable"] += sum(found.reachable for found in batch)
+        if last or (batch and time.monotonic() - said >= PROGRESS_EVERY):
+            said = time.monotonic()
+            send(events.PingAllProgressEvent(total=cells, **tally))
+
+    finished = threading.Event()
+
+    def flusher() -> None:
+        while not finished.wait(CELLS_EVERY):
+            flush()
+
+    send(events.PingAllProgressEvent(total=cells, **tally))
+    thread = threading.Thread(target=flusher, name="netlab-pingall-cells", daemon=True)
+    thread.start()
+    try:
+        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=halt).as_dict()
+    finally:
+        finished.set()
+        thread.join()
+    flush(last=True)
+    send(
+        events.PingAllDoneEvent(
+            total=matrix["total"],
+            reachable=matrix["reachable"],
+            cancelled=halt is not None and halt.is_set() and matrix["total"] < cells,
+        )
+    )

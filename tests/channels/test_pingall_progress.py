@@ -1,6 +1,6 @@
-"""A ping-all from a page says how far it is (``pingall.progress``) and can be stopped
-(``pingall.stop``): no more cells, then a ``pingall.done`` saying ``cancelled`` with what was
-measured until then.
+"""A ping-all from a page sends its cells in batches (``pingall.cells``), says how far it is
+(``pingall.progress``) and can be stopped (``pingall.stop``): no more cells, then a
+``pingall.done`` saying ``cancelled`` with what was measured until then.
 
 The in-memory engine and the probes double (``live_fake_probes``) stand in for the kernel;
 the double holds a ping-all after a given number of cells until the test lets it go.
@@ -33,6 +33,13 @@ async def probing_worker(settings: Any, fake_engine: None) -> AsyncIterator[Work
     await asyncio.gather(task, return_exceptions=True)
 
 
+def cells_in(messages: list[dict[str, Any]]) -> int:
+    """The cells in ``messages``' ``pingall.cells`` batches, each a ``pingall.cell``."""
+    batches = [m["cells"] for m in messages if m["type"] == "pingall.cells"]
+    assert all(cell["type"] == "pingall.cell" for batch in batches for cell in batch)
+    return sum(len(batch) for batch in batches)
+
+
 async def open_page(browser: Any, design_id: int) -> Any:
     client = browser(design_id)
     assert (await client.connect())[0]
@@ -52,7 +59,7 @@ async def test_a_ping_all_says_how_far_it_is(
     assert ours[0] == {"type": "pingall.progress", "done": 0, "total": 4, "reachable": 0}
     assert ours[-2] == {"type": "pingall.progress", "done": 4, "total": 4, "reachable": 4}
     assert ours[-1] == {"type": "pingall.done", "total": 4, "reachable": 4, "cancelled": False}
-    assert sum(m["type"] == "pingall.cell" for m in ours) == 4
+    assert cells_in(ours) == 4
     await client.disconnect()
 
 
@@ -68,7 +75,7 @@ async def test_a_stopped_ping_all_reports_what_it_measured(
     seen = await receive_until(client, lambda m: m["type"] in ("pingall.done", "error"))
     assert await asyncio.to_thread(live_fake_probes.cancelled.acquire, True, 10)
     ours = [m for m in seen if m["type"].startswith("pingall.")]
-    assert sum(m["type"] == "pingall.cell" for m in ours) == 2
+    assert cells_in(ours) == 2
     assert ours[-2] == {"type": "pingall.progress", "done": 2, "total": 4, "reachable": 2}
     assert ours[-1] == {"type": "pingall.done", "total": 2, "reachable": 2, "cancelled": True}
     await client.disconnect()

@@ -78,10 +78,11 @@ test("a ping-all runs from its start to its done; a lab that stops clears every 
   live.startPingAll();
   assert.equal(live.pingAllRunning, true);
   live.apply({ type: "pingall.progress", done: 0, total: 9, reachable: 0 });
-  live.apply(cells[0]);
+  live.apply({ type: "pingall.cells", cells: cells.slice(0, 3) });
   assert.equal(live.pingall.progress.total, 9);
-  assert.equal(live.pingall.cells.size, 1);
-  live.apply({ type: "pingall.done", total: 1, reachable: 1, cancelled: true });
+  assert.equal(live.pingall.cells.size, 3);
+  assert.equal(matrixView(live.pingall.cells.values()).failed, 1);
+  live.apply({ type: "pingall.done", total: 3, reachable: 2, cancelled: true });
   assert.equal(live.pingAllRunning, false);
   live.apply({ type: "ping.done", source: "h2", target: "r1", sent: 1, received: 1, loss: 0, rtt_min_ms: 1, rtt_avg_ms: 1, rtt_max_ms: 1 });
   live.apply({ type: "probe", source: "h2", address: "10.0.0.1", port: 80, connected: false, connect_ms: null, first_line: null, node: null, error: "refused" });

@@ -111,6 +111,10 @@ export class LiveState {
         if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
         this.pingall.cells.set(cellKey(event), event);
         return ["pingall"];
+      case "pingall.cells":
+        if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
+        for (const cell of event.cells) this.pingall.cells.set(cellKey(cell), cell);
+        return ["pingall"];
       case "pingall.progress":
         if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
         this.pingall.progress = event;
