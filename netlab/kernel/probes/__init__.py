@@ -19,8 +19,9 @@ A probe that cannot start says why: a source namespace that does not exist raise
 One module per probe: :mod:`~netlab.kernel.probes.ping` (ICMP echo),
 :mod:`~netlab.kernel.probes.tcp` (TCP connect, HTTP GET), :mod:`~netlab.kernel.probes.matrix`
 (all-pairs ping, one pinger per source namespace), and :mod:`~netlab.kernel.probes.common`
-(what they share: targets, zones, sockets made inside a namespace). Every public name is re-exported here:
-``from netlab.kernel import probes; probes.ping(...)`` is the way to call them.
+(what they share: targets, zones, sockets made inside a namespace). Every public name is
+re-exported here: ``from netlab.kernel import probes; probes.ping(...)`` is the way to call
+them.
 """
 
 from netlab.kernel.probes.common import IPAddress, ProbeError
