@@ -364,6 +364,8 @@ def test_a_campus_ping_all_from_the_page_counts_can_be_cancelled_and_reads_full_
     summary = page.get_by_test_id("pingall-summary")
     expect(summary).to_contain_text("cancelled after", timeout=LAB_TIMEOUT)
     expect(page.get_by_test_id("pingall-cancel")).to_be_hidden()
+    summary.scroll_into_view_if_needed()
+    shoot(page, "live-04-pingall-cancelled")
 
     page.get_by_test_id("pingall-run").click()
     page.get_by_test_id("pingall-open-matrix").click()
@@ -382,6 +384,7 @@ def test_a_campus_ping_all_from_the_page_counts_can_be_cancelled_and_reads_full_
     dialog.get_by_test_id("pingall-sort").select_option("failures")
     view = page.evaluate("window.netlabEditor.live.matrix.view.sources.length")
     assert view == int(grid.get_attribute("data-rows") or 0) > 0
+    shoot(page, "live-05-pingall-matrix-failures")
     dialog.get_by_test_id("pingall-close").click()
     expect(dialog).to_be_hidden()
 
