@@ -1,6 +1,7 @@
-"""The all-pairs ping of a whole campus (``netlab.campus``) on real namespaces: one pinger
-per source namespace, silent addresses time out together, and a stop ends it early with
-the cells measured until then. Everything deployed is destroyed by the ``kit`` fixture."""
+"""The all-pairs ping on real namespaces: a whole campus (``netlab.campus``) with one pinger
+per source namespace, silent addresses timing out together, a stop ending it early with the
+cells measured until then; and one pinger's IPv4, IPv6, zones and rounds. Everything
+deployed is destroyed by the ``kit`` and ``lab`` fixtures."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import threading
 
 import pytest
 from enginekit import Kit, requires_root
+from labkit import Lab, lab_fixture, pair_fixture  # noqa: F401 (fixtures)
+from pyroute2 import IPRoute
 
 from netlab.campus import campus_data
 from netlab.core import targets
 from netlab.core.validation import load
-from netlab.kernel import probes
+from netlab.kernel import namespaces, probes
 
 pytestmark = [requires_root, pytest.mark.kernel]
 
@@ -69,3 +72,35 @@ def test_a_stopped_ping_all_keeps_the_cells_measured_until_then(kit: Kit) -> Non
     )
     assert len(streamed) == len(matrix.cells) == 3
     assert len(matrix.cells) < len(probes.pairs_of(sources, addresses))
+
+
+def test_one_pinger_pings_both_families_over_rounds(pair: tuple[Lab, str, str]) -> None:
+    """From a: b's IPv4 and IPv6 addresses, b's link-local one through a zone, a silent
+    address, and a zone naming no interface; two rounds each."""
+    _, a, b = pair
+
+    def add(ifname: str, address: str) -> None:
+        with IPRoute() as ipr:
+            (index,) = ipr.link_lookup(ifname=ifname)
+            ipr.addr("add", index=index, address=address, prefixlen=64, flags=0x02)  # nodad
+
+    namespaces.run_inside(a, lambda: add("veth-a", "fd13:214::1"))
+    namespaces.run_inside(b, lambda: add("veth-b", "fd13:214::2"))
+    namespaces.run_inside(b, lambda: add("veth-b", "fe80::b"))
+    wanted = [
+        ("10.213.1.2", "b"),
+        ("fd13:214::2", "b"),
+        ("fe80::b%veth-a", "b"),
+        ("10.213.1.99", "nobody"),
+        ("fe80::b%nosuchif", "b"),
+    ]
+    cells: list[probes.PingCell] = []
+    probes.ping_source("a", a, wanted, count=2, interval=0.05, timeout=0.5, on_cell=cells.append)
+    found = {cell.address: cell for cell in cells}
+    assert set(found) == {address for address, _ in wanted}
+    for address in ("10.213.1.2", "fd13:214::2", "fe80::b%veth-a"):
+        assert (found[address].sent, found[address].received) == (2, 2), found[address]
+        assert found[address].rtt_ms is not None
+    assert (found["10.213.1.99"].received, found["10.213.1.99"].loss) == (0, 100.0)
+    assert found["10.213.1.99"].error in {"timeout", "host unreachable"}
+    assert found["fe80::b%nosuchif"].error == f"no interface 'nosuchif' in namespace {a}"
