@@ -128,12 +128,25 @@ def save_design(request: SignedInRequest, design_id: int) -> HttpResponse:
         return _render_design(request, design, current, form, status=400)
     try:
         data = codec.parse_text(form.cleaned_data["document"], "yaml")
+        # As the editor's Save: a document with problems is kept as a draft revision.
         revision = services.save_revision(
-            design, author=request.user, data=data, message=form.cleaned_data["message"]
+            design,
+            author=request.user,
+            data=data,
+            message=form.cleaned_data["message"],
+            draft=True,
         )
     except InvalidDesign as error:
         return _render_design(request, design, current, form, error.problems, status=422)
-    messages.success(request, f"Saved revision {revision.number}.")
+    if revision.draft:
+        count = len(services.problems_of(revision))
+        messages.warning(
+            request,
+            f"Saved revision {revision.number} as a draft: it has {count} "
+            f"problem{'s' if count != 1 else ''} and cannot be deployed until they are fixed.",
+        )
+    else:
+        messages.success(request, f"Saved revision {revision.number}.")
     return redirect("design", design_id=design.pk)
 
 
