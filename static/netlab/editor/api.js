@@ -50,6 +50,6 @@ export function saveDesign(id, doc, message = "", { draft = false } = {}) {
   const params = new URLSearchParams();
   if (message) params.set("message", message);
   if (draft) params.set("draft", "true");
-  const query = params.size ? `?${params}` : "";
+  const query = params.toString() ? `?${params}` : "";
   return request("PUT", `/api/designs/${id}${query}`, doc);
 }
