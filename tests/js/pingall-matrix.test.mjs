@@ -90,3 +90,14 @@ test("a ping-all runs from its start to its done; a lab that stops clears every 
   assert.ok(["pingall", "ping", "probe"].every((part) => changed.includes(part)));
   assert.deepEqual([live.pingall, live.ping, live.probe], [null, null, null]);
 });
+
+test("a ping-all under way is dropped when the connection goes: the server cancelled it", () => {
+  const live = new LiveState();
+  live.startPingAll();
+  live.apply({ type: "pingall.cells", cells: cells.slice(0, 2) });
+  assert.equal(live.reconnecting(), true);
+  assert.equal(live.pingall, null);
+  live.apply({ type: "pingall.done", total: 2, reachable: 2, cancelled: false });
+  assert.equal(live.reconnecting(), false, "a finished ping-all is kept");
+  assert.equal(live.pingall.done.total, 2);
+});

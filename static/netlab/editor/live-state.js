@@ -83,9 +83,15 @@ export class LiveState {
     return this.deployment.destroyable === true;
   }
 
-  /** Forget what the server sends again on (re)connect: steps; tables are kept to compare. */
+  /** Forget what the server sends again on (re)connect: steps; tables are kept to compare;
+   * a ping-all under way is dropped. */
   reconnecting() {
     this.steps = new Map();
+    // The server cancels a page's probes when its connection goes: a ping-all under way
+    // will never end, so it is dropped (answers whether there was one).
+    const stopped = this.pingAllRunning;
+    if (stopped) this.pingall = null;
+    return stopped;
   }
 
   /** Take one event in; answers the names of the parts that changed. */

@@ -167,7 +167,10 @@ export class LivePanel {
       element.replaceChildren("connecting…");
       element.title = "";
       // What the server sends on connect replaces what was shown: start the steps afresh.
-      this.live.reconnecting();
+      if (this.live.reconnecting()) {
+        this.#pingall();
+        this.#toolMessage("pingall-summary", "The connection was lost, and the ping-all with it: run it again.", "error");
+      }
     } else {
       const retry = h("button", { type: "button", className: "link", "data-testid": "reconnect",
         onclick: () => this.socket.retryNow() }, "retry now");
