@@ -167,10 +167,16 @@ def list_designs(request: SignedInRequest) -> list[dict[str, Any]]:
     openapi_extra=DOCUMENT_BODY,
     tags=["designs"],
 )
-def create_design(request: SignedInRequest, message: str = "") -> Status[dict[str, Any]]:
-    """Create a design from a netlab/v1 document (its ``name`` names the design)."""
+def create_design(
+    request: SignedInRequest, message: str = "", draft: bool = False
+) -> Status[dict[str, Any]]:
+    """Create a design from a netlab/v1 document (its ``name`` names the design).
+
+    With ``draft``, a document with problems (but a valid name) is kept as a design whose
+    first revision is a draft, as ``PUT`` does.
+    """
     design = services.create_design(
-        owner=request.user, data=_document_body(request), message=message
+        owner=request.user, data=_document_body(request), message=message, draft=draft
     )
     return Status(201, design_out(design))
 

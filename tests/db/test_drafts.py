@@ -202,3 +202,17 @@ def test_history_diff_and_gallery_picture_of_a_draft_naming_a_missing_node(
     assert client.get(f"/designs/{design.pk}/revisions/2/").status_code == 200
     assert client.get(f"/api/designs/{design.pk}/diff?base=1&head=2").status_code == 200
     services.picture_of(design.current)
+
+
+def test_the_api_creates_a_draft_design_only_when_asked(client):
+    refused = client.post("/api/designs", json.dumps(with_problem("new")), "application/json")
+    assert refused.status_code == 422
+    made = client.post(
+        "/api/designs?draft=true", json.dumps(with_problem("new")), "application/json"
+    )
+    assert made.status_code == 201
+    assert (made.json()["draft"], made.json()["revision"]) == (True, 1)
+    bad_name = changed(with_problem("new"), {"name": "Not A Slug"})
+    named = client.post("/api/designs?draft=true", json.dumps(bad_name), "application/json")
+    assert named.status_code == 422
+    assert [problem["path"] for problem in named.json()["problems"]] == ["name"]
