@@ -87,6 +87,7 @@ class RevisionSummaryOut(Schema):
     author: str | None
     created: datetime
     message: str
+    draft: bool
 
 
 class RevisionOut(RevisionSummaryOut):
@@ -120,6 +121,7 @@ def _revision_out(revision: Revision, *, with_document: bool) -> dict[str, Any]:
         "author": revision.author.get_username() if revision.author else None,
         "created": revision.created,
         "message": revision.message,
+        "draft": revision.draft,
     }
     if with_document:
         data["document"] = revision.document
@@ -183,10 +185,16 @@ def list_designs(request: SignedInRequest) -> list[dict[str, Any]]:
     openapi_extra=DOCUMENT_BODY,
     tags=["designs"],
 )
-def create_design(request: SignedInRequest, message: str = "") -> Status[dict[str, Any]]:
-    """Create a design from a netlab/v1 document (its ``name`` names the design)."""
+def create_design(
+    request: SignedInRequest, message: str = "", draft: bool = False
+) -> Status[dict[str, Any]]:
+    """Create a design from a netlab/v1 document (its ``name`` names the design).
+
+    With ``draft``, a document with problems (but a valid name) is kept as a design whose
+    first revision is a draft, as ``PUT`` does.
+    """
     design = services.create_design(
-        owner=request.user, data=_document_body(request), message=message
+        owner=request.user, data=_document_body(request), message=message, draft=draft
     )
     return Status(201, design_out(design))
 
@@ -204,12 +212,19 @@ def read_design(request: SignedInRequest, design_id: DesignId) -> dict[str, Any]
     tags=["designs"],
 )
 def update_design(
-    request: SignedInRequest, design_id: DesignId, message: str = ""
+    request: SignedInRequest, design_id: DesignId, message: str = "", draft: bool = False
 ) -> dict[str, Any]:
-    """Save a document as a new revision of the design."""
+    """Save a document as a new revision of the design.
+
+    A document with problems is refused (422, every problem listed), unless ``draft`` is
+    true: then it is saved as a *draft* revision (``"draft": true`` and its ``problems`` in
+    the answer), which cannot be deployed until a later revision is valid. A draft must
+    still read as a netlab/v1 document (its shape) and stay within the server's quotas. A
+    valid document is an ordinary revision, ``draft`` or not.
+    """
     design = permissions.access_design_for_edit(request.user, design_id)
     services.save_revision(
-        design, author=request.user, data=_document_body(request), message=message
+        design, author=request.user, data=_document_body(request), message=message, draft=draft
     )
     return design_out(design)
 

@@ -81,6 +81,8 @@ class DesignOut(Schema):
     fork_count: int
     forked_from: OriginOut | None
     document: dict[str, Any]
+    draft: bool
+    problems: list[ProblemOut]
 
 
 def _identity(design: Design) -> dict[str, Any]:
@@ -108,4 +110,10 @@ def design_out(design: Design) -> dict[str, Any]:
         if origin is None
         else {"id": origin.pk, "name": origin.name, "owner": origin.owner.get_username()},
         "document": design.document,
+        # A draft revision was saved with problems: listed here, it cannot be deployed.
+        "draft": bool(design.current and design.current.draft),
+        "problems": [
+            problem.as_dict()
+            for problem in (services.problems_of(design.current) if design.current else [])
+        ],
     }

@@ -237,17 +237,18 @@ class LabConsumer(AsyncWebsocketConsumer):
             self.shown = request.node
             await self.tell_worker("worker.watch")
             return
+        if isinstance(request, events.PingAllStopRequest):
+            message = {"type": "worker.pingall.stop", "channel": self.channel_name}
+        else:
+            message = {
+                "type": "worker.probe",
+                "user": self.scope["user"].pk,
+                "design": self.design_id,
+                "reply": self.channel_name,
+                "request": request.as_message(),
+            }
         try:
-            await self.channel_layer.send(
-                channel.WORKER_CHANNEL,
-                {
-                    "type": "worker.probe",
-                    "user": self.scope["user"].pk,
-                    "design": self.design_id,
-                    "reply": self.channel_name,
-                    "request": request.as_message(),
-                },
-            )
+            await self.channel_layer.send(channel.WORKER_CHANNEL, message)
         except ChannelFull:  # a flood of requests: refuse this one, keep the page
             text = "the worker is busy; try again in a moment"
             await self.send_event(events.ErrorEvent(message=text, action=request.action))

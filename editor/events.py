@@ -18,6 +18,7 @@ from editor import deployments
 
 MAX_PING_COUNT = 100
 MAX_REQUEST_CHARACTERS = 4096  # every valid request is far shorter
+MAX_CELLS_PER_MESSAGE = 500  # ping-all cells in one pingall.cells message
 
 
 class Message(BaseModel):
@@ -61,6 +62,13 @@ class PingAllRequest(Message):
     action: Literal["pingall"]
 
 
+class PingAllStopRequest(Message):
+    """Stop this page's running ping-alls: no more requests leave; each ends with a
+    ``pingall.done`` saying ``cancelled`` and counting the cells measured until then."""
+
+    action: Literal["pingall.stop"]
+
+
 class ProbeRequest(Message):
     """Open a TCP connection from node ``source`` to ``target``: ``address:port``,
     ``[v6 address]:port``, or ``node id:port``."""
@@ -92,6 +100,7 @@ Request = Annotated[
     | ApplyRequest
     | PingRequest
     | PingAllRequest
+    | PingAllStopRequest
     | ProbeRequest
     | ShowRequest,
     Field(discriminator="action"),
@@ -223,7 +232,8 @@ class PingDoneEvent(Message):
 
 
 class PingAllCellEvent(Message):
-    """One cell of an all-pairs ping: node ``source`` to ``address``, owned by ``target``."""
+    """One cell of an all-pairs ping: node ``source`` to ``address``, owned by ``target``;
+    sent as an item of a ``pingall.cells`` message."""
 
     type: Literal["pingall.cell"] = "pingall.cell"
     source: str
@@ -237,12 +247,33 @@ class PingAllCellEvent(Message):
     error: str | None = None
 
 
+class PingAllCellsEvent(Message):
+    """The cells of an all-pairs ping measured since the last such message (at most
+    :data:`MAX_CELLS_PER_MESSAGE`), each a ``pingall.cell``."""
+
+    type: Literal["pingall.cells"] = "pingall.cells"
+    cells: list[PingAllCellEvent]
+
+
+class PingAllProgressEvent(Message):
+    """How far an all-pairs ping is: ``done`` of its ``total`` cells measured, ``reachable``
+    of them reachable. Sent as it starts (``done`` 0), then a few times a second while cells
+    arrive, and once more with the last cell."""
+
+    type: Literal["pingall.progress"] = "pingall.progress"
+    done: int
+    total: int
+    reachable: int
+
+
 class PingAllDoneEvent(Message):
-    """The end of an all-pairs ping: how many cells there were, how many reachable."""
+    """The end of an all-pairs ping: how many cells there were, how many reachable;
+    ``cancelled`` when it was stopped (``pingall.stop``) before every cell was measured."""
 
     type: Literal["pingall.done"] = "pingall.done"
     total: int
     reachable: int
+    cancelled: bool = False
 
 
 class ProbeEvent(Message):
@@ -375,7 +406,8 @@ Event = Annotated[
     | PlanEvent
     | PingReplyEvent
     | PingDoneEvent
-    | PingAllCellEvent
+    | PingAllCellsEvent
+    | PingAllProgressEvent
     | PingAllDoneEvent
     | ProbeEvent
     | NeighboursEvent

@@ -64,12 +64,18 @@ class Design(models.Model):
 
     @property
     def document(self) -> dict[str, Any]:
-        """The current document, as stored (valid when it was saved)."""
+        """The current document, as stored: well-shaped, and valid unless the current
+        revision is a draft."""
         return self.current.document if self.current else {}
 
 
 class Revision(models.Model):
-    """One saved state of a design's document. Never changed once written."""
+    """One saved state of a design's document. Never changed once written.
+
+    A *draft* was saved with problems (its document is well-shaped but breaks rules of
+    meaning: a bad address, a gateway off-link...): kept so half-done work is not lost,
+    never deployed nor exported as a script until a later revision fixes it.
+    """
 
     design = models.ForeignKey(Design, on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField()
@@ -78,6 +84,9 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     message = models.CharField(max_length=500, blank=True)
+    draft = models.BooleanField(
+        default=False, help_text="saved with problems: not deployable until a valid revision"
+    )
     created = models.DateTimeField(auto_now_add=True)
     # The gallery's picture of this revision (SVG), drawn once: a revision never changes.
     picture = models.TextField(blank=True, editable=False)

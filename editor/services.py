@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from editor import deployments, worker
 from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
-from netlab.core import codec, picture, validation
+from netlab.core import codec, names, picture, validation
 from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign, Problem
 
@@ -40,6 +40,26 @@ def _name_taken_problem(name: str) -> InvalidDesign:
 def _checked(data: Any) -> Document:
     """Return the valid document in ``data``, within the server's size quotas."""
     document = validation.load(data)
+    problems = _quota_problems(document)
+    if problems:
+        raise InvalidDesign(problems)
+    return document
+
+
+def _checked_draft(data: Any) -> tuple[Document, list[Problem]]:
+    """Return the well-shaped document in ``data`` and its problems of meaning.
+
+    A draft may break every rule of meaning, but not the shape (it must read as a
+    netlab/v1 document) nor the server's size quotas: raises :class:`InvalidDesign` then.
+    """
+    document = validation.parse(data)
+    problems = _quota_problems(document)
+    if problems:
+        raise InvalidDesign(problems)
+    return document, validation.validate(document)
+
+
+def _quota_problems(document: Document) -> list[Problem]:
     problems = []
     if len(document.nodes) > settings.NETLAB_MAX_NODES:
         problems.append(
@@ -57,12 +77,12 @@ def _checked(data: Any) -> Document:
                 f"({settings.NETLAB_MAX_LINKS})",
             )
         )
-    if problems:
-        raise InvalidDesign(problems)
-    return document
+    return problems
 
 
-def _write_revision(design: Design, document: Document, *, author: User, message: str) -> Revision:
+def _write_revision(
+    design: Design, document: Document, *, author: User, message: str, draft: bool = False
+) -> Revision:
     number = (design.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
     revision = Revision.objects.create(
         design=design,
@@ -70,10 +90,12 @@ def _write_revision(design: Design, document: Document, *, author: User, message
         document=document.to_data(),
         author=author,
         message=message,
-        picture=picture.draw(document),
+        draft=draft,
+        picture=_picture(document),
     )
     design.current = revision
-    design.name = document.name
+    if not draft or not names.design_name_problem(document.name):
+        design.name = document.name  # a draft's bad name stays in its document only
     design.title = document.title
     design.node_count = len(document.nodes)
     design.link_count = len(document.links)
@@ -81,36 +103,72 @@ def _write_revision(design: Design, document: Document, *, author: User, message
     return revision
 
 
-def create_design(*, owner: User, data: Any, message: str = "") -> Design:
+def _picture(document: Document) -> str:
+    """The gallery picture of ``document``; none for a draft it cannot be drawn from."""
+    try:
+        return picture.draw(document)
+    except (KeyError, ValueError, TypeError, IndexError):  # a draft naming missing nodes...
+        return ""
+
+
+def problems_of(revision: Revision) -> list[Problem]:
+    """The problems of ``revision``'s document: a draft's; none for a valid revision."""
+    if not revision.draft:
+        return []
+    return validation.problems_of(revision.document)
+
+
+def create_design(*, owner: User, data: Any, message: str = "", draft: bool = False) -> Design:
     """Create a design owned by ``owner`` from document ``data``, with its first revision.
 
     Raises :class:`InvalidDesign` (every problem listed) when the document is invalid or
-    ``owner`` already has a design of that name.
+    ``owner`` already has a design of that name. With ``draft``, a document with problems of
+    meaning (but a valid name) makes a design whose first revision is a draft.
     """
-    document = _checked(data)
+    if draft:
+        document, problems = _checked_draft(data)
+        naming = [problem for problem in problems if problem.path == "name"]
+        if naming:  # a new design needs a name, draft or not
+            raise InvalidDesign(naming)
+    else:
+        document, problems = _checked(data), []
     if _name_taken(owner, document.name):
         raise _name_taken_problem(document.name)
     try:
         with transaction.atomic():
             design = Design.objects.create(owner=owner, name=document.name, title=document.title)
-            _write_revision(design, document, author=owner, message=message or "created")
+            _write_revision(
+                design, document, author=owner, message=message or "created", draft=bool(problems)
+            )
     except IntegrityError:  # a concurrent create took the name between check and insert
         raise _name_taken_problem(document.name) from None
     return design
 
 
-def save_revision(design: Design, *, author: User, data: Any, message: str = "") -> Revision:
+def save_revision(
+    design: Design, *, author: User, data: Any, message: str = "", draft: bool = False
+) -> Revision:
     """Save ``data`` as the new current revision of ``design``; the document may rename it.
 
-    Raises :class:`InvalidDesign` when the document is invalid or its name is taken.
+    Raises :class:`InvalidDesign` when the document is invalid or its name is taken. With
+    ``draft``, a document with problems of meaning (not of shape, nor past the quotas) is
+    saved as a *draft* revision instead (``revision.draft``; not deployable until a later
+    revision is valid), and keeps the design's name if its own is not a valid one; a valid
+    document is saved as an ordinary revision, as without ``draft``.
     """
-    document = _checked(data)
+    if draft:
+        document, problems = _checked_draft(data)
+    else:
+        document, problems = _checked(data), []
+    draft = bool(problems)
     if _name_taken(design.owner, document.name, excluding=design):
         raise _name_taken_problem(document.name)
     try:
         with transaction.atomic():
             locked = Design.objects.select_for_update().get(pk=design.pk)
-            revision = _write_revision(locked, document, author=author, message=message)
+            revision = _write_revision(
+                locked, document, author=author, message=message, draft=draft
+            )
     except IntegrityError:
         raise _name_taken_problem(document.name) from None
     design.refresh_from_db()
@@ -169,11 +227,17 @@ def free_name(owner: User, name: str) -> str:
 
 
 def copy_design(
-    *, owner: User, document: Document, message: str, forked_from: Design | None = None
+    *,
+    owner: User,
+    document: Document,
+    message: str,
+    forked_from: Design | None = None,
+    draft: bool = False,
 ) -> Design:
-    """Create ``owner``'s own copy of ``document`` under a name they do not use yet."""
+    """Create ``owner``'s own copy of ``document`` under a name they do not use yet (a
+    draft's copy is a draft: see :func:`create_design`)."""
     copy = document.model_copy(update={"name": free_name(owner, document.name)})
-    design = create_design(owner=owner, data=copy.to_data(), message=message)
+    design = create_design(owner=owner, data=copy.to_data(), message=message, draft=draft)
     if forked_from is not None:
         Design.objects.filter(pk=design.pk).update(forked_from=forked_from)
         design.forked_from = forked_from
@@ -199,9 +263,14 @@ def import_document(
 def fork_design(design: Design, *, actor: User) -> Design:
     """Copy ``design``'s current document into ``actor``'s designs, remembering its origin.
 
+    The fork of a draft is a draft (under the design's name if the draft's own is not one).
+
     The caller has checked that ``actor`` may read ``design``.
     """
     document = Document.model_validate(design.document)
+    draft = bool(design.current and design.current.draft)
+    if draft and names.design_name_problem(document.name):
+        document = document.model_copy(update={"name": design.name})
     return copy_design(
         owner=actor,
         document=document,
@@ -209,6 +278,7 @@ def fork_design(design: Design, *, actor: User) -> Design:
         if design.current
         else "forked",
         forked_from=design,
+        draft=draft,
     )
 
 
@@ -220,7 +290,11 @@ def restore_revision(design: Design, *, actor: User, number: int) -> Revision:
     """
     old = design.revisions.get(number=number)
     return save_revision(
-        design, author=actor, data=old.document, message=f"restored revision {number}"
+        design,
+        author=actor,
+        data=old.document,
+        message=f"restored revision {number}",
+        draft=old.draft,
     )
 
 
@@ -283,7 +357,7 @@ def picture_of(revision: Revision) -> str:
     the revision records.
     """
     if not revision.picture:
-        revision.picture = picture.draw(Document.model_validate(revision.document))
+        revision.picture = _picture(Document.model_validate(revision.document))
         Revision.objects.filter(pk=revision.pk).update(picture=revision.picture)
     return revision.picture
 

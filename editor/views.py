@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from editor import lab, permissions, services
-from editor.deployments import LabsActive
+from editor.deployments import LabsActive, draft_refusal
 from editor.examples import example, examples
 from editor.forms import DocumentForm, ImportForm
 from editor.models import Deployment, Design
@@ -142,12 +142,25 @@ def save_design(request: SignedInRequest, design_id: int) -> HttpResponse:
         return _render_design(request, design, current, form, status=400)
     try:
         data = codec.parse_text(form.cleaned_data["document"], "yaml")
+        # As the editor's Save: a document with problems is kept as a draft revision.
         revision = services.save_revision(
-            design, author=request.user, data=data, message=form.cleaned_data["message"]
+            design,
+            author=request.user,
+            data=data,
+            message=form.cleaned_data["message"],
+            draft=True,
         )
     except InvalidDesign as error:
         return _render_design(request, design, current, form, error.problems, status=422)
-    messages.success(request, f"Saved revision {revision.number}.")
+    if revision.draft:
+        count = len(services.problems_of(revision))
+        messages.warning(
+            request,
+            f"Saved revision {revision.number} as a draft: it has {count} "
+            f"problem{'s' if count != 1 else ''} and cannot be deployed until they are fixed.",
+        )
+    else:
+        messages.success(request, f"Saved revision {revision.number}.")
     return redirect("design", design_id=design.pk)
 
 
@@ -190,6 +203,14 @@ def export_design(request: SignedInRequest, design_id: int, text_format: str) ->
     if text_format not in EXPORT_TYPES:
         raise Http404("unknown export format")
     document = Document.model_validate(design.document)
+    if text_format == "sh" and design.current is not None and design.current.draft:
+        message = draft_refusal(design.current, "exported as a script")
+        return render(
+            request,
+            "editor/problem.html",
+            {"heading": "Cannot export", "message": message},
+            status=422,
+        )
     if text_format == "sh":
         try:
             content = lab.shell_script(document)

@@ -247,9 +247,9 @@ NETLAB_MAX_RUNNING_PER_USER = int(_env("MAX_RUNNING_PER_USER", "3"))
 NETLAB_MAX_NAMESPACES = int(_env("MAX_NAMESPACES", "2000"))
 NETLAB_MAX_PROBES_PER_USER = int(_env("MAX_PROBES_PER_USER", "4"))
 # Probes run on threads of their own, so deployments never wait behind them; a ping-all
-# pings at most this many (source, address) pairs (each cell is a message to the page).
+# pings at most this many (source, address) pairs (a 62-node campus is about 3,400).
 NETLAB_PROBE_THREADS = int(_env("PROBE_THREADS", "8"))
-NETLAB_MAX_PINGALL_CELLS = int(_env("MAX_PINGALL_CELLS", "1000"))
+NETLAB_MAX_PINGALL_CELLS = int(_env("MAX_PINGALL_CELLS", "5000"))
 # The largest request body (a design document sent to the API is its body): larger ones
 # answer 413. Django's own limit on bodies it reads into memory follows it.
 NETLAB_MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))

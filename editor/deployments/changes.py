@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from editor.deployments.requests import DeploymentRefused, latest, quota_problem
+from editor.deployments.requests import DeploymentRefused, draft_refusal, latest, quota_problem
 from editor.deployments.trust import Untrusted, check_row
 from editor.models import Deployment, Design, Revision
 from netlab.core import validation
@@ -40,6 +40,8 @@ def request_apply(design: Design, *, actor: User) -> Deployment:
     wanted = design.current
     if wanted is None:
         raise DeploymentRefused(f"{design.name} has no saved revision")
+    if wanted.draft:
+        raise DeploymentRefused(draft_refusal(wanted, "applied"))
     _valid(wanted)
     problem = quota_problem(design, actor, replacing=deployment)
     if problem:

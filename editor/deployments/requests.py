@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from editor.models import Collaborator, Deployment, Design
-from netlab.core import names, targets
+from editor.models import Collaborator, Deployment, Design, Revision
+from netlab.core import names, targets, validation
 from netlab.core.document import Document
 from netlab.core.plan import namespace_count
 
@@ -25,6 +25,7 @@ State = Deployment.State
 # a running or failed one removed. A deploying or applying lab is destroyed once it ends; a
 # destroying one is on its way; a stopped one has nothing left.
 DESTROYABLE_STATES = (State.QUEUED, State.RUNNING, State.FAILED)
+DRAFT_PROBLEMS_NAMED = 3  # a refusal of a draft names its first problems, counts the rest
 
 
 class DeploymentRefused(Exception):
@@ -92,6 +93,8 @@ def request_deploy(design: Design, *, actor: User, host_mode: bool = False) -> D
     """
     if design.current is None:
         raise DeploymentRefused(f"{design.name} has no saved revision to deploy")
+    if design.current.draft:
+        raise DeploymentRefused(draft_refusal(design.current, "deployed"))
     if host_mode and not settings.NETLAB_HOST_MODE:
         raise DeploymentRefused(
             "host mode is off on this server: a lab's host node is a namespace of its own. "
@@ -121,6 +124,20 @@ def request_deploy(design: Design, *, actor: User, host_mode: bool = False) -> D
         raise DeploymentRefused(
             f"{design.name} is already {state}; destroy it before deploying again"
         ) from None
+
+
+def draft_refusal(revision: Revision, what: str) -> str:
+    """Why draft ``revision`` cannot be ``what`` (deployed, exported...): its problems."""
+    problems = validation.problems_of(revision.document)
+    listed = "; ".join(str(problem) for problem in problems[:DRAFT_PROBLEMS_NAMED])
+    more = len(problems) - DRAFT_PROBLEMS_NAMED
+    if more > 0:
+        listed += f"; and {more} more"
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return (
+        f"revision {revision.number} of {revision.design.name} is a draft and cannot be "
+        f"{what} until its problems are fixed and it is saved again ({count}: {listed})"
+    )
 
 
 def _check_quotas(design: Design, actor: User) -> None:

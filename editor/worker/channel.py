@@ -8,8 +8,9 @@ here runs work.
   its owner's lab group only, never to other readers of the design.
 - The worker listens on :data:`WORKER_CHANNEL` for ``worker.nudge`` (queued work, see
   :func:`nudge`), ``worker.refresh`` (a page connected to a running lab), ``worker.watch``
-  and ``worker.unwatch`` (a page opened or went) and ``worker.probe`` (a probe request
-  with the asking consumer's channel).
+  and ``worker.unwatch`` (a page opened or went), ``worker.probe`` (a probe request
+  with the asking consumer's channel) and ``worker.pingall.stop`` (that page's ping-alls
+  are to stop).
 """
 
 from __future__ import annotations

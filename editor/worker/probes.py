@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,8 @@ from netlab.core import targets
 logger = logging.getLogger("netlab.worker")
 
 SEND_CHECK = 0.5  # seconds: how often a probe waiting to hand over an event checks its cancel
+PROGRESS_EVERY = 0.25  # seconds: a running ping-all says how far it is at most this often
+CELLS_EVERY = 0.05  # seconds: a running ping-all sends the cells measured meanwhile this often
 
 
 class Probes:
@@ -56,6 +59,7 @@ class Probes:
         self.name = name  # the worker's, for its log
         self.running: Counter[int] = Counter()  # user id: probes running
         self._cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
+        self._stops: dict[str, set[threading.Event]] = {}  # reply channel: its ping-alls
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -69,12 +73,19 @@ class Probes:
         """Cancel the probes the page of consumer ``channel`` asked for (it went away)."""
         for cancel in self._cancels.pop(channel, ()):
             cancel.set()
+        self.stop_pingall(channel)
+
+    def stop_pingall(self, channel: str) -> None:
+        """Stop the ping-alls the page of consumer ``channel`` runs (``pingall.stop``): no
+        more requests leave, and each ends with a ``pingall.done`` saying ``cancelled``."""
+        for stop in self._stops.pop(channel, ()):
+            stop.set()
 
     def stop(self) -> None:
         """Cancel every probe and close the executor."""
-        for cancels in self._cancels.values():
-            for cancel in cancels:
-                cancel.set()
+        for events_of_page in (*self._cancels.values(), *self._stops.values()):
+            for event in events_of_page:
+                event.set()
         if self._pool is not None:
             # Probes still running notice their cancel within a fraction of a second.
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -129,6 +140,9 @@ class Probes:
         self.running[user] += 1
         cancels = self._cancels.setdefault(reply_to, set())
         cancels.add(cancel)
+        stop = threading.Event() if isinstance(request, events.PingAllRequest) else None
+        if stop is not None:
+            self._stops.setdefault(reply_to, set()).add(stop)
         try:
             await in_thread(
                 run_probe,
@@ -139,6 +153,7 @@ class Probes:
                 send=send,
                 driver=self.driver,
                 cancel=cancel,
+                stop=stop,
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
@@ -156,6 +171,11 @@ class Probes:
             cancels.discard(cancel)
             if not cancels and self._cancels.get(reply_to) is cancels:
                 del self._cancels[reply_to]
+            stops = self._stops.get(reply_to)
+            if stops is not None and stop is not None:
+                stops.discard(stop)
+                if not stops:
+                    del self._stops[reply_to]
 
 
 def _running_deployment(user_id: int, design_id: int) -> Deployment:
@@ -175,6 +195,7 @@ def run_probe(
     send: Callable[[events.Message], None],
     driver: ModuleType | None = None,
     cancel: threading.Event | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
     """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
 
@@ -182,8 +203,12 @@ def run_probe(
     :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
     such node, a ping-all of more than ``NETLAB_MAX_PINGALL_CELLS`` cells), ``ValueError``
     (a bad address, zone or port) or ``OSError`` (the source namespace is gone) before
-    anything is sent. Setting ``cancel`` ends a ping or ping-all early.
-    ``driver`` is the probes module, ``netlab.kernel.probes`` by default.
+    anything is sent. Setting ``cancel`` ends a ping or ping-all early (its page is gone);
+    setting ``stop`` ends a ping-all early too, and it then reports what it measured: a
+    last ``pingall.progress`` and a ``pingall.done`` saying ``cancelled``. A ping-all's
+    cells come in ``pingall.cells`` batches, with its progress (see
+    :func:`_stream_ping_all`). ``driver`` is the probes module, ``netlab.kernel.probes`` by
+    default.
     """
     # The driver is loaded only where the kernel is used.
     probes = driver or importlib.import_module("netlab.kernel.probes")
@@ -223,11 +248,8 @@ def run_probe(
                 f"allows at once ({most}); ping the pairs you need one by one"
             )
 
-        def cell(found: Any) -> None:  # a probes.PingCell
-            send(events.PingAllCellEvent(**found.as_dict()))
-
-        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=cancel).as_dict()
-        send(events.PingAllDoneEvent(total=matrix["total"], reachable=matrix["reachable"]))
+        halt = stop if stop is not None else cancel
+        _stream_ping_all(probes, sources, addresses, cells, send=send, halt=halt)
     elif isinstance(request, events.ProbeRequest):
         netns = deployments.namespace_of(deployment, request.source)
         host, _, port = request.target.rpartition(":")
@@ -247,3 +269,66 @@ def run_probe(
         )
     else:
         raise ValueError(f"{request.action} is not a probe")
+
+
+def _stream_ping_all(
+    probes: ModuleType,
+    sources: dict[str, str],
+    addresses: dict[str, str],
+    cells: int,
+    *,
+    send: Callable[[events.Message], None],
+    halt: threading.Event | None,
+) -> None:
+    """Run a ping-all of ``cells`` cells and stream it: a ``pingall.progress`` first, the
+    cells measured in ``pingall.cells`` messages every :data:`CELLS_EVERY` seconds (a
+    flusher thread sends them, so cells that came together travel together: a campus is
+    thousands of cells, and a message each flooded the page), a ``pingall.progress`` at
+    most every :data:`PROGRESS_EVERY` seconds and after the last cell, then ``pingall.done``.
+    """
+    measured: list[events.PingAllCellEvent] = []
+    lock = threading.Lock()
+    tally = {"done": 0, "reachable": 0}
+    said = time.monotonic()
+
+    def cell(found: Any) -> None:  # a probes.PingCell, from the probe's threads
+        with lock:
+            measured.append(events.PingAllCellEvent(**found.as_dict()))
+
+    def flush(*, last: bool = False) -> None:
+        nonlocal said
+        with lock:
+            batch = measured[:]
+            measured.clear()
+        for start in range(0, len(batch), events.MAX_CELLS_PER_MESSAGE):
+            send(
+                events.PingAllCellsEvent(cells=batch[start : start + events.MAX_CELLS_PER_MESSAGE])
+            )
+        tally["done"] += len(batch)
+        tally["reachable"] += sum(found.reachable for found in batch)
+        if last or (batch and time.monotonic() - said >= PROGRESS_EVERY):
+            said = time.monotonic()
+            send(events.PingAllProgressEvent(total=cells, **tally))
+
+    finished = threading.Event()
+
+    def flusher() -> None:
+        while not finished.wait(CELLS_EVERY):
+            flush()
+
+    send(events.PingAllProgressEvent(total=cells, **tally))
+    thread = threading.Thread(target=flusher, name="netlab-pingall-cells", daemon=True)
+    thread.start()
+    try:
+        matrix = probes.ping_all(sources, addresses, on_cell=cell, cancel=halt).as_dict()
+    finally:
+        finished.set()
+        thread.join()
+    flush(last=True)
+    send(
+        events.PingAllDoneEvent(
+            total=matrix["total"],
+            reachable=matrix["reachable"],
+            cancelled=halt is not None and halt.is_set() and matrix["total"] < cells,
+        )
+    )

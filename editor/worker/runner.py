@@ -143,6 +143,8 @@ class Worker:
                 self._viewing(message, kind == "worker.watch")
             elif kind == "worker.probe":
                 self._spawn(self.probes.run(message), "netlab-probe")
+            elif kind == "worker.pingall.stop":
+                self.probes.stop_pingall(str(message["channel"]))
             else:
                 logger.warning("worker: unknown message %r", kind)
 

@@ -75,8 +75,9 @@ def test_build_the_bridge_tutorial_from_an_empty_design(page, screenshot):
     screenshot("03-saved-and-reloaded")
 
 
-def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_save_refuses(page, screenshot):
-    """A typed address the server refuses is marked at its field, on the link and in the list."""
+def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_saved_as_a_draft(page, screenshot):
+    """A typed address the server refuses is marked at its field, on the link and in the list;
+    Save keeps the work as a draft revision, whose Deploy is refused naming the problem."""
     document = yaml.safe_load((EXAMPLES / "2-bridge.yaml").read_text())
     design_id = create_design(page, document)
     editor = EditorPage(page).open(design_id)
@@ -98,12 +99,26 @@ def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_save_refuses(pa
     assert page.evaluate("window.netlabEditor.canvas.cy.getElementById('l:0').hasClass('invalid')")
     screenshot("04-bad-address")
 
-    # Save asks no separate check: the PUT itself refuses the document with its problems.
+    # Save keeps half-done work: a draft revision, listed as such, that cannot be deployed.
     with page.expect_response(lambda response: response.request.method == "PUT") as put:
         editor.by_testid("save").click()
-    assert put.value.status == 422
-    expect(editor.by_testid("status")).to_contain_text("Not saved: the design has 1 problem")
-    assert api_document(page, design_id)["revision"] == 1
+    assert put.value.status == 200
+    status = editor.by_testid("status")
+    expect(status).to_contain_text("Saved revision 2 as a draft: the design has 1 problem")
+    expect(editor.by_testid("revision-number")).to_have_text("revision 2 (draft)")
+    expect(editor.by_testid("revisions").get_by_test_id("revision-draft")).to_have_count(1)
+    saved = api_document(page, design_id)
+    assert (saved["revision"], saved["draft"]) == (2, True)
+    page.locator("[role=tab][data-tab=live]").click()
+    expect(editor.by_testid("connection")).to_have_attribute("data-status", "open")
+    editor.by_testid("deploy").click()
+    notice = editor.by_testid("deploy-notice")
+    expect(notice).to_contain_text("revision 2 of")
+    expect(notice).to_contain_text("is a draft")
+    expect(notice).to_contain_text("192.168.15.300/24")
+    expect(editor.by_testid("deployment-state")).to_have_text("not deployed")
+    screenshot("04b-draft-deploy-refused")
+    page.locator("[role=tab][data-tab=properties]").click()
 
     # Clicking the problem selects its link and puts the focus on the field.
     editor.click("n:host")
@@ -115,9 +130,10 @@ def test_a_bad_address_is_shown_on_its_field_and_in_the_list_and_save_refuses(pa
     editor.settle()
     expect(problems.locator("li")).to_have_count(0)
     editor.save()
-    assert api_document(page, design_id)["document"]["links"][0]["endpoints"][0]["addresses"] == [
-        "192.168.15.7/24"
-    ]
+    expect(editor.by_testid("revision-number")).to_have_text("revision 3")
+    saved = api_document(page, design_id)
+    assert (saved["revision"], saved["draft"]) == (3, False)
+    assert saved["document"]["links"][0]["endpoints"][0]["addresses"] == ["192.168.15.7/24"]
 
 
 def test_undo_and_redo_restore_every_state(page):

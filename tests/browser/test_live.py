@@ -427,3 +427,58 @@ def test_the_tutorial_as_a_lesson_on_one_running_lab(page, kernel_labs):
     assert "step=4" in page.url
     shoot(page, "live-05-lesson-done")
     destroy(page, kernel_labs)
+
+
+@pytest.mark.kernel
+def test_a_campus_ping_all_from_the_page_counts_can_be_cancelled_and_reads_full_width(
+    page, kernel_labs
+):
+    """A 54-node campus whose routers forward nothing (most pairs time out): the ping-all
+    says "n of N" as it runs and stops on Cancel, keeping what it measured; run again, the
+    full-width matrix holds every source and filters to failures. Destroying the lab clears
+    its results."""
+    from netlab.campus import campus_data
+
+    design_id = create_design(
+        page, campus_data(4, 11, network="10.81.0.0/16", name="campus", forwarding=False)
+    )
+    page.goto(f"/designs/{design_id}/")
+    page.wait_for_selector(READY)
+    connected(page)
+    open_live_tab(page)
+    deploy(page)
+
+    label = page.get_by_test_id("pingall-progress-label")
+    page.get_by_test_id("pingall-run").click()
+    expect(label).to_contain_text(re.compile(r"^[1-9]\d* of 2549 pairs"), timeout=LAB_TIMEOUT)
+    page.get_by_test_id("pingall-cancel").click()
+    summary = page.get_by_test_id("pingall-summary")
+    expect(summary).to_contain_text("cancelled after", timeout=LAB_TIMEOUT)
+    expect(page.get_by_test_id("pingall-cancel")).to_be_hidden()
+    summary.scroll_into_view_if_needed()
+    shoot(page, "live-04-pingall-cancelled")
+
+    page.get_by_test_id("pingall-run").click()
+    page.get_by_test_id("pingall-open-matrix").click()
+    dialog = page.get_by_test_id("pingall-dialog")
+    expect(dialog).to_be_visible()
+    expect(summary).to_contain_text(re.compile(r"of 2549 reachable$"), timeout=LAB_TIMEOUT)
+    expect(dialog.get_by_test_id("pingall-dialog-progress")).to_have_text(
+        re.compile(r"^2549 of 2549 pairs, \d+ unreachable$")
+    )
+    grid = dialog.get_by_test_id("pingall-grid")
+    expect(grid).to_have_attribute("data-rows", "49")  # the host, 4 routers, 44 hosts
+    expect(grid).to_have_attribute("data-measured", "2549")
+    dialog.get_by_test_id("pingall-failures-only").check()
+    failed = int(grid.get_attribute("data-failed") or 0)
+    assert 0 < failed < 2549
+    dialog.get_by_test_id("pingall-sort").select_option("failures")
+    view = page.evaluate("window.netlabEditor.live.matrix.view.sources.length")
+    assert view == int(grid.get_attribute("data-rows") or 0) > 0
+    shoot(page, "live-05-pingall-matrix-failures")
+    dialog.get_by_test_id("pingall-close").click()
+    expect(dialog).to_be_hidden()
+
+    destroy(page, kernel_labs)
+    expect(summary).to_be_empty()
+    expect(page.get_by_test_id("pingall-progress-wrap")).to_be_hidden()

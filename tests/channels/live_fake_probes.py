@@ -5,7 +5,9 @@ nothing. Each ``ping`` counts itself in ``started``, waits until the test sets `
 (so a test can hold probes open), then reports every echo request answered; one whose
 ``cancel`` is set while it waits counts itself in ``cancelled`` and returns at once, with
 nothing sent. ``ping_all`` and ``tcp_probe`` answer at once (every cell reachable, every
-port refused).
+port refused), except that with ``pingall_hold`` set a ``ping_all`` reports that many cells,
+counts itself in ``started`` and waits until ``release`` or its ``cancel`` (reporting no
+more cells once cancelled).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from netlab.kernel.probes import PingCell, PingMatrix, PingReply, PingResult, Pr
 started = threading.Semaphore(0)
 cancelled = threading.Semaphore(0)
 release = threading.Event()
+pingall_hold: int | None = None
 HOLD_LIMIT = 30.0  # seconds: a test that never releases must not hang the run
 CANCEL_CHECK = 0.01
 
@@ -46,9 +49,10 @@ def ping(
 
 
 def reset() -> None:
-    global started, cancelled
+    global started, cancelled, pingall_hold
     started = threading.Semaphore(0)
     cancelled = threading.Semaphore(0)
+    pingall_hold = None
     release.clear()
 
 
@@ -57,19 +61,31 @@ def ping_all(
     addresses: Mapping[str, str],
     *,
     on_cell: Callable[[PingCell], None] | None = None,
+    cancel: threading.Event | None = None,
     **options: object,
 ) -> PingMatrix:
-    """Every (source, address) cell answered at once, no waiting."""
-    cells = tuple(
-        PingCell(source, owner, address, 1, 1, 0.0, 0.05)
+    """Every (source, address) cell answered at once, no waiting (but see ``pingall_hold``)."""
+    pairs = [
+        (source, owner, address)
         for source in targets
         for address, owner in addresses.items()
         if owner != source
-    )
-    for cell in cells:
+    ]
+    cells = []
+    for index, (source, owner, address) in enumerate(pairs):
+        if index == pingall_hold:
+            started.release()
+            for _ in range(int(HOLD_LIMIT / CANCEL_CHECK)):
+                if release.wait(CANCEL_CHECK) or (cancel is not None and cancel.is_set()):
+                    break
+        if cancel is not None and cancel.is_set():
+            cancelled.release()
+            break
+        cell = PingCell(source, owner, address, 1, 1, 0.0, 0.05)
+        cells.append(cell)
         if on_cell is not None:
             on_cell(cell)
-    return PingMatrix(cells)
+    return PingMatrix(tuple(cells))
 
 
 def tcp_probe(netns: str, address: str, port: int, **options: object) -> ProbeResult:

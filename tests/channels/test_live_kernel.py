@@ -102,7 +102,7 @@ async def test_deploy_ping_neighbours_destroy(
 
     await client.send_json_to({"action": "pingall"})
     seen = await receive_until(client, lambda m: m["type"] == "pingall.done", timeout=20)
-    cells = [m for m in seen if m["type"] == "pingall.cell"]
+    cells = [cell for m in seen if m["type"] == "pingall.cells" for cell in m["cells"]]
     assert len(cells) == seen[-1]["total"] > 0
     assert seen[-1]["reachable"] == len(cells), [m for m in cells if not m["reachable"]]
 

@@ -71,7 +71,8 @@ async def test_probes_that_cannot_run_are_answered_with_an_error(
     await client.send_json_to({"action": "pingall"})
     seen = await receive_until(client, answered("pingall"), timeout=20)
     assert seen[-1]["type"] == "pingall.done"
-    from_red = [m for m in seen if m["type"] == "pingall.cell" and m["source"] == "red"]
+    cells = [cell for m in seen if m["type"] == "pingall.cells" for cell in m["cells"]]
+    from_red = [cell for cell in cells if cell["source"] == "red"]
     assert from_red
     assert all("does not exist" in cell["error"] for cell in from_red)
 

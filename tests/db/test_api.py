@@ -27,6 +27,8 @@ DESIGN_KEYS = {
     "visibility",
     "fork_count",
     "forked_from",
+    "draft",
+    "problems",
 }
 BAD_ADDRESS = {"links[0].endpoints[0].addresses[0]": "192.168.15.300/24"}
 
@@ -191,7 +193,7 @@ def test_revisions_list_newest_first(token_client, make_design, owner):
         (2, "second", "olivia"),
         (1, "created", "olivia"),
     ]
-    assert all(set(row) == {"number", "author", "created", "message"} for row in rows)
+    assert all(set(row) == {"number", "author", "created", "message", "draft"} for row in rows)
 
 
 def test_revision_read_answers_its_document(token_client, make_design, owner):

@@ -313,10 +313,10 @@ def test_saving_the_form_creates_a_revision(client, make_design):
 
 INVALID_FORMS = {
     "not YAML": ({"document": "nodes: [unclosed"}, 422, "not valid YAML"),
-    "bad address": (
-        {"document": yaml.safe_dump(changed(design_data(name="lab"), BAD_ADDRESS))},
+    "unknown field": (
+        {"document": yaml.safe_dump({**design_data(name="lab"), "colour": "red"})},
         422,
-        "links[0].endpoints[0].addresses[0]",
+        "colour",
     ),
     "a list": ({"document": "- 1"}, 422, "mapping"),
     # The page's own form cannot send these (required, maxlength); other clients get a 400.
@@ -342,9 +342,21 @@ def test_saving_an_invalid_form_saves_nothing(client, make_design, form, status,
 def test_saving_keeps_the_typed_text_after_a_problem(client, make_design):
     """After a refused save the form still holds what the user typed."""
     design = make_design("lab")
-    response = client.post(f"/designs/{design.pk}/save", {"document": "name: Not A Slug"})
+    text = "name: Not A Slug\ncolour: red"
+    response = client.post(f"/designs/{design.pk}/save", {"document": text})
     assert response.status_code == 422
     assert "name: Not A Slug" in response.content.decode()
+
+
+def test_saving_a_form_with_problems_keeps_a_draft(client, make_design):
+    """A document that reads but breaks rules is saved as a draft revision, and says so."""
+    design = make_design("lab")
+    text = yaml.safe_dump(changed(design_data(name="lab"), BAD_ADDRESS))
+    response = client.post(f"/designs/{design.pk}/save", {"document": text}, follow=True)
+    assert response.status_code == 200
+    assert "Saved revision 2 as a draft: it has 1 problem" in response.content.decode()
+    design.refresh_from_db()
+    assert (design.current.number, design.current.draft) == (2, True)
 
 
 def test_revision_page_shows_that_revision(client, make_design, owner):

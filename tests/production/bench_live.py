@@ -303,7 +303,12 @@ async def fan_out(layout: Layout, token: str, design_id: int) -> dict[str, Any]:
             for watcher, start, end in zip(watchers, starts, ends, strict=True)
         ]
         reference = max(groups, key=len)
-        cells = [m for _, m in asker.messages[begin:] if m["type"] == "pingall.cell"]
+        cells = [
+            cell
+            for _, m in asker.messages[begin:]
+            if m["type"] == "pingall.cells"
+            for cell in m["cells"]
+        ]
         await destroy(watchers[0])
         return {
             "messages": len(reference),

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import lab, services
+from editor import deployments, lab, services
 from editor.models import Design
 from netlab.core import codec
 from netlab.core.document import Document
@@ -166,6 +166,8 @@ class Command(BaseCommand):
     def handle_export(self, options: Namespace) -> None:
         design = find_design(options.design)
         document = Document.model_validate(design.document)
+        if options.format == "sh" and design.current is not None and design.current.draft:
+            raise CommandError(deployments.draft_refusal(design.current, "exported as a script"))
         if options.format == "sh":
             try:
                 script = lab.shell_script(document)

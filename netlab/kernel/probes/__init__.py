@@ -18,13 +18,14 @@ A probe that cannot start says why: a source namespace that does not exist raise
 
 One module per probe: :mod:`~netlab.kernel.probes.ping` (ICMP echo),
 :mod:`~netlab.kernel.probes.tcp` (TCP connect, HTTP GET), :mod:`~netlab.kernel.probes.matrix`
-(all-pairs ping), and :mod:`~netlab.kernel.probes.common` (what they share: targets, zones,
-sockets made inside a namespace). Every public name is re-exported here:
-``from netlab.kernel import probes; probes.ping(...)`` is the way to call them.
+(all-pairs ping, one pinger per source namespace), and :mod:`~netlab.kernel.probes.common`
+(what they share: targets, zones, sockets made inside a namespace). Every public name is
+re-exported here: ``from netlab.kernel import probes; probes.ping(...)`` is the way to call
+them.
 """
 
 from netlab.kernel.probes.common import IPAddress, ProbeError
-from netlab.kernel.probes.matrix import PingCell, PingMatrix, pairs_of, ping_all
+from netlab.kernel.probes.matrix import PingCell, PingMatrix, pairs_of, ping_all, ping_source
 from netlab.kernel.probes.ping import MAX_COUNT, MIN_INTERVAL, PingReply, PingResult, ping
 from netlab.kernel.probes.tcp import MAX_ANSWER, ProbeResult, http_probe, tcp_probe
 
@@ -43,5 +44,6 @@ __all__ = [
     "pairs_of",
     "ping",
     "ping_all",
+    "ping_source",
     "tcp_probe",
 ]

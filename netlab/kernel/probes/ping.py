@@ -148,26 +148,31 @@ def _release_identifier(identifier: int) -> None:
         _identifiers_in_use.discard(identifier)
 
 
+def _icmp_socket(version: int) -> socket.socket:
+    """Create a non-blocking raw ICMP (or ICMPv6) socket in the calling thread's namespace."""
+    if version == 4:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        # Let only echo replies and the errors that can concern us reach the socket.
+        wanted = (1 << ICMP_ECHO_REPLY) | (1 << ICMP_DEST_UNREACH) | (1 << ICMP_TIME_EXCEEDED)
+        sock.setsockopt(SOL_RAW, ICMP_FILTER, struct.pack("I", ~wanted & 0xFFFFFFFF))
+    else:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        # IPv6 delivers no IP header to raw sockets: the hop limit comes as ancillary data.
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
+    sock.setblocking(False)
+    return sock
+
+
 def _open_icmp_socket(netns: str, version: int, zone: str | None) -> tuple[socket.socket, int]:
     """Create a raw ICMP socket inside ``netns``; return it and the zone's interface index."""
 
     def make() -> tuple[socket.socket, int]:
-        if version == 4:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-            # Let only echo replies and the errors that can concern us reach the socket.
-            wanted = (1 << ICMP_ECHO_REPLY) | (1 << ICMP_DEST_UNREACH) | (1 << ICMP_TIME_EXCEEDED)
-            sock.setsockopt(SOL_RAW, ICMP_FILTER, struct.pack("I", ~wanted & 0xFFFFFFFF))
-            scope = 0
-        else:
-            sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-            # IPv6 delivers no IP header to raw sockets: the hop limit comes as ancillary data.
-            sock.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1)
-            try:
-                scope = zone_index(netns, zone)
-            except ProbeError:
-                sock.close()
-                raise
-        sock.setblocking(False)
+        sock = _icmp_socket(version)
+        try:
+            scope = zone_index(netns, zone) if version == 6 else 0
+        except ProbeError:
+            sock.close()
+            raise
         return sock, scope
 
     return inside(netns, make)
@@ -179,10 +184,13 @@ class _Pending:
     deadline: int
 
 
-def _parse_v4(packet: bytes, identifier: int, nonce: bytes, target: str) -> tuple[str, int, int]:
+def _parse_v4(
+    packet: bytes, identifier: int, nonce: bytes, target: str | Callable[[int], str | None]
+) -> tuple[str, int, int]:
     """Return (kind, seq, ttl) of a received IPv4 packet that concerns us, else ("", 0, 0).
 
-    ``kind`` is "reply", or "error:<text>" for an ICMP error about one of our requests.
+    ``kind`` is "reply", or "error:<text>" for an ICMP error about one of our requests: one
+    sent to ``target``, or (a function of the request's seq) to the address it answers.
     """
     if len(packet) < 28:
         return "", 0, 0
@@ -202,11 +210,13 @@ def _parse_v4(packet: bytes, identifier: int, nonce: bytes, target: str) -> tupl
             return "", 0, 0
         inner_length = (inner[0] & 0x0F) * 4
         quoted = inner[inner_length : inner_length + 8]
-        inner_destination = socket.inet_ntop(socket.AF_INET, inner[16:20])
-        if len(quoted) < 8 or inner[9] != socket.IPPROTO_ICMP or inner_destination != target:
+        if len(quoted) < 8 or inner[9] != socket.IPPROTO_ICMP:
             return "", 0, 0
         q_kind, _, _, q_ident, q_seq = struct.unpack("!BBHHH", quoted)
         if q_kind != ICMP_ECHO_REQUEST or q_ident != identifier:
+            return "", 0, 0
+        expected = target if isinstance(target, str) else target(q_seq)
+        if socket.inet_ntop(socket.AF_INET, inner[16:20]) != expected:
             return "", 0, 0
         if kind == ICMP_TIME_EXCEEDED:
             text = "time to live exceeded"
@@ -216,7 +226,9 @@ def _parse_v4(packet: bytes, identifier: int, nonce: bytes, target: str) -> tupl
     return "", 0, 0
 
 
-def _parse_v6(packet: bytes, identifier: int, nonce: bytes, target: str) -> tuple[str, int]:
+def _parse_v6(
+    packet: bytes, identifier: int, nonce: bytes, target: str | Callable[[int], str | None]
+) -> tuple[str, int]:
     """Return (kind, seq) of a received ICMPv6 message that concerns us, else ("", 0)."""
     if len(packet) < 8:
         return "", 0
@@ -229,10 +241,11 @@ def _parse_v6(packet: bytes, identifier: int, nonce: bytes, target: str) -> tupl
         inner = packet[8:]  # the offending packet: 40-byte IPv6 header, then our request
         if len(inner) < 48 or inner[6] != socket.IPPROTO_ICMPV6:
             return "", 0
-        if socket.inet_ntop(socket.AF_INET6, inner[24:40]) != target:
-            return "", 0
         q_kind, _, _, q_ident, q_seq = struct.unpack("!BBHHH", inner[40:48])
         if q_kind != ICMPV6_ECHO_REQUEST or q_ident != identifier:
+            return "", 0
+        expected = target if isinstance(target, str) else target(q_seq)
+        if socket.inet_ntop(socket.AF_INET6, inner[24:40]) != expected:
             return "", 0
         if kind == ICMPV6_TIME_EXCEEDED:
             text = "hop limit exceeded"

@@ -43,8 +43,13 @@ export async function validate(doc, options) {
   return answer.problems;
 }
 
-/** Save `doc` as a new revision; answers the design (id, name, revision, document...). */
-export function saveDesign(id, doc, message = "") {
-  const query = message ? `?message=${encodeURIComponent(message)}` : "";
+/** Save `doc` as a new revision; answers the design (id, name, revision, document, draft,
+ * problems...). With `draft`, a document with problems is saved as a draft revision (not
+ * deployable) instead of being refused. */
+export function saveDesign(id, doc, message = "", { draft = false } = {}) {
+  const params = new URLSearchParams();
+  if (message) params.set("message", message);
+  if (draft) params.set("draft", "true");
+  const query = params.toString() ? `?${params}` : "";
   return request("PUT", `/api/designs/${id}${query}`, doc);
 }

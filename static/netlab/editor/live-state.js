@@ -54,6 +54,11 @@ export function nodesNamedIn(doc, text) {
   return found;
 }
 
+/** A ping-all's results: its cells by "source|address", its latest progress, its end. */
+function newPingAll() {
+  return { cells: new Map(), progress: null, done: null };
+}
+
 export class LiveState {
   constructor() {
     this.deployment = { deployment: null, tag: null, state: "not deployed", error: "", namespaces: {}, destroyable: false };
@@ -78,9 +83,15 @@ export class LiveState {
     return this.deployment.destroyable === true;
   }
 
-  /** Forget what the server sends again on (re)connect: steps; tables are kept to compare. */
+  /** Forget what the server sends again on (re)connect: steps; tables are kept to compare;
+   * a ping-all under way is dropped. */
   reconnecting() {
     this.steps = new Map();
+    // The server cancels a page's probes when its connection goes: a ping-all under way
+    // will never end, so it is dropped (answers whether there was one).
+    const stopped = this.pingAllRunning;
+    if (stopped) this.pingall = null;
+    return stopped;
   }
 
   /** Take one event in; answers the names of the parts that changed. */
@@ -103,11 +114,19 @@ export class LiveState {
         this.ping.done = event;
         return ["ping"];
       case "pingall.cell":
-        if (!this.pingall || this.pingall.done) this.pingall = { cells: new Map(), done: null };
+        if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
         this.pingall.cells.set(cellKey(event), event);
         return ["pingall"];
+      case "pingall.cells":
+        if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
+        for (const cell of event.cells) this.pingall.cells.set(cellKey(cell), cell);
+        return ["pingall"];
+      case "pingall.progress":
+        if (!this.pingall || this.pingall.done) this.pingall = newPingAll();
+        this.pingall.progress = event;
+        return ["pingall"];
       case "pingall.done":
-        if (!this.pingall) this.pingall = { cells: new Map(), done: null };
+        if (!this.pingall) this.pingall = newPingAll();
         this.pingall.done = event;
         return ["pingall"];
       case "probe":
@@ -142,8 +161,11 @@ export class LiveState {
       for (const kind of TABLES) this.tables[kind] = new Map();
       this.fresh = new Map();
       if (!live) {
+        // The results of a lab that is gone (or not up yet) are not shown as if current.
         this.pingall = null;
-        changed.push("pingall");
+        this.ping = null;
+        this.probe = null;
+        changed.push("pingall", "ping", "probe");
       }
     }
     this.deployment = { namespaces: {}, error: "", destroyable: false, ...event };
@@ -243,6 +265,16 @@ export class LiveState {
       if (known) states.set(index, up ? "up" : "down");
     });
     return states;
+  }
+
+  /** Start a ping-all of this page's: it runs until its `pingall.done`. */
+  startPingAll() {
+    this.pingall = newPingAll();
+  }
+
+  /** Whether a ping-all of this page's runs (asked for, not done yet). */
+  get pingAllRunning() {
+    return Boolean(this.pingall && !this.pingall.done);
   }
 
   /** Node id -> "reachable", "partial" or "unreachable" from the ping-all's cells. */

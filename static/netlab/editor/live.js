@@ -8,7 +8,14 @@ import { ApplyPanel } from "./apply-panel.js";
 import { h } from "./dom.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
 import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
+import { PingAllDialog } from "./pingall-dialog.js";
+import { progressText } from "./pingall-matrix.js";
 import { LabSocket, labUrl } from "./socket.js";
+
+// A ping-all of at most this many cells is drawn in the panel too; a bigger one only in
+// the full-width matrix (Matrix…): 390 px hold a few columns, not a campus.
+const PANEL_MATRIX_CELLS = 48;
+const CANVAS_MARK_MS = 500;
 
 const STATE_HINTS = {
   "not deployed": "This design has never been deployed by you.",
@@ -43,6 +50,11 @@ export class LivePanel {
       canvas: editor.canvas,
       openTab: (name) => this.editor.openTab(name),
       askToSave: () => this.#askToSave("apply"),
+    });
+    this.canvasTimer = null;
+    this.matrix = new PingAllDialog(root.querySelector('[data-testid="pingall-dialog"]'), {
+      onCancel: () => this.cancelPingAll(),
+      planned: () => this.#plannedMatrix(),
     });
     this.#bind();
     state.on("document", () => this.documentChanged());
@@ -115,11 +127,32 @@ export class LivePanel {
 
   pingAll() {
     if (this.#send({ action: "pingall" })) {
-      this.live.pingall = null;
+      this.live.startPingAll();
       this.find("pingall-matrix").replaceChildren();
       this.#toolMessage("pingall-summary", "Pinging every address from every node…");
+      this.#pingall();
+      this.#buttons();
       this.#markCanvas();
     }
+  }
+
+  /** Stop the running ping-all: the worker sends no more requests and reports what it has. */
+  cancelPingAll() {
+    if (!this.live.pingAllRunning) return;
+    if (this.#send({ action: "pingall.stop" })) this.#toolMessage("pingall-summary", "Cancelling the ping-all…");
+  }
+
+  /** The rows and columns a ping-all of the running lab fills in: its namespaces (those
+   * with a namespace of their own) and the addresses of the document. */
+  #plannedMatrix() {
+    const namespaces = this.live.deployment.namespaces || {};
+    const sources = Object.keys(namespaces).filter((node) => namespaces[node]);
+    return { sources, columns: pingTargets(this.state.doc).map(({ node, address }) => ({ target: node, address })) };
+  }
+
+  /** The ping-all's matrix at full width, over the canvas. */
+  openMatrix() {
+    this.matrix.open(this.live.pingall);
   }
 
   probe() {
@@ -153,7 +186,10 @@ export class LivePanel {
       element.replaceChildren("connecting…");
       element.title = "";
       // What the server sends on connect replaces what was shown: start the steps afresh.
-      this.live.reconnecting();
+      if (this.live.reconnecting()) {
+        this.#pingall();
+        this.#toolMessage("pingall-summary", "The connection was lost, and the ping-all with it: run it again.", "error");
+      }
     } else {
       const retry = h("button", { type: "button", className: "link", "data-testid": "reconnect",
         onclick: () => this.socket.retryNow() }, "retry now");
@@ -209,7 +245,13 @@ export class LivePanel {
   #onError(event) {
     const text = event.message;
     if (event.action === "ping") this.#toolMessage("ping-summary", text, "error");
-    else if (event.action === "pingall") this.#toolMessage("pingall-summary", text, "error");
+    else if (event.action === "pingall" || event.action === "pingall.stop") {
+      if (event.action === "pingall" && this.live.pingAllRunning && !this.live.pingall.cells.size) {
+        this.live.pingall = null; // refused: it never started
+        this.#pingall();
+      }
+      this.#toolMessage("pingall-summary", text, "error");
+    }
     else if (event.action === "probe") this.#toolMessage("probe-result", text, "error");
     else this.#notice(text, "error");
     this.editor.say(text, "error");
@@ -228,8 +270,22 @@ export class LivePanel {
     if (has("pingall")) this.#pingall();
     if (has("probe")) this.#probe();
     this.#buttons();
-    // The canvas shows the lab's state, its links' and ping-all's: not its steps.
-    if (all || ["deployment", "links", "pingall"].some(has)) this.#markCanvas();
+    // The canvas shows the lab's state, its links' and ping-all's: not its steps. While a
+    // ping-all streams its cells, its colours follow a few times a second, not every frame.
+    if (all || ["deployment", "links"].some(has)) this.#markCanvas();
+    else if (has("pingall")) this.#markCanvasSoon();
+  }
+
+  #markCanvasSoon() {
+    if (!this.live.pingAllRunning) {
+      this.#markCanvas();
+      return;
+    }
+    if (this.canvasTimer) return;
+    this.canvasTimer = setTimeout(() => {
+      this.canvasTimer = null;
+      this.#markCanvas();
+    }, CANVAS_MARK_MS);
   }
 
   /** The document changed (an edit, a save): refresh what depends on it. */
@@ -289,14 +345,17 @@ export class LivePanel {
       deploy.title = "Not connected to the lab yet";
       destroy.title = deploy.title;
     } else {
-      deploy.title = DEPLOYABLE.has(state)
-        ? `Deploy the saved revision ${this.state.revision} to the kernel`
-        : `The lab is ${state}: destroy it before deploying again`;
+      deploy.title = !DEPLOYABLE.has(state)
+        ? `The lab is ${state}: destroy it before deploying again`
+        : this.state.draft
+          ? `The saved revision ${this.state.revision} is a draft: fix its problems and save before deploying`
+          : `Deploy the saved revision ${this.state.revision} to the kernel`;
       destroy.title = this.live.destroyable ? "Remove the lab from the kernel" : `Nothing to destroy: the lab is ${state}`;
     }
     this.changes.update(this.live.deployment, { open, busy });
     const running = state === "running" && open;
     for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;
+    if (this.live.pingAllRunning) this.find("pingall-run").disabled = true;
     this.find("tools-hint").hidden = running;
   }
 
@@ -342,7 +401,11 @@ export class LivePanel {
   #ping() {
     const ping = this.live.ping;
     const list = this.find("ping-replies");
-    if (!ping) return;
+    if (!ping) {
+      list.replaceChildren();
+      this.#toolMessage("ping-summary", "");
+      return;
+    }
     list.replaceChildren(...ping.replies.map((reply) => h("li", {
       className: reply.error ? "bad" : "good", "data-testid": "ping-reply" },
     reply.error
@@ -359,30 +422,56 @@ export class LivePanel {
   #pingall() {
     const table = this.find("pingall-matrix");
     const pingall = this.live.pingall;
+    const running = this.live.pingAllRunning;
+    this.find("pingall-cancel").hidden = !running;
+    this.find("pingall-open-matrix").disabled = !pingall;
+    const progress = pingall?.progress;
+    this.find("pingall-progress-wrap").hidden = !progress;
+    if (progress) {
+      const bar = this.find("pingall-progress");
+      bar.max = Math.max(progress.total, 1);
+      bar.value = progress.done;
+      this.find("pingall-progress-label").textContent = progressText(progress);
+    }
+    this.matrix.update(pingall);
     if (!pingall) {
       table.replaceChildren();
+      this.#toolMessage("pingall-summary", "");
       return;
     }
-    const { sources, columns, cell } = this.live.matrix();
-    table.replaceChildren(
-      h("thead", {}, h("tr", {}, h("th", {}, "from \\ to"),
-        columns.map((column) => h("th", { title: column.address }, column.target, h("br"), h("small", {}, column.address))))),
-      h("tbody", {}, sources.map((source) => h("tr", {}, h("th", {}, source), columns.map((column) => {
-        const found = cell(source, column.address);
-        if (!found) return h("td", { className: "pending" }, "…");
-        return h("td", { className: found.reachable ? "good" : "bad", "data-testid": "pingall-cell",
-          title: found.error || `${found.received}/${found.sent} replies` },
-        found.reachable ? milliseconds(found.rtt_ms) || "✓" : "✗");
-      })))));
+    if (pingall.cells.size <= PANEL_MATRIX_CELLS) {
+      const { sources, columns, cell } = this.live.matrix();
+      table.replaceChildren(
+        h("thead", {}, h("tr", {}, h("th", {}, "from \\ to"),
+          columns.map((column) => h("th", { title: column.address }, column.target, h("br"), h("small", {}, column.address))))),
+        h("tbody", {}, sources.map((source) => h("tr", {}, h("th", {}, source), columns.map((column) => {
+          const found = cell(source, column.address);
+          if (!found) return h("td", { className: "pending" }, "…");
+          return h("td", { className: found.reachable ? "good" : "bad", "data-testid": "pingall-cell",
+            title: found.error || `${found.received}/${found.sent} replies` },
+          found.reachable ? milliseconds(found.rtt_ms) || "✓" : "✗");
+        })))));
+    } else if (table.firstChild) {
+      table.replaceChildren();
+    }
     if (pingall.done) {
-      this.#toolMessage("pingall-summary", `${pingall.done.reachable} of ${pingall.done.total} reachable`,
-        pingall.done.reachable === pingall.done.total ? "ok" : "error");
+      const { total, reachable, cancelled } = pingall.done;
+      const planned = pingall.progress?.total;
+      const text = cancelled
+        ? `${reachable} of ${total} reachable (cancelled after ${total} of ${planned ?? "?"} pairs)`
+        : `${reachable} of ${total} reachable`;
+      this.#toolMessage("pingall-summary", text, reachable === total && !cancelled ? "ok" : "error");
+    } else if (running && pingall.cells.size > PANEL_MATRIX_CELLS && !this.matrix.isOpen) {
+      this.#toolMessage("pingall-summary", "Pinging every address from every node… (Matrix… shows every pair)");
     }
   }
 
-  #probe() {
+    #probe() {
     const probe = this.live.probe;
-    if (!probe) return;
+    if (!probe) {
+      this.#toolMessage("probe-result", "");
+      return;
+    }
     const where = `${probe.address}:${probe.port}${probe.node ? ` (${probe.node})` : ""}`;
     if (probe.connected) {
       const line = probe.first_line ? `, first line: ${probe.first_line}` : "";
@@ -432,6 +521,8 @@ export class LivePanel {
     submit("ping", () => this.ping());
     submit("probe", () => this.probe());
     this.find("pingall-run").addEventListener("click", () => this.pingAll());
+    this.find("pingall-cancel").addEventListener("click", () => this.cancelPingAll());
+    this.find("pingall-open-matrix").addEventListener("click", () => this.openMatrix());
     this.#choices();
   }
 }

@@ -109,6 +109,7 @@ class Editor {
     this.panel.show(state.doc, this.canvas.selection());
     this.refresh();
     this.validateSoon(0);
+    if (state.draft) this.#revisionLabel();
     this.live = new LivePanel(root, state, {
       canvas: this.canvas,
       save: () => this.save(),
@@ -301,14 +302,24 @@ class Editor {
     const started = performance.now();
     this.say("Saving…");
     try {
-      const answer = await api.saveDesign(state.designId, doc);
+      // Half-done work is never lost: a design with problems is saved as a draft revision,
+      // which the server refuses to deploy until a later revision is valid.
+      const answer = await api.saveDesign(state.designId, doc, "", { draft: true });
       state.history.markSaved(doc);
       state.revision = answer.revision;
+      state.draft = answer.draft === true;
       this.refresh();
       state.emit("saved", answer);
       state.emit("document");
       this.root.dataset.lastSaveMs = String(Math.round(performance.now() - started));
-      this.say(`Saved revision ${answer.revision}.`, "ok");
+      this.root.dataset.draft = String(state.draft);
+      if (state.draft) {
+        this.showProblems(doc, answer.problems);
+        this.say(`Saved revision ${answer.revision} as a draft: the design has ${plural(answer.problems.length, "problem")}, `
+          + "so it cannot be deployed until they are fixed (see the list).", "warning");
+      } else {
+        this.say(`Saved revision ${answer.revision}.`, "ok");
+      }
     } catch (error) {
       if (error.status === 422 && error.problems.length) {
         this.panel.forgetFresh();
@@ -336,9 +347,18 @@ class Editor {
   #addRevision(answer) {
     const list = this.find("revisions");
     const url = `/designs/${this.state.designId}/revisions/${answer.revision}/`;
-    list.prepend(h("li", {}, h("a", { href: url }, `r${answer.revision}`), " just now by you"));
+    const draft = answer.draft === true;
+    list.prepend(h("li", draft ? { "data-draft": "true" } : {}, h("a", { href: url }, `r${answer.revision}`),
+      ...(draft ? [" ", h("span", { className: "draft-mark", "data-testid": "revision-draft",
+        title: "saved with problems: not deployable" }, "draft")] : []),
+      " just now by you"));
+    this.#revisionLabel();
+  }
+
+  /** The toolbar's "revision N", saying "(draft)" for a draft. */
+  #revisionLabel() {
     const label = this.find("revision-number");
-    if (label) label.textContent = `revision ${answer.revision}`;
+    if (label) label.textContent = `revision ${this.state.revision}${this.state.draft ? " (draft)" : ""}`;
   }
 }
 

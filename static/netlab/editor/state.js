@@ -10,12 +10,14 @@ export class EditorState {
   /**
    * @param designId the design's database id
    * @param revision the number of its saved revision
+   * @param draft whether that revision is a draft (saved with problems: not deployable)
    * @param canEdit whether the user may change, save and deploy it
    * @param doc the document to start from
    */
-  constructor({ designId, revision, canEdit, doc }) {
+  constructor({ designId, revision, draft = false, canEdit, doc }) {
     this.designId = designId;
     this.revision = revision;
+    this.draft = draft;
     this.canEdit = canEdit;
     this.history = new History(doc);
     /** The server's problems of `validated` (the document last checked). */
@@ -61,6 +63,7 @@ export function readState(root) {
   return new EditorState({
     designId: Number(root.dataset.designId),
     revision: Number(root.dataset.revision),
+    draft: root.dataset.draft === "true",
     canEdit: root.dataset.canEdit === "true",
     doc: model.withPositions(stored),
   });

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("editor", "0004_protect_labs_and_revision_picture"),
+        ("editor", "0005_revision_draft"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
