@@ -183,3 +183,14 @@ def test_apply_of_the_running_revision_repairs_what_drifted(
         run("check", imported)
     assert "runs revision 1" in run("apply", imported)
     assert "the kernel matches the design" in run("check", imported)
+
+
+def test_explain_observes_the_running_lab_and_agrees(lab_settings: Any, imported: str) -> None:
+    """``explain --observe`` probes the running lab: for a reachable path and a refused
+    port alike, what the kernel does agrees with the prediction."""
+    run("deploy", imported)
+    for args in (("blue", "lan"), ("lan", "192.168.1.2", "--protocol", "tcp", "--port", "80"),
+                 ("red", "blue", "--protocol", "tcp", "--port", "81")):  # fmt: skip
+        answer = json.loads(run("explain", imported, *args, "--observe", "--json"))
+        assert answer["agrees"], answer
+    assert answer["outcome"] == "port-closed"

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import deployments, lab, services
+from editor import deployments, explaining, lab, services
 from editor.models import Design
 from netlab.core import codec
 from netlab.core.document import Document
@@ -127,6 +127,21 @@ class Command(BaseCommand):
         ping.add_argument("source", help="node id")
         ping.add_argument("target", help="address, or node id (its first address)")
         ping.add_argument("--count", type=int, default=3)
+        explains = commands.add_parser(
+            "explain", help="why a packet from a node to a target arrives or not, hop by hop"
+        )
+        explains.add_argument("design")
+        explains.add_argument("source", nargs="?", help="node id")
+        explains.add_argument("target", nargs="?", help="address, or node id (its first address)")
+        explains.add_argument("--protocol", choices=["icmp", "tcp"], default="icmp")
+        explains.add_argument("--port", type=int, help="the TCP port (with --protocol tcp)")
+        explains.add_argument("--json", action="store_true", help="print JSON")
+        explains.add_argument(
+            "--observe", action="store_true", help="also probe the running lab (root)"
+        )
+        explains.add_argument(
+            "--matrix", action="store_true", help="every node to every address, as ping-all"
+        )
         destroy = commands.add_parser("destroy", help="destroy a design's deployment")
         destroy.add_argument("design")
         destroy.add_argument("--user", help="whose lab (default: the design's owner)")
@@ -225,6 +240,48 @@ class Command(BaseCommand):
     def handle_ping(self, options: Namespace) -> None:
         design = find_design(options.design)
         lab.ping(design, options.source, options.target, options.count, out=self.stdout.write)
+
+    def handle_explain(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        try:
+            if options.matrix:
+                cells = explaining.matrix(design)
+                if options.json:
+                    self.stdout.write(json.dumps(cells, indent=2))
+                    return
+                for cell in cells:
+                    mark = "ok" if cell["reachable"] else cell["outcome"]
+                    self.stdout.write(
+                        f"{cell['source']} -> {cell['address']} ({cell['node']}): {mark}"
+                    )
+                return
+            if not options.source or not options.target:
+                raise CommandError("explain needs SOURCE and TARGET (or --matrix)")
+            answer = explaining.explain(
+                design, options.source, options.target, protocol=options.protocol, port=options.port
+            )
+            if options.observe:
+                answer = explaining.observe(design, design.owner, answer)
+        except explaining.CannotExplain as error:
+            raise CommandError(str(error)) from None
+        if options.json:
+            self.stdout.write(json.dumps(answer, indent=2))
+            return
+        self.stdout.write(f"{answer['outcome']}: {answer['reason']}")
+        for title, hops in (("request", answer["hops"]), ("reply", answer["reply"] or [])):
+            if hops:
+                self.stdout.write(f"{title}:")
+            for hop in hops:
+                mark = "  " if hop["ok"] else "✗ "
+                self.stdout.write(f"  {mark}{hop['node']}: {hop['note']}")
+                for field in ("route", "nat"):
+                    if hop[field]:
+                        self.stdout.write(f"      {field}: {hop[field]}")
+        for fix in answer["fixes"]:
+            self.stdout.write(f"fix: {fix['sentence']}")
+        if "observed" in answer:
+            agrees = "agrees" if answer["agrees"] else "DISAGREES"
+            self.stdout.write(f"observed: {answer['observed']['said']} ({agrees})")
 
     def handle_destroy(self, options: Namespace) -> None:
         user = find_user(options.user) if options.user else None
