@@ -482,3 +482,48 @@ def test_a_campus_ping_all_from_the_page_counts_can_be_cancelled_and_reads_full_
     destroy(page, kernel_labs)
     expect(summary).to_be_empty()
     expect(page.get_by_test_id("pingall-progress-wrap")).to_be_hidden()
+
+
+def test_explain_a_failed_ping_and_apply_its_fix(page, kernel_labs):
+    """The seed's lesson from the page: without the host's masquerade, blue's ping to the
+    LAN machine fails; Explain says the reply has no way back (lan marked red on the canvas)
+    and offers the masquerade; one click saves and applies it, and the ping answers."""
+    from factories import tutorial_data
+
+    data = tutorial_data(3)
+    data["nodes"][0]["nat"] = []
+    editor = EditorPage(page).open(create_design(page, data))
+    connected(page)
+    open_live_tab(page)
+    deploy(page)
+
+    page.get_by_test_id("ping-source").select_option("blue")
+    page.get_by_test_id("ping-target").fill("lan")
+    page.get_by_test_id("ping-count").fill("1")
+    page.get_by_test_id("ping-run").click()
+    expect(page.get_by_test_id("ping-summary")).to_contain_text("0 received", timeout=LAB_TIMEOUT)
+    page.get_by_test_id("ping-summary-explain").click()
+    outcome = page.get_by_test_id("explain-outcome")
+    expect(outcome).to_have_attribute("data-outcome", "no-return-route")
+    expect(outcome).to_contain_text("lan has no route to 192.168.15.2")
+    expect(page.get_by_test_id("explain-hop").first).to_contain_text("blue")
+    stops = "window.netlabEditor.canvas.cy.$id('n:lan').hasClass('path-stops')"
+    assert page.evaluate(stops)
+    assert page.evaluate("window.netlabEditor.canvas.cy.$id('n:host').hasClass('on-path')")
+    shoot(page, "live-06-explain")
+
+    fix = page.get_by_test_id("explain-fix").filter(has_text="masquerade 192.168.15.0/24")
+    fix.click()
+    wait_until(
+        page,
+        "window.netlabEditor.live.live.deployment.revision === 2"
+        " && window.netlabEditor.live.live.deployment.state === 'running'",
+        timeout=LAB_TIMEOUT,
+    )
+    assert editor.document()["nodes"][0]["nat"] == [{"source": "192.168.15.0/24", "out": "eth0"}]
+    page.get_by_test_id("ping-run").click()
+    expect(page.get_by_test_id("ping-summary")).to_contain_text("1 received", timeout=LAB_TIMEOUT)
+    page.get_by_test_id("explain-run").click()
+    expect(outcome).to_have_attribute("data-outcome", "delivered")
+    assert not page.evaluate(stops)
+    destroy(page, kernel_labs)

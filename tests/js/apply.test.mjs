@@ -65,3 +65,22 @@ test("a lesson's step comes from the URL, within its steps, under the design's n
   assert.equal(made.name, "tutorial-lesson");
   assert.equal(step.document.name, "tutorial-2-bridge"); // the step itself is not changed
 });
+
+test("a fix is the same document change the server describes, and a path lists its nodes", async () => {
+  const { applyFix, pathNodes } = await import("../../static/netlab/editor/explain-panel.js");
+  const design = { format: "netlab/v1", name: "lab", nodes: [{ id: "r", kind: "namespace" }], links: [] };
+  assert.equal(applyFix(design, { op: "set-forwarding", node: "r", value: true }).nodes[0].forwarding, true);
+  assert.deepEqual(applyFix(design, { op: "add-route", node: "r", route: { to: "default", via: "10.0.0.1" } }).nodes[0].routes,
+    [{ to: "default", via: "10.0.0.1" }]);
+  assert.deepEqual(applyFix(design, { op: "add-nat", node: "r", nat: { source: "10.0.0.0/24" } }).nodes[0].nat,
+    [{ source: "10.0.0.0/24" }]);
+  assert.deepEqual(applyFix(design, { op: "add-service", node: "r", service: { kind: "tcp", port: 7 } }).nodes[0].services,
+    [{ kind: "tcp", port: 7 }]);
+  assert.equal(design.nodes[0].forwarding, undefined); // the original is not changed
+  assert.throws(() => applyFix(design, { op: "reboot", node: "r" }), /unknown change/);
+  assert.throws(() => applyFix(design, { op: "set-forwarding", node: "x", value: true }), /no node x/);
+  const answer = { hops: [{ node: "a", ok: true }, { node: "r", ok: true }, { node: "b", ok: true }],
+    reply: [{ node: "b", ok: false }] };
+  assert.deepEqual([...pathNodes(answer).nodes], ["a", "r", "b"]);
+  assert.equal(pathNodes(answer).stops, "b");
+});

@@ -147,5 +147,5 @@ def test_random_designs_are_predicted_exactly(data: dict[str, Any], tmp_path_fac
         pair: predicted[pair]["outcome"]
         for pair in seen
         if seen[pair] != predicted[pair]["reachable"]
-    }  # noqa: E501
+    }
     assert wrong == {}, data

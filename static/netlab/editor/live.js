@@ -6,6 +6,7 @@
 
 import { ApplyPanel } from "./apply-panel.js";
 import { h } from "./dom.js";
+import { ExplainPanel } from "./explain-panel.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
 import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
 import { PingAllDialog } from "./pingall-dialog.js";
@@ -51,10 +52,26 @@ export class LivePanel {
       openTab: (name) => this.editor.openTab(name),
       askToSave: () => this.#askToSave("apply"),
     });
+    this.explainer = new ExplainPanel(this.find, state, {
+      canvas: editor.canvas,
+      apply: (doc, description) => this.editor.apply(doc, description),
+      save: () => this.editor.save(),
+      live: this,
+      say: (text, kind) => this.editor.say(text, kind),
+      openTab: (name) => this.editor.openTab(name),
+    });
     this.canvasTimer = null;
     this.matrix = new PingAllDialog(root.querySelector('[data-testid="pingall-dialog"]'), {
       onCancel: () => this.cancelPingAll(),
       planned: () => this.#plannedMatrix(),
+    });
+    // A cell of the matrix, clicked: explain its path (failed or not).
+    this.matrix.canvas.addEventListener("click", (event) => {
+      const box = this.matrix.canvas.getBoundingClientRect();
+      const cell = this.matrix.cellAt(event.clientX - box.left, event.clientY - box.top);
+      if (!cell) return;
+      this.matrix.close();
+      this.explainer.explain(cell.source, cell.address);
     });
     this.#bind();
     state.on("document", () => this.documentChanged());
@@ -379,7 +396,7 @@ export class LivePanel {
   #choices() {
     const doc = this.state.doc;
     const nodes = namespaceNodes(doc);
-    for (const testid of ["live-node", "ping-source", "probe-source"]) {
+    for (const testid of ["live-node", "ping-source", "probe-source", "explain-source"]) {
       const select = this.find(testid);
       const value = select.value;
       select.replaceChildren(...nodes.map((id) => h("option", { value: id }, id)));
@@ -416,6 +433,7 @@ export class LivePanel {
       const rtt = done.rtt_avg_ms === null ? "" : `, rtt min/avg/max ${done.rtt_min_ms}/${done.rtt_avg_ms}/${done.rtt_max_ms} ms`;
       this.#toolMessage("ping-summary", `${done.sent} sent, ${done.received} received, ${done.loss}% loss${rtt}`,
         done.received ? "ok" : "error");
+      if (!done.received) this.#explainButton("ping-summary", ping.source, ping.target);
     }
   }
 
@@ -478,7 +496,14 @@ export class LivePanel {
       this.#toolMessage("probe-result", `${probe.source} connected to ${where} in ${milliseconds(probe.connect_ms)}${line}`, "ok");
     } else {
       this.#toolMessage("probe-result", `${probe.source} could not connect to ${where}: ${probe.error}`, "error");
+      this.#explainButton("probe-result", probe.source, probe.address, { protocol: "tcp", port: probe.port });
     }
+  }
+
+  /** A button after a failed ping or probe's message: explain why. */
+  #explainButton(testid, source, target, options = {}) {
+    this.find(testid).append(" ", h("button", { type: "button", className: "link", "data-testid": `${testid}-explain`,
+      onclick: () => this.explainer.explain(source, target, options) }, "Explain why"));
   }
 
   #markCanvas() {

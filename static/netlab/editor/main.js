@@ -112,6 +112,7 @@ class Editor {
     if (state.draft) this.#revisionLabel();
     this.live = new LivePanel(root, state, {
       canvas: this.canvas,
+      apply: (doc, description) => this.apply(doc, description),
       save: () => this.save(),
       say,
       openTab: (name) => this.tabs.open(name),
