@@ -70,3 +70,28 @@ def explain_path(
         )
     except explaining.CannotExplain as error:
         return Status(422, {"detail": str(error)})
+
+
+class CellOut(Schema):
+    source: str
+    address: str
+    node: str
+    reachable: bool
+    outcome: str
+
+
+@router.get(
+    "/designs/{design_id}/explain/matrix",
+    response={200: list[CellOut], 404: ErrorOut, 422: ErrorOut},
+    tags=["designs"],
+)
+def predicted_matrix(
+    request: SignedInRequest, design_id: DesignId
+) -> list[dict[str, Any]] | Status[dict[str, Any]]:
+    """The predicted ping-all of the latest saved revision: a cell per namespace node (the
+    host included) and address of another node, reachable or not, with the outcome."""
+    design = permissions.access_design(request.user, design_id)
+    try:
+        return explaining.matrix(design)
+    except explaining.CannotExplain as error:
+        return Status(422, {"detail": str(error)})

@@ -495,7 +495,20 @@ def test_explain_a_failed_ping_and_apply_its_fix(page, kernel_labs):
     editor = EditorPage(page).open(create_design(page, data))
     connected(page)
     open_live_tab(page)
+    # Before deploying: the predicted ping-all, in the matrix dialog.
+    page.get_by_test_id("pingall-predict").click()
+    grid = page.get_by_test_id("pingall-grid")
+    expect(page.get_by_test_id("pingall-dialog-note")).to_contain_text(
+        "Predicted from saved revision 1"
+    )
+    predicted_failures = int(grid.get_attribute("data-failed") or 0)
+    assert predicted_failures > 0
+    page.get_by_test_id("pingall-close").click()
     deploy(page)
+    page.get_by_test_id("pingall-run").click()
+    expect(page.get_by_test_id("pingall-summary")).to_contain_text(
+        "as predicted", timeout=LAB_TIMEOUT
+    )
 
     page.get_by_test_id("ping-source").select_option("blue")
     page.get_by_test_id("ping-target").fill("lan")

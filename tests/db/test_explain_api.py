@@ -86,3 +86,11 @@ def test_the_command_line_explains_and_predicts_the_matrix(gateway: Any) -> None
     }
     with pytest.raises(CommandError, match="needs SOURCE and TARGET"):
         run("explain", str(gateway.pk))
+
+
+def test_the_api_predicts_the_ping_all(token_client: Any, gateway: Any) -> None:
+    response = token_client.get(f"/api/designs/{gateway.pk}/explain/matrix")
+    assert response.status_code == 200
+    cells = response.json()
+    assert cells == json.loads(run("explain", str(gateway.pk), "--matrix", "--json"))
+    assert token_client.get(f"/api/designs/{gateway.pk + 999}/explain/matrix").status_code == 404

@@ -437,6 +437,39 @@ export class LivePanel {
     }
   }
 
+  /** The ping-all the design predicts (no lab needed): shown in the matrix dialog, and kept
+   * to compare a real ping-all of the same revision with. */
+  async predict() {
+    const response = await fetch(`/api/designs/${this.state.designId}/explain/matrix`,
+      { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const cells = await response.json().catch(() => null);
+    if (!response.ok || !Array.isArray(cells)) {
+      this.#toolMessage("pingall-summary", (cells && cells.detail) || "The prediction failed.", "error");
+      return;
+    }
+    const byKey = new Map(cells.map((cell) => [`${cell.source}|${cell.address}`, {
+      ...cell, target: cell.node, predicted: true, sent: 0, received: 0, rtt_ms: null, error: null }]));
+    const reachable = cells.filter((cell) => cell.reachable).length;
+    this.prediction = { revision: this.state.revision, cells: byKey };
+    this.matrix.open({ cells: byKey, done: { total: cells.length, reachable, cancelled: false },
+      progress: null, predicted: this.state.revision });
+    this.#toolMessage("pingall-summary", `Predicted: ${reachable} of ${cells.length} pairs reachable (saved revision ${this.state.revision}).`);
+  }
+
+  /** Mark the ping-all's cells that disagree with the prediction of the revision the lab
+   * runs; answers how many do. */
+  #compareWithPrediction(pingall) {
+    const prediction = this.prediction;
+    if (!prediction || prediction.revision !== this.live.deployment.revision) return null;
+    let disagreeing = 0;
+    for (const [key, cell] of pingall.cells) {
+      const predicted = prediction.cells.get(key);
+      cell.disagrees = predicted && predicted.reachable !== cell.reachable ? predicted.outcome : undefined;
+      if (cell.disagrees) disagreeing += 1;
+    }
+    return disagreeing;
+  }
+
   #pingall() {
     const table = this.find("pingall-matrix");
     const pingall = this.live.pingall;
@@ -475,10 +508,13 @@ export class LivePanel {
     if (pingall.done) {
       const { total, reachable, cancelled } = pingall.done;
       const planned = pingall.progress?.total;
-      const text = cancelled
+      let text = cancelled
         ? `${reachable} of ${total} reachable (cancelled after ${total} of ${planned ?? "?"} pairs)`
         : `${reachable} of ${total} reachable`;
-      this.#toolMessage("pingall-summary", text, reachable === total && !cancelled ? "ok" : "error");
+      const disagreeing = this.#compareWithPrediction(pingall);
+      if (disagreeing) text += `; ${disagreeing} disagree with the prediction (≠ in the matrix)`;
+      else if (disagreeing === 0) text += ", as predicted";
+      this.#toolMessage("pingall-summary", text, reachable === total && !cancelled && !disagreeing ? "ok" : "error");
     } else if (running && pingall.cells.size > PANEL_MATRIX_CELLS && !this.matrix.isOpen) {
       this.#toolMessage("pingall-summary", "Pinging every address from every node… (Matrix… shows every pair)");
     }
@@ -546,6 +582,7 @@ export class LivePanel {
     submit("ping", () => this.ping());
     submit("probe", () => this.probe());
     this.find("pingall-run").addEventListener("click", () => this.pingAll());
+    this.find("pingall-predict").addEventListener("click", () => this.predict());
     this.find("pingall-cancel").addEventListener("click", () => this.cancelPingAll());
     this.find("pingall-open-matrix").addEventListener("click", () => this.openMatrix());
     this.#choices();

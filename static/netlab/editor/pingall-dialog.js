@@ -24,6 +24,15 @@ const SELF = Object.freeze({ text: "", kind: "self", title: "its own address: no
 /** What a cell shows: its text, kind (good, bad, pending) and description. */
 export function cellFace(cell) {
   if (!cell) return { text: "…", kind: "pending", title: "not measured yet" };
+  const pair = `${cell.source} → ${cell.address} (${cell.target})`;
+  if (cell.predicted) {
+    return { text: cell.reachable ? "✓" : "✗", kind: cell.reachable ? "good" : "bad",
+      title: `${pair}: predicted ${cell.outcome} (click to explain)` };
+  }
+  if (cell.disagrees) {
+    return { text: "≠", kind: "bad",
+      title: `${pair}: ${cell.reachable ? "answered" : cell.error || "no reply"}, but the design predicts ${cell.disagrees}: a bug in netlab or a hand-made change in the lab` };
+  }
   if (cell.reachable) {
     return { text: milliseconds(cell.rtt_ms) || "✓", kind: "good",
       title: `${cell.source} → ${cell.address} (${cell.target}): ${cell.received}/${cell.sent} replies, ${milliseconds(cell.rtt_ms) || "no time"}` };
@@ -127,6 +136,8 @@ export class PingAllDialog {
       : running ? "Pinging…" : "";
     this.find("pingall-dialog-note").textContent = !pingall
       ? "No ping-all yet: run one from the Live lab tab."
+      : pingall.predicted
+        ? `Predicted from saved revision ${pingall.predicted}, no packet sent: ${view.failed} of ${view.measured} pairs fail. Click a cell to explain it.`
       : this.failuresOnly && view.failed === 0 && view.measured
         ? "No failures: every pair measured so far answered."
         : this.failuresOnly
