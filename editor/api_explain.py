@@ -31,6 +31,7 @@ class HopOut(Schema):
     nat: str | None
     note: str
     ok: bool
+    destination: str | None = None
 
 
 class FixOut(Schema):

@@ -4,6 +4,9 @@ user's running lab with a probe."""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import subprocess
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -70,5 +73,26 @@ def observe(design: Design, user: User, answer: dict[str, Any]) -> dict[str, Any
         ping = probes.ping(netns, answer["address"], count=2, interval=0.05, timeout=1.0)
         reachable, said = ping.received > 0, f"{ping.received} of {ping.sent} replies"
     predicted = answer["outcome"] == "delivered"
-    return {**answer, "observed": {"reachable": reachable, "said": said},
-            "agrees": reachable == predicted}  # fmt: skip
+    hops = [_route_get(deployment, hop) for hop in answer["hops"] if hop["out"]]
+    observed = {"reachable": reachable, "said": said, "hops": hops}
+    agrees = reachable == predicted and all(hop["agrees"] for hop in hops)
+    return {**answer, "observed": observed, "agrees": agrees}
+
+
+def _route_get(deployment: Deployment, hop: dict[str, Any]) -> dict[str, Any]:
+    """``ip route get`` in a hop's namespace for the destination it routed: does the kernel
+    choose the predicted interface and next hop?"""
+    netns = deployment.namespaces.get(hop["node"])
+    destination = str(ipaddress.ip_address(hop["destination"]))  # never text from outside
+    if not netns:
+        return {"node": hop["node"], "dev": None, "via": None, "agrees": False}
+    result = subprocess.run(
+        ["ip", "-n", str(netns), "-j", "route", "get", destination],
+        capture_output=True, text=True, timeout=5, check=False,
+    )  # fmt: skip
+    found = json.loads(result.stdout or "[]")
+    route = found[0] if found else {}
+    dev, via = route.get("dev"), route.get("gateway")
+    agrees = dev == hop["out"] and (via or destination) == hop["next_hop"]
+    return {"node": hop["node"], "dev": dev, "via": via, "agrees": agrees,
+            "said": result.stderr.strip() or None}  # fmt: skip

@@ -65,6 +65,7 @@ class Hop:
     nat: str | None = None  # what a NAT rule rewrote here
     note: str = ""  # the decision, in a sentence
     ok: bool = True  # False for the hop where the packet stops
+    destination: str | None = None  # the packet's destination as this node routes it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class Hop:
             "nat": self.nat,
             "note": self.note,
             "ok": self.ok,
+            "destination": self.destination,
         }
 
 
@@ -359,6 +361,7 @@ def _walk(
                 f"{node} does not forward: IP forwarding is off there, so a packet for "
                 f"{packet.destination} arriving on {arrived} is dropped",
             )
+        hop = replace(hop, destination=str(packet.destination))
         route = model.lookup(node, packet.destination)
         if route is None:
             return _stop(

@@ -193,4 +193,7 @@ def test_explain_observes_the_running_lab_and_agrees(lab_settings: Any, imported
                  ("red", "blue", "--protocol", "tcp", "--port", "81")):  # fmt: skip
         answer = json.loads(run("explain", imported, *args, "--observe", "--json"))
         assert answer["agrees"], answer
+        # ``ip route get`` in each hop's namespace chose the predicted interface and next hop.
+        assert answer["observed"]["hops"], answer
+        assert all(hop["agrees"] for hop in answer["observed"]["hops"])
     assert answer["outcome"] == "port-closed"
