@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from netlab.core import addressing
 from netlab.core.document import NAMESPACE_KINDS, Document
@@ -39,16 +39,7 @@ Outcome = Literal[
     "loop",
     "unknown",
 ]
-OUTCOMES: tuple[Outcome, ...] = (
-    "delivered",
-    "no-route",
-    "no-return-route",
-    "forwarding-disabled",
-    "unreachable-next-hop",
-    "port-closed",
-    "loop",
-    "unknown",
-)
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 MAX_HOPS = 64
 LOOPBACK = (ipaddress.ip_interface("127.0.0.1/8"), ipaddress.ip_interface("::1/128"))
 
