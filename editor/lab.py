@@ -128,6 +128,47 @@ def apply(design: Design, *, out: Output, dry_run: bool = False) -> Deployment |
     return deployment
 
 
+def capture(
+    design: Design,
+    node: str,
+    interface: str,
+    *,
+    seconds: float,
+    count: int | None,
+    bpf: str | None,
+    write: str | None,
+    out: Output,
+) -> None:
+    """Print one line per packet on ``node``'s ``interface`` of the owner's running lab
+    (tcpdump's words); with ``write``, also save them as a pcap file."""
+    from netlab.core.packets import decode
+    from netlab.kernel import capture as capturing  # the driver: loaded only to capture
+
+    deployment = _active(design)
+    try:
+        netns = deployments.namespace_of(deployment, node)
+    except deployments.DeploymentRefused as error:
+        raise CommandError(str(error)) from None
+
+    def show(packet: capturing.Packet) -> None:
+        moment = time.strftime("%H:%M:%S", time.localtime(packet.time))
+        fraction = f"{packet.time % 1:.6f}"[1:]
+        out(f"{moment}{fraction} {packet.direction:3} {decode(packet.data).summary}")
+
+    out(f"capturing on {node}'s {interface} ({netns}) for {seconds:g} s")
+    try:
+        packets = capturing.capture(
+            netns, interface, seconds=seconds, count=count, bpf=bpf, on_packet=show
+        )
+    except capturing.CaptureError as error:
+        raise CommandError(str(error)) from None
+    out(f"{len(packets)} packets captured")
+    if write:
+        with open(write, "wb") as file:
+            capturing.write_pcap(file, packets)
+        out(f"written to {write} (pcap)")
+
+
 def _active(design: Design) -> Deployment:
     deployment = deployments.latest(design, design.owner)
     if deployment is None or not deployment.is_active:

@@ -197,3 +197,31 @@ def test_explain_observes_the_running_lab_and_agrees(lab_settings: Any, imported
         assert answer["observed"]["hops"], answer
         assert all(hop["agrees"] for hop in answer["observed"]["hops"])
     assert answer["outcome"] == "port-closed"
+
+
+def test_capture_prints_the_packets_and_writes_a_pcap(
+    lab_settings: Any, imported: str, tmp_path: Path
+) -> None:
+    """``capture`` on blue's interface while blue is pinged: ARP and the echo in tcpdump's
+    words, and the pcap file reads back as those packets."""
+    import threading
+
+    import dpkt
+
+    from netlab.kernel import probes
+
+    run("deploy", imported)
+    red = json.loads(run("status", imported, "--json"))["nodes"]["red"]["netns"]
+    pcap = tmp_path / "blue.pcap"
+    pinging = threading.Timer(0.5, lambda: probes.ping(red, "192.168.15.2", count=1))
+    pinging.start()
+    output = run("capture", imported, "blue", "veth-blue", "--seconds", "1.5", "--filter",
+                 "icmp or arp", "--write", str(pcap))  # fmt: skip
+    pinging.join()
+    assert "ICMP echo request" in output
+    assert "ICMP echo reply" in output
+    captured = int(output.split(" packets captured")[0].split("\n")[-1])
+    with pcap.open("rb") as file:
+        assert len(list(dpkt.pcap.Reader(file))) == captured > 0
+    with pytest.raises(CommandError, match="not a capture filter"):
+        run("capture", imported, "blue", "veth-blue", "--seconds", "0.1", "--filter", "and or")

@@ -142,6 +142,16 @@ class Command(BaseCommand):
         explains.add_argument(
             "--matrix", action="store_true", help="every node to every address, as ping-all"
         )
+        captures = commands.add_parser(
+            "capture", help="print the packets passing an interface of a running lab"
+        )
+        captures.add_argument("design")
+        captures.add_argument("node", help="node id")
+        captures.add_argument("interface", help="one of the node's interfaces")
+        captures.add_argument("--seconds", type=float, default=10.0)
+        captures.add_argument("--count", type=int, help="stop after this many packets")
+        captures.add_argument("--filter", help="a BPF filter, as tcpdump reads it (icmp or arp)")
+        captures.add_argument("--write", help="also write the packets to this pcap file")
         destroy = commands.add_parser("destroy", help="destroy a design's deployment")
         destroy.add_argument("design")
         destroy.add_argument("--user", help="whose lab (default: the design's owner)")
@@ -282,6 +292,18 @@ class Command(BaseCommand):
         if "observed" in answer:
             agrees = "agrees" if answer["agrees"] else "DISAGREES"
             self.stdout.write(f"observed: {answer['observed']['said']} ({agrees})")
+
+    def handle_capture(self, options: Namespace) -> None:
+        lab.capture(
+            find_design(options.design),
+            options.node,
+            options.interface,
+            seconds=options.seconds,
+            count=options.count,
+            bpf=options.filter,
+            write=options.write,
+            out=self.stdout.write,
+        )
 
     def handle_destroy(self, options: Namespace) -> None:
         user = find_user(options.user) if options.user else None
