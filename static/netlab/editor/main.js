@@ -94,6 +94,9 @@ class Editor {
     this.canvas.fit();
     this.panel.show(state.doc, this.canvas.selection());
     this.refresh();
+    if (state.pendingLayout && !state.readOnly) {
+      this.say("Placed the nodes that had no position: Save keeps this layout.");
+    }
     this.validateSoon(0);
     this.live = new LivePanel(root, state, {
       canvas: this.canvas,
@@ -141,7 +144,7 @@ class Editor {
     const redo = this.find("redo");
     redo.disabled = !history.canRedo();
     redo.title = history.canRedo() ? `Redo ${history.redoDescription()} (Ctrl+Y)` : "Nothing to redo";
-    this.find("save").classList.toggle("pending", dirty);
+    this.find("save").classList.toggle("pending", dirty || this.state.pendingLayout);
   }
 
   say(text, kind = "info") {
@@ -234,8 +237,13 @@ class Editor {
     if (kept.length) this.say("The host is always present: it was not deleted.", "warning");
   }
 
+  /** Lay out every node (layout.js): an edit like any other, undone and saved as one. */
   layout() {
-    this.apply(model.moveNodes(this.doc, model.layeredPositions(this.doc)), "automatic layout");
+    const started = performance.now();
+    const doc = model.moveNodes(this.doc, model.computePositions(this.doc));
+    this.root.dataset.lastLayoutMs = String(Math.round(performance.now() - started));
+    if (doc === this.doc) this.say("Already laid out: no node moved.");
+    else if (this.apply(doc, "automatic layout")) this.say("Laid out every node (Undo puts them back).");
     this.canvas.fit();
   }
 
@@ -263,7 +271,7 @@ class Editor {
       return;
     }
     const doc = this.doc;
-    if (!state.isDirty()) {
+    if (!state.isDirty() && !state.pendingLayout) {
       this.say("Nothing to save: no changes since the last save.");
       return;
     }
@@ -273,6 +281,7 @@ class Editor {
     try {
       const answer = await api.saveDesign(state.designId, doc);
       state.history.markSaved(doc);
+      state.pendingLayout = false;
       state.revision = answer.revision;
       this.refresh();
       state.emit("saved", answer);
