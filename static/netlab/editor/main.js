@@ -7,6 +7,7 @@ import * as api from "./api.js";
 import { Canvas, bindPalette } from "./canvas.js";
 import { Clipboard } from "./clipboard.js";
 import { DocumentTab } from "./document-tab.js";
+import { bindFindNode } from "./find.js";
 import { h, parentPath } from "./dom.js";
 import { LivePanel } from "./live.js";
 import * as model from "./model.js";
@@ -74,12 +75,14 @@ class Editor {
       fit: () => this.canvas.fit(),
       zoomIn: () => this.canvas.zoomBy(1.25),
       zoomOut: () => this.canvas.zoomBy(0.8),
+      labels: () => this.find("labels").setAttribute("aria-pressed", String(this.canvas.toggleLabels())),
       export: () => this.files.toggleExportMenu(),
       exportJson: () => this.files.exportAs("json"),
       exportYaml: () => this.files.exportAs("yaml"),
       exportPng: () => this.files.exportAs("png"),
       import: () => this.files.choose(),
     });
+    bindFindNode(this.find("find-node"), this.canvas, () => this.doc, say);
     // A document the server refused on the Document tab's form comes back in its text.
     if (root.dataset.formErrors === "true") this.tabs.open("document", { keepText: true });
     window.addEventListener("beforeunload", (event) => {
@@ -150,6 +153,7 @@ class Editor {
   say(text, kind = "info") {
     const status = this.find("status");
     status.textContent = text;
+    status.title = text; // the line is cut to the toolbar's one line: the whole text on hover
     status.dataset.kind = kind;
   }
 
