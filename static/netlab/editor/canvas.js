@@ -333,8 +333,10 @@ export class Canvas {
   centreOn(id) {
     const node = this.cy.getElementById(nodeKey(id));
     if (node.empty()) return;
-    if (this.cy.zoom() < 1) this.cy.zoom(1);
-    this.cy.center(node);
+    const cy = this.cy;
+    if (cy.zoom() < 1) cy.zoom(1);
+    const { x, y } = node.position(); // the node itself, not the box of it and its label
+    cy.pan({ x: cy.width() / 2 - x * cy.zoom(), y: cy.height() / 2 - y * cy.zoom() });
   }
 
   /** The free place nearest to `point` (model units) where a new node covers none. */
