@@ -171,3 +171,24 @@ export const STYLE = [
   { selector: "edge.holder", style: {
     "line-style": "dashed", width: 1, "line-color": COLOURS.holder, events: "no" } },
 ];
+
+/**
+ * The drawing's colours from the page's CSS variables (theme.css), so the canvas follows
+ * the light or dark theme of the system (the editor's canvas and the previews).
+ */
+export function themeStyle(element) {
+  const css = getComputedStyle(element);
+  const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
+  const ink = read("--ink", COLOURS.ink);
+  const canvas = read("--canvas", COLOURS.canvas);
+  return [
+    { selector: "node", style: { color: ink } },
+    { selector: 'node[kind = "namespace"]', style: { "background-color": read("--namespace", COLOURS.namespace) } },
+    { selector: 'node[role = "router"]', style: { "background-color": read("--router", COLOURS.router) } },
+    { selector: 'node[kind = "host"]', style: { "background-color": read("--host", COLOURS.host) } },
+    { selector: 'node[kind = "bridge"]', style: { "background-color": read("--bridge", COLOURS.bridge) } },
+    { selector: "edge", style: { "line-color": read("--link", COLOURS.link) } },
+    { selector: "edge[sourceLabel]", style: { color: read("--label", COLOURS.label), "text-background-color": canvas } },
+    { selector: "edge.holder", style: { "line-color": read("--holder", COLOURS.holder) } },
+  ];
+}

@@ -5,7 +5,7 @@
 // drawn link, a selection) to its owner, who makes the edit; then `render(doc)` brings the
 // drawing up to date, redrawing only the nodes and links whose object changed.
 
-import { COLOURS, STYLE, holderElement, linkData, linkKey, nodeData, nodeKey } from "../graph.js";
+import { COLOURS, STYLE, holderElement, linkData, linkKey, nodeData, nodeKey, themeStyle } from "../graph.js";
 import { CELL } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { linksOf, nodesOf, holderOf } from "./model.js";
@@ -50,27 +50,6 @@ const MARKS = [
   { selector: "node.labels-off", style: { label: "" } },
   { selector: "edge.labels-off", style: { "source-label": "", "target-label": "" } },
 ];
-
-/**
- * The drawing's colours from the page's CSS variables (netlab.css), so the canvas follows
- * the light or dark theme of the system.
- */
-function themeStyle(element) {
-  const css = getComputedStyle(element);
-  const read = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const ink = read("--ink", COLOURS.ink);
-  const canvas = read("--canvas", COLOURS.canvas);
-  return [
-    { selector: "node", style: { color: ink } },
-    { selector: 'node[kind = "namespace"]', style: { "background-color": read("--namespace", COLOURS.namespace) } },
-    { selector: 'node[role = "router"]', style: { "background-color": read("--router", COLOURS.router) } },
-    { selector: 'node[kind = "host"]', style: { "background-color": read("--host", COLOURS.host) } },
-    { selector: 'node[kind = "bridge"]', style: { "background-color": read("--bridge", COLOURS.bridge) } },
-    { selector: "edge", style: { "line-color": read("--link", COLOURS.link) } },
-    { selector: "edge[sourceLabel]", style: { color: read("--label", COLOURS.label), "text-background-color": canvas } },
-    { selector: "edge.holder", style: { "line-color": read("--holder", COLOURS.holder) } },
-  ];
-}
 
 // The room a link end's label takes (9px text) and a node's own, in model units.
 const END_LABEL = { char: 5.2, height: 11, offset: 40 };
