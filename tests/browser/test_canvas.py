@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from designs import campus
 from editor_page import EditorPage, create_design, wait_until
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -162,33 +162,23 @@ def test_the_minimap_shows_the_design_and_moves_the_view(page: Page) -> None:
     assert view_centre(page)[0] > left_top[0]
 
 
-def test_the_canvas_stays_where_it_is_when_the_page_becomes_unsaved(
-    browser: Browser, server: str
-) -> None:
+def test_the_canvas_stays_where_it_is_when_the_page_becomes_unsaved(page: Page) -> None:
     """At 1280x720 the toolbar keeps its height: the canvas does not move."""
-    from conftest import log_in
-    from live_server import USERNAME
-
-    context = log_in(browser, server, USERNAME)
-    try:
-        page = context.new_page()
-        page.set_viewport_size({"width": 1280, "height": 720})
-        editor = EditorPage(page).open(create_design(page, campus()))
-        canvas = editor.by_testid("canvas")
-        before = canvas.bounding_box()
-        toolbar = page.locator(".toolbar").bounding_box()
-        x, y = editor.screen_position("n:core")
-        editor.drag((x, y), (x + 40, y + 30))
-        expect(editor.by_testid("dirty")).to_be_visible()
-        assert canvas.bounding_box() == before
-        page.evaluate(
-            "() => { const s = document.querySelector('[data-testid=status]');"
-            " s.textContent = 'A very long status line '.repeat(20); }"
-        )
-        assert canvas.bounding_box() == before
-        assert page.locator(".toolbar").bounding_box() == toolbar
-    finally:
-        context.close()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    editor = EditorPage(page).open(create_design(page, campus()))
+    canvas = editor.by_testid("canvas")
+    before = canvas.bounding_box()
+    toolbar = page.locator(".toolbar").bounding_box()
+    x, y = editor.screen_position("n:core")
+    editor.drag((x, y), (x + 40, y + 30))
+    expect(editor.by_testid("dirty")).to_be_visible()
+    assert canvas.bounding_box() == before
+    page.evaluate(
+        "() => { const s = document.querySelector('[data-testid=status]');"
+        " s.textContent = 'A very long status line '.repeat(20); }"
+    )
+    assert canvas.bounding_box() == before
+    assert page.locator(".toolbar").bounding_box() == toolbar
 
 
 def test_a_palette_click_puts_the_new_node_in_free_space(page: Page) -> None:
@@ -219,41 +209,27 @@ def test_labels_toggle_and_end_labels_that_would_collide_are_hidden(page: Page) 
     assert page.evaluate(label) == "h1-1"
 
 
-def test_the_canvas_follows_the_dark_theme(browser: Browser, server: str) -> None:
-    from conftest import log_in
-    from live_server import USERNAME
-
-    context = log_in(browser, server, USERNAME)
-    try:
-        page = context.new_page()
-        page.emulate_media(color_scheme="dark")
-        doc = campus()
-        doc["nodes"][0].update(
-            {"forwarding": True, "nat": [{"source": "10.0.0.0/8", "out": "core"}]}
-        )
-        editor = EditorPage(page).open(create_design(page, doc))
-        background = page.evaluate(
-            "getComputedStyle(document.querySelector('.canvas-wrap')).backgroundColor"
-        )
-        assert background != "rgb(255, 255, 255)"
-        ink = page.evaluate(
-            "getComputedStyle(document.documentElement).getPropertyValue('--ink').trim()"
-        )
-        node_colour = page.evaluate(
-            "window.netlabEditor.canvas.cy.getElementById('n:h1-1').style('color')"
-        )
-        assert ink == "#e3e9f0"
-        assert node_colour == "rgb(227,233,240)"
-        host = page.evaluate("window.netlabEditor.canvas.cy.getElementById('n:host').data()")
-        assert host["badges"] == "F N"
-        assert host["role"] == "host"
-        assert (
-            page.evaluate("window.netlabEditor.canvas.cy.getElementById('n:r1').data('role')")
-            == "router"
-        )
-        assert "10.1.0.1/24" in page.evaluate(
-            "window.netlabEditor.canvas.cy.getElementById('n:access1').data('label')"
-        )
-        editor.by_testid("layout")  # the page is usable in the dark theme as in the light one
-    finally:
-        context.close()
+def test_the_canvas_follows_the_dark_theme(page: Page) -> None:
+    page.emulate_media(color_scheme="dark")
+    doc = campus()
+    doc["nodes"][0].update({"forwarding": True, "nat": [{"source": "10.0.0.0/8", "out": "core"}]})
+    EditorPage(page).open(create_design(page, doc))
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('.canvas-wrap')).backgroundColor"
+    )
+    assert background != "rgb(255, 255, 255)"
+    ink = page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--ink').trim()"
+    )
+    node_colour = page.evaluate(
+        "window.netlabEditor.canvas.cy.getElementById('n:h1-1').style('color')"
+    )
+    assert ink == "#e3e9f0"
+    assert node_colour == "rgb(227,233,240)"
+    host = page.evaluate("window.netlabEditor.canvas.cy.getElementById('n:host').data()")
+    assert host["badges"] == "F N"
+    assert host["role"] == "host"
+    role = "window.netlabEditor.canvas.cy.getElementById('n:r1').data('role')"
+    assert page.evaluate(role) == "router"
+    label = "window.netlabEditor.canvas.cy.getElementById('n:access1').data('label')"
+    assert "10.1.0.1/24" in page.evaluate(label)

@@ -17,6 +17,7 @@ test("a bridge's hosts and its router become one block with it", () => {
   const block = graph.members.access1;
   assert.deepEqual(block.map((leaf) => leaf.id),
     ["r1", ...Array.from({ length: 13 }, (_, index) => `h1-${index + 1}`)]);
+  assert.ok(block[0].holder && block.slice(1).every((leaf) => !leaf.holder));
   assert.ok(block.every((leaf) => leaf.y >= block[0].y), "the router on top of its bridge");
   assert.equal(graph.members.core, undefined, "routers hold a bridge: they are not leaves");
   const node = graph.nodes.find((each) => each.id === "access1");
@@ -24,6 +25,21 @@ test("a bridge's hosts and its router become one block with it", () => {
   assert.deepEqual(graph.edges.map((edge) => [edge.source, edge.target, edge.holder]),
     [["access1", "core", false], ["access2", "core", false], ["access3", "core", false],
       ["access4", "core", false], ["host", "core", true]], "one edge per pair of blocks");
+});
+
+test("a block is turned so that its router faces what the block is linked to", () => {
+  const graph = layout.layoutGraph(campus());
+  const at = Object.fromEntries(graph.nodes.map((node) => [node.id, { x: 0, y: 0 }]));
+  at.core = { x: 1000, y: 0 };
+  const turned = layout.turnBlocks(graph, at).access1;
+  const router = turned[0];
+  assert.equal(router.id, "r1");
+  assert.ok(router.x > 0 && Math.abs(router.y) < 2, JSON.stringify(router));
+  const distance = (leaf) => Math.hypot(leaf.x, leaf.y);
+  assert.deepEqual(turned.map((leaf) => Math.round(distance(leaf))),
+    graph.members.access1.map((leaf) => Math.round(distance(leaf))), "a turn keeps every distance");
+  assert.equal(layout.turnBlocks(graph, { ...at, core: { x: 0, y: 0 } }).access1,
+    graph.members.access1, "nothing to face: left as it is");
 });
 
 test("a bridge without hosts stays tied to its holder by a holder edge", () => {

@@ -5,8 +5,8 @@
 // smaller graph and tidies what comes back:
 //   1. `layoutGraph`: every node's leaves (namespaces linked to that node only: the hosts
 //      of a bridge) become one block with it, drawn as rings around it, so hosts stay by
-//      their bridge; a namespace holding that bridge (its router) joins the block on top, and
-//      other bridges are tied to their holder by a short edge (bridges by their router).
+//      their bridge; a namespace holding that bridge (its router) joins the block, turned to
+//      face the block's links, and other bridges are tied to their holder by a short edge.
 //   2. fcose lays out the blocks and the other nodes, seeded, so the same design always
 //      gets the same picture (laying out twice changes nothing).
 //   3. `fold` cuts a picture much wider than high into rows, `separate` puts every box on a
@@ -118,7 +118,7 @@ export function layoutGraph(doc, only = null) {
     if (holder) {
       const top = offsets.reduce((best, offset, index) =>
         (offset.y < offsets[best].y || (offset.y === offsets[best].y && Math.abs(offset.x) < Math.abs(offsets[best].x)) ? index : best), 0);
-      members[centre] = [{ id: holder, ...offsets[top] }];
+      members[centre] = [{ id: holder, ...offsets[top], holder: true }];
       offsets.splice(top, 1);
       blockOf.set(holder, centre);
     } else {
@@ -130,6 +130,11 @@ export function layoutGraph(doc, only = null) {
   const graphNodes = nodes.filter((node) => !blockOf.has(node.id)).map((node) => {
     const block = members[node.id];
     if (!block) return { id: node.id, ...CELL };
+    if (block[0].holder) {
+      // A block with its router is turned later (`turnBlocks`): room for any turn.
+      const radius = Math.max(...block.map((leaf) => Math.hypot(leaf.x, leaf.y)));
+      return { id: node.id, width: 2 * radius + CELL.width, height: 2 * radius + CELL.height };
+    }
     const reach = (axis) => Math.max(...block.map((leaf) => Math.abs(leaf[axis])));
     return { id: node.id, width: 2 * reach("x") + CELL.width, height: 2 * reach("y") + CELL.height };
   });
@@ -233,6 +238,33 @@ export function separate(boxes) {
   return result;
 }
 
+/**
+ * The blocks' members turned about their centre so that each block's router faces the
+ * nodes its block is linked to (its link then leaves the block instead of crossing it).
+ * `at` maps the graph's node ids to their places; answers a new members map.
+ */
+export function turnBlocks(graph, at) {
+  const members = {};
+  for (const [centre, block] of Object.entries(graph.members)) {
+    members[centre] = block;
+    const holder = block[0];
+    if (!holder.holder) continue;
+    const others = graph.edges.filter((edge) => edge.source === centre || edge.target === centre)
+      .map((edge) => at[edge.source === centre ? edge.target : edge.source]);
+    if (!others.length) continue;
+    const here = at[centre];
+    const dx = others.reduce((sum, p) => sum + p.x, 0) / others.length - here.x;
+    const dy = others.reduce((sum, p) => sum + p.y, 0) / others.length - here.y;
+    if (!dx && !dy) continue;
+    const turn = Math.atan2(dy, dx) - Math.atan2(holder.y, holder.x);
+    const cos = Math.cos(turn);
+    const sin = Math.sin(turn);
+    members[centre] = block.map((leaf) => ({ ...leaf,
+      x: Math.round(leaf.x * cos - leaf.y * sin), y: Math.round(leaf.x * sin + leaf.y * cos) }));
+  }
+  return members;
+}
+
 /** Run fcose on the graph, seeded; answers {id: {x, y}} for the graph's nodes. */
 function runEngine(cytoscape, graph) {
   const elements = [
@@ -280,10 +312,11 @@ export function computePositions(doc, { only = null, origin = { x: MARGIN, y: MA
   const place = (id, x, y) => {
     positions[id] = { x: Math.round(x - box.x1 + origin.x), y: Math.round(y - box.y1 + origin.y) };
   };
+  const members = turnBlocks(graph, Object.fromEntries(graph.nodes.map((node, index) => [node.id, boxes[index]])));
   graph.nodes.forEach((node, index) => {
     const { x, y } = boxes[index];
     place(node.id, x, y);
-    for (const leaf of graph.members[node.id] || []) place(leaf.id, x + leaf.x, y + leaf.y);
+    for (const leaf of members[node.id] || []) place(leaf.id, x + leaf.x, y + leaf.y);
   });
   return positions;
 }
