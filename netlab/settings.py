@@ -210,6 +210,10 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/cytoscape", BASE_DIR / "node_modules" / "cytoscape" / "dist"),
     ("vendor/cytoscape-edgehandles", BASE_DIR / "node_modules" / "cytoscape-edgehandles"),
+    # The fcose layout and the two libraries its browser build takes from globals.
+    ("vendor/layout-base", BASE_DIR / "node_modules" / "layout-base"),
+    ("vendor/cose-base", BASE_DIR / "node_modules" / "cose-base"),
+    ("vendor/cytoscape-fcose", BASE_DIR / "node_modules" / "cytoscape-fcose"),
     ("vendor/js-yaml", BASE_DIR / "node_modules" / "js-yaml" / "dist"),
     _NINJA / "static",
 ]

@@ -5,7 +5,7 @@
 // the elements; cytoscape is loaded as a classic script from the npm package installed by
 // the setup.
 
-import { COLOURS, STYLE, elements } from "./graph.js";
+import { COLOURS, STYLE, elements, themeStyle } from "./graph.js";
 import { linksOf } from "./editor/model.js";
 
 const data = JSON.parse(document.getElementById("preview-document").textContent);
@@ -44,5 +44,5 @@ window.cytoscape({
   layout: { name: "preset", fit: true, padding: 40 },
   userZoomingEnabled: true,
   autoungrabify: true,
-  style: [...STYLE, ...CHANGES],
+  style: [...STYLE, ...themeStyle(container), ...CHANGES],
 });

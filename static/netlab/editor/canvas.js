@@ -5,7 +5,9 @@
 // drawn link, a selection) to its owner, who makes the edit; then `render(doc)` brings the
 // drawing up to date, redrawing only the nodes and links whose object changed.
 
-import { COLOURS, STYLE, holderElement, linkData, linkKey, nodeData, nodeKey } from "../graph.js";
+import { COLOURS, STYLE, holderElement, linkData, linkKey, nodeData, nodeKey, themeStyle } from "../graph.js";
+import { CELL } from "./layout.js";
+import { Minimap } from "./minimap.js";
 import { linksOf, nodesOf, holderOf } from "./model.js";
 
 /** The document id of a canvas node (its key without the "n:"). */
@@ -41,7 +43,17 @@ const MARKS = [
   { selector: ".eh-ghost-node", style: { opacity: 0, width: 1, height: 1, label: "" } },
   { selector: ".eh-hover, .eh-target", style: { "border-width": 3, "border-color": COLOURS.selected } },
   { selector: ".eh-ghost-edge.eh-preview-active", style: { opacity: 0 } },
+  // Labels: a link end's label hidden where it would cover another label or a node, and
+  // every label hidden by the toolbar's toggle.
+  { selector: "edge.hide-source-label", style: { "source-label": "" } },
+  { selector: "edge.hide-target-label", style: { "target-label": "" } },
+  { selector: "node.labels-off", style: { label: "" } },
+  { selector: "edge.labels-off", style: { "source-label": "", "target-label": "" } },
 ];
+
+// The room a link end's label takes (9px text) and a node's own, in model units.
+const END_LABEL = { char: 5.2, height: 11, offset: 40 };
+const NODE_LABEL = { char: 6.4, line: 14 };
 
 export class Canvas {
   /**
@@ -54,7 +66,7 @@ export class Canvas {
     this.doc = { nodes: [], links: [] };
     this.cy = window.cytoscape({
       container,
-      style: [...STYLE, ...MARKS],
+      style: this.#style(),
       layout: { name: "preset" },
       boxSelectionEnabled: true,
       // a click selects one element; shift or ctrl click toggles; shift drag draws a box
@@ -66,8 +78,18 @@ export class Canvas {
     });
     this.selectionTimer = null;
     this.moved = new Map();
+    this.labelsOff = false;
     this.#listen();
     this.#edgeHandles();
+    this.minimap = new Minimap(this.cy, container.parentElement);
+    window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", () => {
+      this.cy.style(this.#style());
+      this.minimap.update();
+    });
+  }
+
+  #style() {
+    return [...STYLE, ...themeStyle(this.container), ...MARKS];
   }
 
   #listen() {
@@ -211,6 +233,107 @@ export class Canvas {
     });
     this.doc = doc;
     this.liveMarks = null; // elements were made or changed: mark every one again
+    if (this.labelsOff) cy.elements().addClass("labels-off");
+    this.#placeEndLabelsSoon();
+  }
+
+  #placeEndLabelsSoon() {
+    clearTimeout(this.labelTimer);
+    this.labelTimer = setTimeout(() => this.placeEndLabels(), 50);
+  }
+
+  /**
+   * Hide each link end's label that would cover a node, a node's label or an end label
+   * shown before it (links in document order). Positions only, in model units: the answer
+   * holds at every zoom, so it is computed after a change, not while zooming.
+   */
+  placeEndLabels() {
+    const cy = this.cy;
+    const grid = new Map();
+    const SLOT = 120;
+    const cells = (box) => {
+      const keys = [];
+      for (let i = Math.floor(box.x1 / SLOT); i <= Math.floor(box.x2 / SLOT); i += 1) {
+        for (let j = Math.floor(box.y1 / SLOT); j <= Math.floor(box.y2 / SLOT); j += 1) keys.push(`${i},${j}`);
+      }
+      return keys;
+    };
+    const hits = (box) => cells(box).some((key) => (grid.get(key) || []).some((other) =>
+      box.x1 < other.x2 && box.x2 > other.x1 && box.y1 < other.y2 && box.y2 > other.y1));
+    const take = (box) => {
+      for (const key of cells(box)) {
+        if (!grid.has(key)) grid.set(key, []);
+        grid.get(key).push(box);
+      }
+    };
+    cy.nodes().forEach((node) => {
+      const p = node.position();
+      const lines = String(node.data("label") || "").split("\n");
+      const labelWidth = Math.max(...lines.map((line) => line.length)) * NODE_LABEL.char;
+      const width = Math.max(node.width(), labelWidth);
+      take({ x1: p.x - width / 2, x2: p.x + width / 2, y1: p.y - node.height() / 2,
+        y2: p.y + node.height() / 2 + 5 + lines.length * NODE_LABEL.line });
+    });
+    const hidden = { source: [], target: [] };
+    cy.edges("[sourceLabel]").forEach((edge) => {
+      for (const [end, near, far] of [["source", edge.source(), edge.target()], ["target", edge.target(), edge.source()]]) {
+        const a = near.position();
+        const b = far.position();
+        const length = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+        // The line leaves the node's box at its border, and the label sits beyond that.
+        const ux = Math.abs(b.x - a.x) / length;
+        const uy = Math.abs(b.y - a.y) / length;
+        const border = Math.min(ux ? near.width() / 2 / ux : Infinity, uy ? near.height() / 2 / uy : Infinity);
+        const reach = border + END_LABEL.offset;
+        const x = a.x + ((b.x - a.x) / length) * reach;
+        const y = a.y + ((b.y - a.y) / length) * reach;
+        const width = String(edge.data(`${end}Label`)).length * END_LABEL.char;
+        const box = { x1: x - width / 2, x2: x + width / 2, y1: y - END_LABEL.height / 2, y2: y + END_LABEL.height / 2 };
+        if (length < 2 * reach || hits(box)) hidden[end].push(edge);
+        else take(box);
+      }
+    });
+    cy.batch(() => {
+      cy.edges(".hide-source-label, .hide-target-label").removeClass("hide-source-label hide-target-label");
+      for (const edge of hidden.source) edge.addClass("hide-source-label");
+      for (const edge of hidden.target) edge.addClass("hide-target-label");
+    });
+    this.container.dataset.hiddenEndLabels = String(hidden.source.length + hidden.target.length);
+  }
+
+  /** Show or hide every label; answers whether they are shown now. */
+  toggleLabels() {
+    this.labelsOff = !this.labelsOff;
+    this.cy.elements().toggleClass("labels-off", this.labelsOff);
+    return !this.labelsOff;
+  }
+
+  /** Centre the view on a node, zoomed in to a readable size if it was further out. */
+  centreOn(id) {
+    const node = this.cy.getElementById(nodeKey(id));
+    if (node.empty()) return;
+    const cy = this.cy;
+    if (cy.zoom() < 1) cy.zoom(1);
+    const { x, y } = node.position(); // the node itself, not the box of it and its label
+    cy.pan({ x: cy.width() / 2 - x * cy.zoom(), y: cy.height() / 2 - y * cy.zoom() });
+  }
+
+  /** The free place nearest to `point` (model units) where a new node covers none. */
+  freeSpot(point) {
+    const taken = this.cy.nodes().map((node) => node.position());
+    const clear = (p) => taken.every((q) => Math.abs(q.x - p.x) >= CELL.width || Math.abs(q.y - p.y) >= CELL.height);
+    for (let ring = 0; ring < 60; ring += 1) {
+      const candidates = [];
+      for (let i = -ring; i <= ring; i += 1) {
+        for (let j = -ring; j <= ring; j += 1) {
+          if (Math.max(Math.abs(i), Math.abs(j)) === ring) candidates.push({ x: point.x + i * CELL.width, y: point.y + j * CELL.height });
+        }
+      }
+      candidates.sort((a, b) => Math.hypot(a.x - point.x, a.y - point.y) - Math.hypot(b.x - point.x, b.y - point.y));
+      const found = candidates.find(clear);
+      if (found) return { x: Math.round(found.x), y: Math.round(found.y) };
+    }
+    return point;
   }
 
   /** The selected node ids and link indices. */
@@ -322,7 +445,8 @@ export class Canvas {
 
   /** The canvas as a PNG Blob (the whole drawing, not only the visible part). */
   png() {
-    return this.cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff" });
+    const background = getComputedStyle(this.container).getPropertyValue("--canvas").trim() || "#ffffff";
+    return this.cy.png({ output: "blob", full: true, scale: 2, bg: background });
   }
 
   resize() {
@@ -332,7 +456,8 @@ export class Canvas {
 
 /**
  * Drag from the palette: a pointer pressed on a palette item, moved and released over the
- * canvas drops a node of that kind there; a plain click drops one at the canvas centre.
+ * canvas drops a node of that kind there; a plain click drops one in the free place nearest
+ * to the canvas centre.
  */
 export function bindPalette(palette, canvas, onDrop) {
   for (const item of palette.querySelectorAll("[data-kind]")) {
@@ -356,7 +481,7 @@ export function bindPalette(palette, canvas, onDrop) {
         window.removeEventListener("pointermove", place);
         window.removeEventListener("pointerup", finish);
         ghost.remove();
-        if (!moved) onDrop(kind, canvas.centre());
+        if (!moved) onDrop(kind, canvas.freeSpot(canvas.centre()));
         else if (canvas.contains(up.clientX, up.clientY)) onDrop(kind, canvas.modelPosition(up.clientX, up.clientY));
       };
       window.addEventListener("pointermove", place);
@@ -365,7 +490,7 @@ export function bindPalette(palette, canvas, onDrop) {
     item.addEventListener("keydown", (event) => {
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
-        onDrop(item.dataset.kind, canvas.centre());
+        onDrop(item.dataset.kind, canvas.freeSpot(canvas.centre()));
       }
     });
   }

@@ -7,6 +7,7 @@ import * as api from "./api.js";
 import { Canvas, bindPalette } from "./canvas.js";
 import { Clipboard } from "./clipboard.js";
 import { DocumentTab } from "./document-tab.js";
+import { bindFindNode } from "./find.js";
 import { h, parentPath } from "./dom.js";
 import { LessonPanel } from "./lesson-panel.js";
 import { LivePanel } from "./live.js";
@@ -85,12 +86,14 @@ class Editor {
       fit: () => this.canvas.fit(),
       zoomIn: () => this.canvas.zoomBy(1.25),
       zoomOut: () => this.canvas.zoomBy(0.8),
+      labels: () => this.find("labels").setAttribute("aria-pressed", String(this.canvas.toggleLabels())),
       export: () => this.files.toggleExportMenu(),
       exportJson: () => this.files.exportAs("json"),
       exportYaml: () => this.files.exportAs("yaml"),
       exportPng: () => this.files.exportAs("png"),
       import: () => this.files.choose(),
     });
+    bindFindNode(this.find("find-node"), this.canvas, () => this.doc, say);
     // A document the server refused on the Document tab's form comes back in its text.
     if (root.dataset.formErrors === "true") this.tabs.open("document", { keepText: true });
     window.addEventListener("beforeunload", (event) => {
@@ -108,6 +111,9 @@ class Editor {
     this.canvas.fit();
     this.panel.show(state.doc, this.canvas.selection());
     this.refresh();
+    if (state.pendingLayout && !state.readOnly) {
+      this.say("Placed the nodes that had no position: Save keeps this layout.");
+    }
     this.validateSoon(0);
     if (state.draft) this.#revisionLabel();
     this.live = new LivePanel(root, state, {
@@ -162,12 +168,13 @@ class Editor {
     const redo = this.find("redo");
     redo.disabled = !history.canRedo();
     redo.title = history.canRedo() ? `Redo ${history.redoDescription()} (Ctrl+Y)` : "Nothing to redo";
-    this.find("save").classList.toggle("pending", dirty);
+    this.find("save").classList.toggle("pending", dirty || this.state.pendingLayout);
   }
 
   say(text, kind = "info") {
     const status = this.find("status");
     status.textContent = text;
+    status.title = text; // the line is cut to the toolbar's one line: the whole text on hover
     status.dataset.kind = kind;
   }
 
@@ -266,8 +273,13 @@ class Editor {
     if (kept.length) this.say("The host is always present: it was not deleted.", "warning");
   }
 
+  /** Lay out every node (layout.js): an edit like any other, undone and saved as one. */
   layout() {
-    this.apply(model.moveNodes(this.doc, model.layeredPositions(this.doc)), "automatic layout");
+    const started = performance.now();
+    const doc = model.moveNodes(this.doc, model.computePositions(this.doc));
+    this.root.dataset.lastLayoutMs = String(Math.round(performance.now() - started));
+    if (doc === this.doc) this.say("Already laid out: no node moved.");
+    else if (this.apply(doc, "automatic layout")) this.say("Laid out every node (Undo puts them back).");
     this.canvas.fit();
   }
 
@@ -295,7 +307,7 @@ class Editor {
       return;
     }
     const doc = this.doc;
-    if (!state.isDirty()) {
+    if (!state.isDirty() && !state.pendingLayout) {
       this.say("Nothing to save: no changes since the last save.");
       return;
     }
@@ -307,6 +319,7 @@ class Editor {
       // which the server refuses to deploy until a later revision is valid.
       const answer = await api.saveDesign(state.designId, doc, "", { draft: true });
       state.history.markSaved(doc);
+      state.pendingLayout = false;
       state.revision = answer.revision;
       state.draft = answer.draft === true;
       this.refresh();

@@ -9,7 +9,7 @@
 
 import { findNode, interfacesIn, linksOf, namespaceOf, nodesOf } from "./readers.js";
 import { addressEntries, formatIPv4, networkOf, nextFreeAddress, parseIPv4Interface } from "./addressing.js";
-import { layeredPositions } from "./layout.js";
+import { CELL, computePositions } from "./layout.js";
 
 // What other modules know as model.*: the readers, the addressing and the layout too.
 export * from "./readers.js";
@@ -305,11 +305,18 @@ export function setDefaultRoute(doc, nodeId, gateway) {
   return updateNode(doc, nodeId, { routes: [...routes, { to: "default", via: gateway }] });
 }
 
-/** The document with a position on every node (the ones without get the layered layout). */
-export function withPositions(doc) {
+/**
+ * The document with a position on every node: the ones without are laid out among
+ * themselves (layout.js), below those that have one.
+ */
+export function withPositions(doc, { cytoscape } = {}) {
   const missing = nodesOf(doc).filter((node) => !node.position).map((node) => node.id);
   if (!missing.length) return doc;
-  return moveNodes(doc, layeredPositions(doc, missing, { below: true }));
+  const placed = nodesOf(doc).filter((node) => node.position).map((node) => node.position);
+  const origin = placed.length
+    ? { x: Math.min(...placed.map((p) => p.x)), y: Math.max(...placed.map((p) => p.y)) + 2 * CELL.height }
+    : undefined;
+  return moveNodes(doc, computePositions(doc, { only: missing, origin, cytoscape }));
 }
 
 /** The document without node positions (to compare two documents' topology). */

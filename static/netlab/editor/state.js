@@ -24,6 +24,8 @@ export class EditorState {
     this.problems = [];
     this.validated = null;
     this.saving = false;
+    /** Whether `doc` has positions computed on opening that the saved revision lacks. */
+    this.pendingLayout = false;
     this.listeners = new Map();
   }
 
@@ -55,16 +57,20 @@ export class EditorState {
 /**
  * The state of the page rendered by templates/editor/design.html: the editor element's
  * data attributes and the document embedded with json_script. Nodes without a position
- * are laid out here, for the eye only: opening a design never saves it, and the positions
- * are kept when the user next saves.
+ * are laid out here: opening a design never saves it nor marks it unsaved (the layout is
+ * the same at every opening), but the next save keeps the positions, and Save saves them
+ * even when nothing else changed (`pendingLayout`).
  */
 export function readState(root) {
   const stored = JSON.parse(document.getElementById("design-document").textContent);
-  return new EditorState({
+  const doc = model.withPositions(stored);
+  const state = new EditorState({
     designId: Number(root.dataset.designId),
     revision: Number(root.dataset.revision),
     draft: root.dataset.draft === "true",
     canEdit: root.dataset.canEdit === "true",
-    doc: model.withPositions(stored),
+    doc,
   });
+  state.pendingLayout = doc !== stored;
+  return state;
 }
