@@ -540,3 +540,61 @@ def test_explain_a_failed_ping_and_apply_its_fix(page, kernel_labs):
     expect(outcome).to_have_attribute("data-outcome", "delivered")
     assert not page.evaluate(stops)
     destroy(page, kernel_labs)
+
+
+def cell_point(page: Page, source: str, address: str) -> tuple[float, float]:
+    """Where the matrix dialog draws the cell of ``source`` -> ``address``, on the screen."""
+    point = page.evaluate(
+        """([source, address]) => {
+          const matrix = window.netlabEditor.live.matrix;
+          const box = matrix.canvas.getBoundingClientRect();
+          for (let y = 0; y < box.height; y += 4) for (let x = 0; x < box.width; x += 4) {
+            const cell = matrix.cellAt(x, y);
+            const found = cell && cell.source === source && cell.address === address;
+            if (found) return [box.left + x + 2, box.top + y + 2];
+          }
+          return null;
+        }""",
+        [source, address],
+    )
+    assert point is not None, f"no cell {source} -> {address} in the matrix"
+    return float(point[0]), float(point[1])
+
+
+def test_a_red_ping_all_cell_explained_and_fixed_turns_green(page, kernel_labs):
+    """Ping all without the host's masquerade: blue -> lan is red; clicking it explains it
+    (no way back) and its fix, in one click, makes the next ping-all's cell green. A node's
+    menu on the canvas starts an explanation from that node."""
+    from factories import tutorial_data
+
+    data = tutorial_data(3)
+    data["nodes"][0]["nat"] = []
+    editor = EditorPage(page).open(create_design(page, data))
+    connected(page)
+    open_live_tab(page)
+
+    x, y = editor.screen_position("n:red")
+    page.mouse.click(x, y, button="right")
+    page.get_by_test_id("node-menu-explain").click()
+    expect(page.get_by_test_id("explain-source")).to_have_value("red")
+
+    deploy(page)
+    cell = "window.netlabEditor.live.live.pingall?.cells.get('blue|192.168.1.3')"
+    page.get_by_test_id("pingall-run").click()
+    wait_until(page, "window.netlabEditor.live.live.pingall?.done", timeout=LAB_TIMEOUT)
+    assert page.evaluate(f"{cell}.reachable") is False
+    page.get_by_test_id("pingall-open-matrix").click()
+    page.mouse.click(*cell_point(page, "blue", "192.168.1.3"))
+    outcome = page.get_by_test_id("explain-outcome")
+    expect(outcome).to_have_attribute("data-outcome", "no-return-route")
+    page.get_by_test_id("explain-fix").filter(has_text="masquerade 192.168.15.0/24").click()
+    wait_until(
+        page,
+        "window.netlabEditor.live.live.deployment.revision === 2"
+        " && window.netlabEditor.live.live.deployment.state === 'running'",
+        timeout=LAB_TIMEOUT,
+    )
+    page.get_by_test_id("pingall-run").click()
+    wait_until(page, f"window.netlabEditor.live.live.pingall?.done && {cell}", timeout=LAB_TIMEOUT)
+    assert page.evaluate(f"{cell}.reachable") is True
+    destroy(page, kernel_labs)

@@ -58,6 +58,33 @@ export class ExplainPanel {
     });
     this.find("explain-protocol").addEventListener("change", () => this.#portField());
     this.#portField();
+    this.#nodeMenu();
+  }
+
+  /** A node's menu on the canvas (right click, or a long press): explain a path from it. */
+  #nodeMenu() {
+    const cy = this.editor.canvas.cy;
+    const menu = h("div", { className: "node-menu", "data-testid": "node-menu", role: "menu", hidden: true });
+    cy.container().append(menu);
+    const hide = () => { menu.hidden = true; };
+    cy.on("cxttap", "node", (event) => {
+      const id = event.target.id().slice(2); // canvas ids: the document's with a prefix
+      const node = (this.state.doc.nodes || []).find((item) => item.id === id);
+      if (!node || node.kind === "bridge") return hide();
+      const { x, y } = event.renderedPosition;
+      menu.replaceChildren(h("button", { type: "button", role: "menuitem", "data-testid": "node-menu-explain",
+        onclick: () => {
+          hide();
+          this.find("explain-source").value = id;
+          this.editor.openTab("live");
+          this.find("explain-target").focus();
+        } }, `Explain a path from ${id} to…`));
+      menu.style.left = `${x}px`;
+      menu.style.top = `${y}px`;
+      menu.hidden = false;
+    });
+    cy.on("tap", hide);
+    cy.on("viewport", hide);
   }
 
   /** Fill the form (from a ping, a probe or a ping-all cell) and explain. */
