@@ -239,6 +239,12 @@ class LabConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(request, events.PingAllStopRequest):
             message = {"type": "worker.pingall.stop", "channel": self.channel_name}
+        elif isinstance(request, events.CaptureStopRequest):
+            message = {
+                "type": "worker.capture.stop",
+                "channel": self.channel_name,
+                "capture": request.capture,
+            }
         else:
             message = {
                 "type": "worker.probe",

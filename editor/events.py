@@ -86,6 +86,24 @@ class ApplyRequest(Message):
     dry_run: bool = False
 
 
+class CaptureRequest(Message):
+    """Capture the packets on ``node``'s ``interface`` for ``seconds`` (at most the server's
+    limit), filtered by a BPF expression (tcpdump's syntax) when given."""
+
+    action: Literal["capture"]
+    node: str = Field(min_length=1, max_length=64)
+    interface: str = Field(min_length=1, max_length=15)
+    filter: str | None = Field(default=None, max_length=256)
+    seconds: float = Field(default=30.0, gt=0, le=3600)
+
+
+class CaptureStopRequest(Message):
+    """Stop capture ``capture`` of this page (it ends with its ``capture.done``)."""
+
+    action: Literal["capture.stop"]
+    capture: str = Field(min_length=1, max_length=32)
+
+
 class ShowRequest(Message):
     """The page shows node ``node``'s tables (None: every node's): the worker reads the
     interface counters of shown nodes only. A page that never says is shown every node."""
@@ -101,6 +119,8 @@ Request = Annotated[
     | PingRequest
     | PingAllRequest
     | PingAllStopRequest
+    | CaptureRequest
+    | CaptureStopRequest
     | ProbeRequest
     | ShowRequest,
     Field(discriminator="action"),
@@ -276,6 +296,42 @@ class PingAllDoneEvent(Message):
     cancelled: bool = False
 
 
+class CaptureStartedEvent(Message):
+    """A capture listens: its id, for ``capture.stop`` and its ``packet`` events."""
+
+    type: Literal["capture.started"] = "capture.started"
+    capture: str
+    node: str
+    interface: str
+    seconds: float
+
+
+class PacketEvent(Message):
+    """One packet a capture saw: when (seconds since the epoch), its whole length, which way
+    (in, out), its protocol (arp, icmp, icmp6, tcp, udp, ip, ip6, other), one line in
+    tcpdump's words, and its layers (Ethernet, ARP or IP, ICMP, TCP or UDP fields)."""
+
+    type: Literal["packet"] = "packet"
+    capture: str
+    time: float
+    length: int
+    interface: str
+    direction: Literal["in", "out"]
+    protocol: str
+    summary: str
+    layers: list[dict[str, Any]]
+
+
+class CaptureDoneEvent(Message):
+    """The end of a capture (its time was up, or it was stopped): the packets it saw, and
+    how many of them were not sent to the page (over the server's rate)."""
+
+    type: Literal["capture.done"] = "capture.done"
+    capture: str
+    packets: int
+    not_shown: int
+
+
 class ProbeEvent(Message):
     """The outcome of a TCP probe; ``error`` says why it did not connect."""
 
@@ -410,6 +466,9 @@ Event = Annotated[
     | PingAllProgressEvent
     | PingAllDoneEvent
     | ProbeEvent
+    | CaptureStartedEvent
+    | PacketEvent
+    | CaptureDoneEvent
     | NeighboursEvent
     | LinksEvent
     | RoutesEvent

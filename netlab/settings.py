@@ -254,6 +254,10 @@ NETLAB_MAX_PROBES_PER_USER = int(_env("MAX_PROBES_PER_USER", "4"))
 # pings at most this many (source, address) pairs (a 62-node campus is about 3,400).
 NETLAB_PROBE_THREADS = int(_env("PROBE_THREADS", "8"))
 NETLAB_MAX_PINGALL_CELLS = int(_env("MAX_PINGALL_CELLS", "5000"))
+# A capture from a page: at most this long, and at most this many packets a second sent to
+# the page (the others are counted, "not shown").
+NETLAB_MAX_CAPTURE_SECONDS = float(_env("MAX_CAPTURE_SECONDS", "300"))
+NETLAB_CAPTURE_PACKETS_PER_SECOND = int(_env("CAPTURE_PACKETS_PER_SECOND", "100"))
 # The largest request body (a design document sent to the API is its body): larger ones
 # answer 413. Django's own limit on bodies it reads into memory follows it.
 NETLAB_MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))

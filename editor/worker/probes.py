@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import secrets
 import threading
 import time
 from collections import Counter
@@ -36,6 +37,7 @@ from editor.permissions import DesignNotFound, access_design
 from editor.worker.channel import envelope
 from editor.worker.threads import in_thread
 from netlab.core import targets
+from netlab.core.packets import decode
 
 logger = logging.getLogger("netlab.worker")
 
@@ -60,6 +62,7 @@ class Probes:
         self.running: Counter[int] = Counter()  # user id: probes running
         self._cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
         self._stops: dict[str, set[threading.Event]] = {}  # reply channel: its ping-alls
+        self._captures: dict[tuple[str, str], threading.Event] = {}  # (channel, id): its stop
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -79,6 +82,13 @@ class Probes:
         """Stop the ping-alls the page of consumer ``channel`` runs (``pingall.stop``): no
         more requests leave, and each ends with a ``pingall.done`` saying ``cancelled``."""
         for stop in self._stops.pop(channel, ()):
+            stop.set()
+
+    def stop_capture(self, channel: str, capture: str) -> None:
+        """Stop capture ``capture`` of the page of consumer ``channel`` (``capture.stop``); a
+        capture of another page is left alone."""
+        stop = self._captures.get((channel, capture))
+        if stop is not None:
             stop.set()
 
     def stop(self) -> None:
@@ -143,6 +153,9 @@ class Probes:
         stop = threading.Event() if isinstance(request, events.PingAllRequest) else None
         if stop is not None:
             self._stops.setdefault(reply_to, set()).add(stop)
+        capture = secrets.token_hex(4) if isinstance(request, events.CaptureRequest) else None
+        if capture is not None:
+            stop = self._captures[reply_to, capture] = threading.Event()
         try:
             await in_thread(
                 run_probe,
@@ -154,6 +167,7 @@ class Probes:
                 driver=self.driver,
                 cancel=cancel,
                 stop=stop,
+                capture=capture,
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
@@ -167,6 +181,7 @@ class Probes:
                 request.action,
             )
         finally:
+            self._captures.pop((reply_to, capture or ""), None)
             self.running[user] -= 1
             cancels.discard(cancel)
             if not cancels and self._cancels.get(reply_to) is cancels:
@@ -196,8 +211,10 @@ def run_probe(
     driver: ModuleType | None = None,
     cancel: threading.Event | None = None,
     stop: threading.Event | None = None,
+    capture: str | None = None,
 ) -> None:
-    """Run a ping, pingall or probe ``request`` of user ``user_id`` on design ``design_id``.
+    """Run a ping, pingall, probe or capture ``request`` of user ``user_id`` on design
+    ``design_id`` (a capture's id is ``capture``).
 
     Blocking: each event is passed to ``send`` the moment it is known. Raises
     :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
@@ -267,6 +284,13 @@ def run_probe(
                 error=found.error,
             )
         )
+    elif isinstance(request, events.CaptureRequest):
+        netns = deployments.namespace_of(deployment, request.node)
+        if request.interface not in targets.interfaces_of(document, request.node):
+            raise ValueError(f"{request.node} has no interface {request.interface!r}")
+        seconds = min(request.seconds, settings.NETLAB_MAX_CAPTURE_SECONDS)
+        halts = [event for event in (cancel, stop) if event is not None]
+        _stream_capture(probes, netns, request, capture or "", seconds, send=send, halts=halts)
     else:
         raise ValueError(f"{request.action} is not a probe")
 
@@ -332,3 +356,45 @@ def _stream_ping_all(
             cancelled=halt is not None and halt.is_set() and matrix["total"] < cells,
         )
     )
+
+
+def _stream_capture(
+    probes: ModuleType,
+    netns: str,
+    request: events.CaptureRequest,
+    capture: str,
+    seconds: float,
+    *,
+    send: Callable[[events.Message], None],
+    halts: list[threading.Event],
+) -> None:
+    """Capture for ``seconds`` or until a halt is set: ``capture.started``, a ``packet`` per
+    packet up to ``NETLAB_CAPTURE_PACKETS_PER_SECOND`` a second (the others counted), then
+    ``capture.done``. Raises ``ValueError`` (probes.CaptureError) before anything is sent
+    for a filter libpcap refuses or an interface that is not there."""
+    rate = settings.NETLAB_CAPTURE_PACKETS_PER_SECOND
+    seen = not_shown = 0
+    second, sent_this_second = 0, 0
+    with probes.Capture(netns, request.interface, bpf=request.filter) as live:
+        send(events.CaptureStartedEvent(capture=capture, node=request.node,
+                                        interface=request.interface, seconds=seconds))  # fmt: skip
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not any(halt.is_set() for halt in halts):
+            packet = live.read(min(0.2, max(deadline - time.monotonic(), 0.0)))
+            if packet is None:
+                continue
+            seen += 1
+            now = int(time.monotonic())
+            if now != second:
+                second, sent_this_second = now, 0
+            if sent_this_second >= rate:
+                not_shown += 1
+                continue
+            sent_this_second += 1
+            decoded = decode(packet.data)
+            send(events.PacketEvent(
+                capture=capture, time=packet.time, length=packet.length,
+                interface=packet.interface, direction=packet.direction,
+                protocol=decoded.protocol, summary=decoded.summary, layers=decoded.layers,
+            ))  # fmt: skip
+    send(events.CaptureDoneEvent(capture=capture, packets=seen, not_shown=not_shown))

@@ -145,6 +145,8 @@ class Worker:
                 self._spawn(self.probes.run(message), "netlab-probe")
             elif kind == "worker.pingall.stop":
                 self.probes.stop_pingall(str(message["channel"]))
+            elif kind == "worker.capture.stop":
+                self.probes.stop_capture(str(message["channel"]), str(message["capture"]))
             else:
                 logger.warning("worker: unknown message %r", kind)
 

@@ -41,3 +41,20 @@ def resolve_target(document: Document, target: str) -> str:
     if not addresses:
         raise NoAddress(f"{target} has no address to reach")
     return addresses[0]
+
+
+def interfaces_of(document: Document, node_id: str) -> list[str]:
+    """Return the interfaces the namespace of ``node_id`` has: its loopback, its link ends,
+    and the bridges it holds with their ports. Empty for a node that is not a namespace."""
+    holders = document.holders()
+    if holders.get(node_id) != node_id:
+        return []
+    found = ["lo"]
+    for node in document.nodes:
+        if node.kind == "bridge" and holders.get(node.id) == node_id:
+            found.append(node.id)
+    for link in document.links:
+        for endpoint in link.endpoints:
+            if holders.get(endpoint.node) == node_id:
+                found.append(endpoint.interface)
+    return found

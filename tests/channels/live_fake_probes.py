@@ -13,9 +13,18 @@ more cells once cancelled).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 
-from netlab.kernel.probes import PingCell, PingMatrix, PingReply, PingResult, ProbeResult
+from netlab.kernel.probes import (
+    CaptureError,
+    Packet,
+    PingCell,
+    PingMatrix,
+    PingReply,
+    PingResult,
+    ProbeResult,
+)
 
 started = threading.Semaphore(0)
 cancelled = threading.Semaphore(0)
@@ -91,3 +100,44 @@ def ping_all(
 def tcp_probe(netns: str, address: str, port: int, **options: object) -> ProbeResult:
     """A refused connection, at once."""
     return ProbeResult(netns, address, port, False, None, error="connection refused")
+
+
+# -- captures -----------------------------------------------------------------------------------
+
+open_captures = 0  # captures open now (a closed page must close its own)
+CAPTURE_EVERY = 0.005  # seconds between the double's packets: a flood of ARP requests
+
+
+def _arp_frame() -> bytes:
+    import dpkt
+
+    arp = dpkt.arp.ARP(op=dpkt.arp.ARP_OP_REQUEST, sha=b"\x02\x00\x00\x00\x00\x01",
+                       spa=bytes([192, 168, 15, 1]), tha=b"\x00" * 6,
+                       tpa=bytes([192, 168, 15, 2]))  # fmt: skip
+    frame = dpkt.ethernet.Ethernet(src=b"\x02\x00\x00\x00\x00\x01", dst=b"\xff" * 6,
+                                   type=dpkt.ethernet.ETH_TYPE_ARP, data=arp)  # fmt: skip
+    return bytes(frame)
+
+
+class Capture:
+    """A capture that sees an ARP request every :data:`CAPTURE_EVERY` seconds; a filter
+    reading ``refused`` is refused as libpcap would refuse a bad one."""
+
+    def __init__(self, netns: str, interface: str, *, bpf: str | None = None) -> None:
+        if bpf == "refused":
+            raise CaptureError("not a capture filter: tcpdump: syntax error")
+        self.interface = interface
+
+    def __enter__(self) -> Capture:
+        global open_captures
+        open_captures += 1
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        global open_captures
+        open_captures -= 1
+
+    def read(self, timeout: float) -> Packet | None:
+        time.sleep(min(CAPTURE_EVERY, timeout))
+        frame = _arp_frame()
+        return Packet(time.time(), self.interface, "in", len(frame), frame)

@@ -111,6 +111,20 @@ async def test_deploy_ping_neighbours_destroy(
     probe = EVENT.validate_python(seen[-1]).as_message()
     assert (probe["type"], probe["address"], probe["port"]) == ("probe", "192.168.15.2", 9)
 
+    # A capture on blue's side of the link, filtered by libpcap, while red pings blue.
+    await client.send_json_to(
+        {"action": "capture", "node": "blue", "interface": "veth-blue", "filter": "icmp",
+         "seconds": 2}
+    )  # fmt: skip
+    await receive_until(client, lambda m: m["type"] in ("capture.started", "error"), timeout=10)
+    await client.send_json_to({"action": "ping", "source": "red", "target": "blue", "count": 1})
+    seen = await receive_until(client, lambda m: m["type"] in ("capture.done", "error"), timeout=10)
+    summaries = [m["summary"] for m in seen if m["type"] == "packet"]
+    assert any(
+        line.startswith("IP 192.168.15.1 > 192.168.15.2: ICMP echo request") for line in summaries
+    ), seen
+    assert all("ICMP" in line for line in summaries)  # the filter kept ICMP only
+
     # Set by hand, outside netlab: the link's netlink event pushes the new table.
     subprocess.run(["ip", "-n", red, "link", "set", "dev", "veth-red", "down"], check=True)
 

@@ -21,9 +21,11 @@ One module per probe: :mod:`~netlab.kernel.probes.ping` (ICMP echo),
 (all-pairs ping, one pinger per source namespace), and :mod:`~netlab.kernel.probes.common`
 (what they share: targets, zones, sockets made inside a namespace). Every public name is
 re-exported here: ``from netlab.kernel import probes; probes.ping(...)`` is the way to call
-them.
+them. A capture (:mod:`netlab.kernel.capture`) is re-exported too: the worker runs it as a
+probe, with the same quota and cancels.
 """
 
+from netlab.kernel.capture import Capture, CaptureError, Packet
 from netlab.kernel.probes.common import IPAddress, ProbeError
 from netlab.kernel.probes.matrix import PingCell, PingMatrix, pairs_of, ping_all, ping_source
 from netlab.kernel.probes.ping import MAX_COUNT, MIN_INTERVAL, PingReply, PingResult, ping
@@ -33,7 +35,10 @@ __all__ = [
     "MAX_ANSWER",
     "MAX_COUNT",
     "MIN_INTERVAL",
+    "Capture",
+    "CaptureError",
     "IPAddress",
+    "Packet",
     "PingCell",
     "PingMatrix",
     "PingReply",
