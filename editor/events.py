@@ -309,7 +309,8 @@ class CaptureStartedEvent(Message):
 class PacketEvent(Message):
     """One packet a capture saw: when (seconds since the epoch), its whole length, which way
     (in, out), its protocol (arp, icmp, icmp6, tcp, udp, ip, ip6, other), one line in
-    tcpdump's words, and its layers (Ethernet, ARP or IP, ICMP, TCP or UDP fields)."""
+    tcpdump's words, its layers (Ethernet, ARP or IP, ICMP, TCP or UDP fields), and its
+    first bytes (``data``, base64)."""
 
     type: Literal["packet"] = "packet"
     capture: str
@@ -320,6 +321,11 @@ class PacketEvent(Message):
     protocol: str
     summary: str
     layers: list[dict[str, Any]]
+    data: str = ""  # base64 of the frame's first bytes (at most PACKET_DATA_BYTES): for pcap
+
+
+# A packet event carries the frame's first bytes, so the page can save what it saw as pcap.
+PACKET_DATA_BYTES = 2048
 
 
 class CaptureDoneEvent(Message):

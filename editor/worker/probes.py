@@ -13,6 +13,7 @@ deployments, destroys and snapshots never wait behind them; a page that goes awa
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import importlib
 import logging
@@ -396,5 +397,6 @@ def _stream_capture(
                 capture=capture, time=packet.time, length=packet.length,
                 interface=packet.interface, direction=packet.direction,
                 protocol=decoded.protocol, summary=decoded.summary, layers=decoded.layers,
+                data=base64.b64encode(packet.data[: events.PACKET_DATA_BYTES]).decode(),
             ))  # fmt: skip
     send(events.CaptureDoneEvent(capture=capture, packets=seen, not_shown=not_shown))

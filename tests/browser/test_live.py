@@ -598,3 +598,46 @@ def test_a_red_ping_all_cell_explained_and_fixed_turns_green(page, kernel_labs):
     wait_until(page, f"window.netlabEditor.live.live.pingall?.done && {cell}", timeout=LAB_TIMEOUT)
     assert page.evaluate(f"{cell}.reachable") is True
     destroy(page, kernel_labs)
+
+
+def test_capture_from_the_page_shows_the_lines_and_saves_a_pcap(page, kernel_labs, tmp_path):
+    """Capture on blue's interface while red pings blue: the lines in tcpdump's words, a
+    packet's layers on a click, dots over the canvas, and a pcap that reads back."""
+    import dpkt
+
+    copy_example(page)
+    connected(page)
+    open_live_tab(page)
+    deploy(page)
+    page.get_by_test_id("capture-node").select_option("blue")
+    page.get_by_test_id("capture-interface").select_option("veth-blue")
+    page.get_by_test_id("capture-filter").fill("icmp or arp")
+    page.get_by_test_id("capture-seconds").fill("20")
+    page.get_by_test_id("capture-start").click()
+    expect(page.get_by_test_id("capture-summary")).to_contain_text("Capturing on blue's veth-blue")
+    page.get_by_test_id("ping-source").select_option("red")
+    page.get_by_test_id("ping-target").fill("blue")
+    page.get_by_test_id("ping-count").fill("2")
+    page.get_by_test_id("ping-run").click()
+    lines = page.get_by_test_id("capture-packet")
+    expect(lines.filter(has_text="ICMP echo request")).to_have_count(2, timeout=LAB_TIMEOUT)
+    expect(lines.filter(has_text="ICMP echo reply")).to_have_count(2, timeout=LAB_TIMEOUT)
+    lines.filter(has_text="ICMP echo request").first.click()
+    expect(page.get_by_test_id("capture-layers")).to_contain_text("ICMP")
+    expect(page.get_by_test_id("capture-layers")).to_contain_text("source 192.168.15.1")
+    expect(page.get_by_test_id("packet-dots")).to_be_attached()
+    shoot(page, "live-07-capture")
+    page.get_by_test_id("capture-stop").click()
+    expect(page.get_by_test_id("capture-summary")).to_contain_text(
+        "packets seen", timeout=LAB_TIMEOUT
+    )
+    with page.expect_download() as download:
+        page.get_by_test_id("capture-download").click()
+    path = tmp_path / "capture.pcap"
+    download.value.save_as(path)
+    with path.open("rb") as file:
+        frames = [bytes(data) for _, data in dpkt.pcap.Reader(file)]
+    assert len(frames) == lines.count()
+    icmp = [dpkt.ethernet.Ethernet(frame) for frame in frames]
+    assert any(isinstance(frame.data, dpkt.ip.IP) for frame in icmp)
+    destroy(page, kernel_labs)

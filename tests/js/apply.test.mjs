@@ -84,3 +84,28 @@ test("a fix is the same document change the server describes, and a path lists i
   assert.deepEqual([...pathNodes(answer).nodes], ["a", "r", "b"]);
   assert.equal(pathNodes(answer).stops, "b");
 });
+
+test("a capture's interfaces, its link, and the pcap of what it saw", async () => {
+  const { interfacesOf, linkOf, pcapOf } = await import("../../static/netlab/editor/capture-panel.js");
+  const doc = {
+    format: "netlab/v1", name: "lab",
+    nodes: [{ id: "host", kind: "host" }, { id: "v-net-0", kind: "bridge" }, { id: "red", kind: "namespace" }],
+    links: [{ endpoints: [{ node: "red", interface: "veth-red" }, { node: "v-net-0", interface: "veth-red-br" }] }],
+  };
+  assert.deepEqual(interfacesOf(doc, "red"), ["lo", "veth-red"]);
+  assert.deepEqual(interfacesOf(doc, "host"), ["lo", "v-net-0", "veth-red-br"]);
+  assert.deepEqual(interfacesOf(doc, "v-net-0"), []);
+  assert.deepEqual(linkOf(doc, "red", "veth-red"), { index: 0, end: 0 });
+  assert.deepEqual(linkOf(doc, "v-net-0", "veth-red-br"), { index: 0, end: 1 });
+  assert.equal(linkOf(doc, "red", "eth9"), null);
+  const frame = Uint8Array.from([1, 2, 3, 4]);
+  const bytes = pcapOf([{ time: 1700000000.25, length: 60, data: btoa(String.fromCharCode(...frame)) }]);
+  const view = new DataView(bytes.buffer);
+  assert.equal(view.getUint32(0, true), 0xa1b2c3d4);
+  assert.equal(view.getUint32(20, true), 1); // Ethernet
+  assert.equal(view.getUint32(24, true), 1700000000);
+  assert.equal(view.getUint32(28, true), 250000);
+  assert.equal(view.getUint32(32, true), 4); // bytes kept
+  assert.equal(view.getUint32(36, true), 60); // the frame's whole length
+  assert.deepEqual([...bytes.slice(40)], [1, 2, 3, 4]);
+});

@@ -5,6 +5,7 @@
 // again and the panel is drawn afresh from it.
 
 import { ApplyPanel } from "./apply-panel.js";
+import { CapturePanel } from "./capture-panel.js";
 import { h } from "./dom.js";
 import { ExplainPanel } from "./explain-panel.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
@@ -59,6 +60,11 @@ export class LivePanel {
       live: this,
       say: (text, kind) => this.editor.say(text, kind),
       openTab: (name) => this.editor.openTab(name),
+    });
+    this.capturer = new CapturePanel(this.find, state, {
+      send: (request) => this.#send(request),
+      canvas: editor.canvas,
+      say: (text, kind) => this.editor.say(text, kind),
     });
     this.canvasTimer = null;
     this.matrix = new PingAllDialog(root.querySelector('[data-testid="pingall-dialog"]'), {
@@ -221,6 +227,11 @@ export class LivePanel {
       this.changes.showPlan(event);
       return;
     }
+    if (["capture.started", "packet", "capture.done"].includes(event.type)
+      || (event.type === "error" && event.action?.startsWith("capture"))) {
+      this.capturer.onEvent(event);
+      if (event.type !== "error") return;
+    }
     const changed = new Set(this.live.apply(event));
     if (changed.has("deployment")) {
       this.pending = null;
@@ -371,6 +382,7 @@ export class LivePanel {
     }
     this.changes.update(this.live.deployment, { open, busy });
     const running = state === "running" && open;
+    this.capturer.buttons(running);
     for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;
     if (this.live.pingAllRunning) this.find("pingall-run").disabled = true;
     this.find("tools-hint").hidden = running;
@@ -396,6 +408,7 @@ export class LivePanel {
   #choices() {
     const doc = this.state.doc;
     const nodes = namespaceNodes(doc);
+    this.capturer.choices(nodes);
     for (const testid of ["live-node", "ping-source", "probe-source", "explain-source"]) {
       const select = this.find(testid);
       const value = select.value;
