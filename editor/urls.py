@@ -1,6 +1,6 @@
 from django.urls import path
 
-from editor import views, views_lessons, views_sharing
+from editor import views, views_capture, views_lessons, views_sharing
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("designs/import", views.import_design, name="import-design"),
     path("designs/<int:design_id>/", views.design_detail, name="design"),
     path("designs/<int:design_id>/lesson/", views_lessons.lesson, name="lesson"),
+    path("designs/<int:design_id>/capture.pcap", views_capture.capture_pcap, name="capture-pcap"),
     path("lessons/tutorial", views_lessons.start_tutorial, name="start-tutorial-lesson"),
     path("designs/<int:design_id>/save", views.save_design, name="save-design"),
     path("designs/<int:design_id>/delete", views.delete_design, name="delete-design"),

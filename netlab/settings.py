@@ -258,6 +258,8 @@ NETLAB_MAX_PINGALL_CELLS = int(_env("MAX_PINGALL_CELLS", "5000"))
 # the page (the others are counted, "not shown").
 NETLAB_MAX_CAPTURE_SECONDS = float(_env("MAX_CAPTURE_SECONDS", "300"))
 NETLAB_CAPTURE_PACKETS_PER_SECOND = int(_env("CAPTURE_PACKETS_PER_SECOND", "100"))
+# A capture downloaded as pcap (GET /designs/<id>/capture.pcap) stops at this many bytes.
+NETLAB_MAX_PCAP_BYTES = int(_env("MAX_PCAP_BYTES", str(50 * 1024 * 1024)))
 # The largest request body (a design document sent to the API is its body): larger ones
 # answer 413. Django's own limit on bodies it reads into memory follows it.
 NETLAB_MAX_BODY_BYTES = int(_env("MAX_BODY_BYTES", str(4 * 1024 * 1024)))

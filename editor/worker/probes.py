@@ -169,6 +169,7 @@ class Probes:
                 cancel=cancel,
                 stop=stop,
                 capture=capture,
+                download=bool(message.get("download")),
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
@@ -213,9 +214,11 @@ def run_probe(
     cancel: threading.Event | None = None,
     stop: threading.Event | None = None,
     capture: str | None = None,
+    download: bool = False,
 ) -> None:
     """Run a ping, pingall, probe or capture ``request`` of user ``user_id`` on design
-    ``design_id`` (a capture's id is ``capture``).
+    ``design_id`` (a capture's id is ``capture``; a ``download`` capture is sent every packet
+    whole, up to ``NETLAB_MAX_PCAP_BYTES``, for a pcap file).
 
     Blocking: each event is passed to ``send`` the moment it is known. Raises
     :class:`DesignNotFound`, :class:`~editor.deployments.DeploymentRefused` (not running, no
@@ -291,7 +294,9 @@ def run_probe(
             raise ValueError(f"{request.node} has no interface {request.interface!r}")
         seconds = min(request.seconds, settings.NETLAB_MAX_CAPTURE_SECONDS)
         halts = [event for event in (cancel, stop) if event is not None]
-        _stream_capture(probes, netns, request, capture or "", seconds, send=send, halts=halts)
+        _stream_capture(
+            probes, netns, request, capture or "", seconds, send=send, halts=halts, whole=download
+        )
     else:
         raise ValueError(f"{request.action} is not a probe")
 
@@ -368,12 +373,15 @@ def _stream_capture(
     *,
     send: Callable[[events.Message], None],
     halts: list[threading.Event],
+    whole: bool = False,
 ) -> None:
     """Capture for ``seconds`` or until a halt is set: ``capture.started``, a ``packet`` per
     packet up to ``NETLAB_CAPTURE_PACKETS_PER_SECOND`` a second (the others counted), then
     ``capture.done``. Raises ``ValueError`` (probes.CaptureError) before anything is sent
-    for a filter libpcap refuses or an interface that is not there."""
+    for a filter libpcap refuses or an interface that is not there. A ``whole`` capture (a
+    pcap download) is sent every packet and all its bytes, until ``NETLAB_MAX_PCAP_BYTES``."""
     rate = settings.NETLAB_CAPTURE_PACKETS_PER_SECOND
+    budget = settings.NETLAB_MAX_PCAP_BYTES
     seen = not_shown = 0
     second, sent_this_second = 0, 0
     with probes.Capture(netns, request.interface, bpf=request.filter) as live:
@@ -385,10 +393,14 @@ def _stream_capture(
             if packet is None:
                 continue
             seen += 1
+            if whole:
+                budget -= len(packet.data) + 16
+                if budget < 0:
+                    break
             now = int(time.monotonic())
             if now != second:
                 second, sent_this_second = now, 0
-            if sent_this_second >= rate:
+            if sent_this_second >= rate and not whole:
                 not_shown += 1
                 continue
             sent_this_second += 1
@@ -397,6 +409,8 @@ def _stream_capture(
                 capture=capture, time=packet.time, length=packet.length,
                 interface=packet.interface, direction=packet.direction,
                 protocol=decoded.protocol, summary=decoded.summary, layers=decoded.layers,
-                data=base64.b64encode(packet.data[: events.PACKET_DATA_BYTES]).decode(),
+                data=base64.b64encode(
+                    packet.data if whole else packet.data[: events.PACKET_DATA_BYTES]
+                ).decode(),
             ))  # fmt: skip
     send(events.CaptureDoneEvent(capture=capture, packets=seen, not_shown=not_shown))
