@@ -95,6 +95,35 @@ export class CapturePanel {
     this.#interfaces();
   }
 
+  /** A link was selected on the canvas: offer a capture on either of its ends (an end on a
+   * bridge is captured in the namespace that holds the bridge). */
+  offerLink(index) {
+    const link = (this.state.doc.links || [])[index];
+    const offers = this.find("capture-offers");
+    if (!link) {
+      offers.replaceChildren();
+      return;
+    }
+    const nodes = this.state.doc.nodes || [];
+    const host = nodes.find((node) => node.kind === "host");
+    const namespaceOf = (id) => {
+      const node = nodes.find((item) => item.id === id);
+      return node && node.kind === "bridge" ? node.in || (host && host.id) : id;
+    };
+    offers.replaceChildren("Capture on ", ...(link.endpoints || []).flatMap((end, number) => {
+      const where = namespaceOf(end.node);
+      return [number ? " or " : "", h("button", { type: "button", className: "link", "data-testid": "capture-offer",
+        onclick: () => this.#choose(where, end.interface) }, `${end.node}'s ${end.interface}`)];
+    }));
+  }
+
+  #choose(node, name) {
+    this.find("capture-node").value = node;
+    this.#interfaces();
+    this.find("capture-interface").value = name;
+    this.start();
+  }
+
   #interfaces() {
     const select = this.find("capture-interface");
     const value = select.value;

@@ -326,6 +326,7 @@ export class LivePanel {
 
   /** The canvas selection changed: the node tables follow a selected node. */
   selectionChanged(selection) {
+    this.capturer.offerLink(selection.links.length === 1 && !selection.nodes.length ? selection.links[0] : null);
     if (selection.nodes.length !== 1) return;
     const id = selection.nodes[0];
     if (!namespaceNodes(this.state.doc).includes(id)) return;
