@@ -27,6 +27,10 @@ from netlab.kernel import namespaces
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+SO_RCVBUFFORCE = 33  # not in the socket module; root may pass the system's limit
+RECEIVE_BUFFER = 16 * 1024 * 1024
+PACKET_STATISTICS = 6
 SNAPLEN = 262_144
 MAX_FILTER = 256
 DLT_EN10MB = 1
@@ -105,6 +109,8 @@ class Capture:
         finally:
             os.close(fd)
         try:
+            # A deep queue rides out bursts the reader (Python, decoding) falls behind on.
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
             if self.program is not None:
                 _attach(sock, self.program)
             sock.bind((self.interface, ETH_P_ALL))
@@ -129,6 +135,14 @@ class Capture:
         direction = "out" if address[2] == PACKET_OUTGOING else "in"
         data = bytes(self.buffer[: min(length, self.snaplen)])
         return Packet(time.time(), self.interface, direction, length, data)
+
+    def statistics(self) -> tuple[int, int]:
+        """(packets, drops) the kernel counted on this socket since the last call: drops are
+        frames lost because the socket's queue was full (the reader was too slow)."""
+        assert self.sock is not None, "open the capture first"
+        raw = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+        packets, drops = struct.unpack("II", raw)
+        return packets, drops
 
     def close(self) -> None:
         if self.sock is not None:
