@@ -195,7 +195,7 @@ export class CapturePanel {
     const at = (packet.time - first.time).toFixed(6);
     const arrow = packet.direction === "in" ? "←" : "→";
     return h("li", { className: `packet ${packet.protocol}`, "data-testid": "capture-packet",
-      onclick: () => this.#layers(packet) }, `${at} ${arrow} ${packet.summary}`);
+      onclick: () => this.#layers(packet) }, `${at} ${arrow} ${packet.summary} (${packet.length} bytes)`);
   }
 
   #layers(packet) {
