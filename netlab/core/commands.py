@@ -1,0 +1,398 @@
+"""The tutorial's vocabulary: a command line typed on a node, read as a diagnostic to run or
+an edit of the design.
+
+One parser for the console (a line typed on a node) and the command-script importer. Pure:
+a line in, a :class:`Diagnostic` (a program and its checked arguments, never a shell) or an
+:class:`Edit` (a change of the design, :func:`apply_edit`) out, or :class:`Refused` with a
+sentence saying why and what is understood.
+
+A line is split as a shell splits words (quotes), but never run by one: shell
+metacharacters (``;``, ``|``, ``&``, ``$``, backticks, redirections) are refused, not
+interpreted.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+METACHARACTERS = set(";|&$`<>()\\\n\r")
+UNDERSTOOD = (
+    "show commands of ip (addr, link, route, neigh; -s, -br, -j), ping, tracepath, ss, "
+    "bridge fdb|link show, nft list ruleset, sysctl reads; and as edits of the design: "
+    "ip addr add|del, ip route add|del|replace, ip link add NAME type bridge|veth peer name "
+    "PEER, ip link set DEV up|master BRIDGE|netns NODE, sysctl -w net.ipv4.ip_forward=0|1, "
+    "iptables -t nat -A POSTROUTING ... -j MASQUERADE, iptables -t nat -A PREROUTING ... "
+    "-j DNAT --to-destination ADDRESS[:PORT]"
+)
+# ip's own words, and their abbreviations as ip accepts them.
+OBJECTS = {"a": "addr", "ad": "addr", "addr": "addr", "address": "addr", "r": "route",
+           "ro": "route", "rou": "route", "route": "route", "l": "link", "li": "link",
+           "link": "link", "n": "neigh", "ne": "neigh", "neigh": "neigh", "neighbor": "neigh",
+           "neighbour": "neigh"}  # fmt: skip
+SHOW_VERBS = {"s", "sh", "show", "l", "ls", "lst", "list", "get"}
+ADD_VERBS = {"a", "add"}
+DEL_VERBS = {"d", "del", "delete"}
+DISPLAY_OPTIONS = {"-4", "-6", "-s", "-stats", "-statistics", "-br", "-brief", "-j", "-json",
+                   "-p", "-pretty", "-d", "-details", "-c", "-color"}  # fmt: skip
+PING_OPTIONS = {"-c": 100, "-i": None, "-W": 10, "-w": 60, "-s": 1472, "-t": 255}
+MIN_PING_INTERVAL = 0.2
+
+
+class Refused(ValueError):
+    """A line the console does not run: the sentence says why."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A program to run in the node's namespace, with its arguments as checked."""
+
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A change of the design, as typed: ``kind`` and its fields; ``words`` says it."""
+
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    words: str = ""
+
+
+def split(line: str) -> list[str]:
+    """The words of ``line``, split as a shell would; metacharacters refused."""
+    found = sorted({char for char in line if char in METACHARACTERS})
+    if found:
+        shown = " ".join(repr(char) for char in found)
+        raise Refused(f"{shown}: the console runs one command, never a shell")
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise Refused(f"cannot read the line: {error}") from None
+    if not words:
+        raise Refused("an empty line")
+    return words
+
+
+def parse(line: str) -> Diagnostic | Edit:
+    """Read one line typed on a node."""
+    words = split(line)
+    program, arguments = words[0], words[1:]
+    if program == "ip":
+        return _ip(arguments, words)
+    if program == "ping":
+        return _ping(arguments)
+    if program in ("tracepath", "ss"):
+        return Diagnostic(tuple(words))
+    if program == "bridge":
+        if (
+            len(arguments) >= 1
+            and arguments[0] in ("fdb", "link")
+            and arguments[1:2] in ([], ["show"])
+        ):
+            return Diagnostic(tuple(words))
+        raise Refused("bridge: only fdb show and link show are run")
+    if program == "nft":
+        if arguments in (["list", "ruleset"], ["-j", "list", "ruleset"]):
+            return Diagnostic(tuple(words))
+        raise Refused("nft: only list ruleset is run")
+    if program == "sysctl":
+        return _sysctl(arguments, words)
+    if program == "iptables":
+        return _iptables(arguments)
+    raise Refused(f"{program!r} is not understood here; understood: {UNDERSTOOD}")
+
+
+def _ip(arguments: list[str], words: list[str]) -> Diagnostic | Edit:
+    options = []
+    while arguments and arguments[0].startswith("-"):
+        option = arguments.pop(0)
+        if option in ("-n", "-netns", "-b", "-batch", "-force"):
+            raise Refused(f"ip {option}: the console runs in this node's namespace, on its own")
+        if option not in DISPLAY_OPTIONS:
+            raise Refused(f"ip {option} is not understood here")
+        options.append(option)
+    if not arguments:
+        raise Refused("ip needs an object: addr, link, route or neigh")
+    thing = OBJECTS.get(arguments[0])
+    if thing is None:
+        if arguments[0] == "netns":
+            raise Refused("ip netns: each node is its own namespace; open its console instead")
+        raise Refused(f"ip {arguments[0]} is not understood here")
+    verb = arguments[1] if len(arguments) > 1 else "show"
+    rest = arguments[2:]
+    if verb in SHOW_VERBS or (thing == "link" and verb == "show"):
+        return Diagnostic(("ip", *options, thing, "show" if verb != "get" else "get", *rest))
+    if thing == "addr" and verb in ADD_VERBS | DEL_VERBS:
+        address = _interface_address(rest[0] if rest else "")
+        dev = _after(rest, "dev")
+        kind = "add-address" if verb in ADD_VERBS else "delete-address"
+        return Edit(
+            kind, {"address": address, "dev": dev}, f"{kind.replace('-', ' ')} {address} on {dev}"
+        )
+    if thing == "route" and verb in ADD_VERBS | DEL_VERBS | {"replace", "change"}:
+        return _route(verb, rest)
+    if thing == "link" and verb in ADD_VERBS:
+        return _link_add(rest)
+    if thing == "link" and verb == "set":
+        return _link_set(rest)
+    if thing == "link" and verb in DEL_VERBS:
+        name = _after(["dev", *rest] if rest and rest[0] != "dev" else rest, "dev")
+        return Edit("delete-link", {"name": name}, f"delete link {name}")
+    raise Refused(f"ip {thing} {verb} is not understood here")
+
+
+def _after(words: list[str], keyword: str) -> str:
+    if keyword in words and words.index(keyword) + 1 < len(words):
+        return words[words.index(keyword) + 1]
+    raise Refused(f"{keyword} is missing: say which with '{keyword} NAME'")
+
+
+def _interface_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_interface(text))
+    except ValueError:
+        raise Refused(f"{text!r} is not an address with its prefix, e.g. 192.168.15.1/24") from None
+
+
+def _route(verb: str, rest: list[str]) -> Edit:
+    if not rest:
+        raise Refused("a route needs its destination: default or a prefix")
+    to = rest[0]
+    if to != "default":
+        try:
+            to = str(ipaddress.ip_network(to, strict=True))
+        except ValueError:
+            raise Refused(f"{to!r} is not a destination: default or a prefix") from None
+    route: dict[str, str] = {"to": to}
+    if "via" in rest:
+        via = _after(rest, "via")
+        try:
+            route["via"] = str(ipaddress.ip_address(via))
+        except ValueError:
+            raise Refused(f"{via!r} is not a gateway address") from None
+    if "dev" in rest:
+        route["dev"] = _after(rest, "dev")
+    if verb not in DEL_VERBS and "via" not in route and "dev" not in route:
+        raise Refused("a route needs a gateway (via) or an interface (dev)")
+    kind = {"replace": "replace-route", "change": "replace-route"}.get(verb, "")
+    kind = kind or ("add-route" if verb in ADD_VERBS else "delete-route")
+    return Edit(kind, {"route": route}, f"{kind.replace('-', ' ')} {' '.join(rest)}")
+
+
+def _link_add(rest: list[str]) -> Edit:
+    words = rest[1:] if rest[:1] == ["name"] else rest
+    name = words[0] if words else ""
+    if not name or name.startswith("-"):
+        raise Refused("ip link add needs a name")
+    kind = _after(words, "type")
+    if kind == "bridge":
+        return Edit("add-bridge", {"name": name}, f"add bridge {name}")
+    if kind == "veth":
+        tail = words[words.index("peer") + 1 :] if "peer" in words else []
+        if "name" not in tail:
+            raise Refused("a veth needs its peer: peer name PEER")
+        peer = _after(tail, "name")
+        return Edit("add-veth", {"name": name, "peer": peer}, f"add veth {name} - {peer}")
+    raise Refused(f"type {kind}: only veth and bridge links are made here")
+
+
+def _link_set(rest: list[str]) -> Edit:
+    words = rest[1:] if rest and rest[0] == "dev" else rest
+    if not words:
+        raise Refused("ip link set needs a device")
+    dev, settings = words[0], words[1:]
+    if settings == ["up"]:
+        return Edit("link-up", {"dev": dev}, f"bring {dev} up")
+    if settings == ["down"]:
+        raise Refused(f"{dev} down: the design has no links down yet")
+    if len(settings) == 2 and settings[0] == "master":
+        return Edit("set-master", {"dev": dev, "bridge": settings[1]}, f"{dev} joins {settings[1]}")
+    if len(settings) == 2 and settings[0] == "netns":
+        return Edit("set-netns", {"dev": dev, "node": settings[1]}, f"move {dev} to {settings[1]}")
+    raise Refused(f"ip link set {' '.join(words)} is not understood here")
+
+
+def _ping(arguments: list[str]) -> Diagnostic:
+    checked: list[str] = []
+    words = list(arguments)
+    target = None
+    while words:
+        word = words.pop(0)
+        if word in PING_OPTIONS:
+            if not words:
+                raise Refused(f"ping {word} needs a value")
+            value = words.pop(0)
+            try:
+                number = float(value)
+            except ValueError:
+                raise Refused(f"ping {word} {value!r}: not a number") from None
+            most = PING_OPTIONS[word]
+            if word == "-i" and number < MIN_PING_INTERVAL:
+                raise Refused(f"ping -i: at least {MIN_PING_INTERVAL} s between requests here")
+            if most is not None and not 0 < number <= most:
+                raise Refused(f"ping {word}: between 1 and {most}")
+            checked += [word, value]
+        elif word.startswith("-"):
+            raise Refused(f"ping {word} is not understood here")
+        elif target is None:
+            target = word
+        else:
+            raise Refused("ping takes one target")
+    if target is None:
+        raise Refused("ping needs a target: an address or a node")
+    if "-c" not in checked:
+        checked += ["-c", "4"]  # a console ping ends by itself
+    return Diagnostic(("ping", *checked, target))
+
+
+def _sysctl(arguments: list[str], words: list[str]) -> Diagnostic | Edit:
+    writes = [word for word in arguments if "=" in word]
+    if not writes:
+        if any(word.startswith("-") and word not in ("-n",) for word in arguments):
+            raise Refused("sysctl: only reads and -w net.ipv4.ip_forward are understood")
+        return Diagnostic(tuple(words))
+    key, _, value = writes[0].partition("=")
+    if key.replace("/", ".") not in ("net.ipv4.ip_forward", "net.ipv6.conf.all.forwarding"):
+        raise Refused(f"sysctl {key}: only forwarding (net.ipv4.ip_forward) is in the design")
+    if value not in ("0", "1"):
+        raise Refused("forwarding is 0 or 1")
+    return Edit(
+        "set-forwarding", {"value": value == "1"}, f"forwarding {'on' if value == '1' else 'off'}"
+    )
+
+
+def _iptables(arguments: list[str]) -> Edit:
+    words = list(arguments)
+    if _option(words, "-t") != "nat":
+        raise Refused("iptables: only the nat table (-t nat) is in the design")
+    chain = _option(words, "-A")
+    target = _option(words, "-j")
+    if chain == "POSTROUTING" and target == "MASQUERADE":
+        source = _option(words, "-s")
+        if not source:
+            raise Refused("a masquerade here needs its source: -s PREFIX")
+        try:
+            source = str(ipaddress.ip_network(source, strict=False))
+        except ValueError:
+            raise Refused(f"{source!r} is not a prefix") from None
+        nat: dict[str, str] = {"source": source}
+        if _option(words, "-o"):
+            nat["out"] = _option(words, "-o")
+        return Edit("add-nat", {"nat": nat}, f"masquerade {source}")
+    if chain == "PREROUTING" and target == "DNAT":
+        port = _option(words, "--dport")
+        destination = _option(words, "--to-destination") or _option(words, "--to")
+        protocol = _option(words, "-p") or "tcp"
+        if not port or not destination:
+            raise Refused("a port forward needs --dport PORT and --to-destination ADDRESS[:PORT]")
+        number = int(port) if port.isdigit() else port
+        forward: dict[str, Any] = {"protocol": protocol, "port": number, "to": destination}
+        if _option(words, "-i"):
+            forward["in"] = _option(words, "-i")
+        return Edit(
+            "add-port-forward", {"port_forward": forward}, f"forward {port} to {destination}"
+        )
+    raise Refused("iptables: MASQUERADE in POSTROUTING and DNAT in PREROUTING are understood")
+
+
+def _option(words: list[str], option: str) -> str:
+    if option in words and words.index(option) + 1 < len(words):
+        return words[words.index(option) + 1]
+    return ""
+
+
+# -- edits of a design ----------------------------------------------------------------------
+
+
+def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]:
+    """Return document ``data`` with ``edit`` made as typed on node ``node_id`` (the caller
+    validates the result). Raises :class:`Refused` for an edit that names what is not
+    there."""
+    result = copy.deepcopy(data)
+    nodes: list[dict[str, Any]] = result.setdefault("nodes", [])
+    links: list[dict[str, Any]] = result.setdefault("links", [])
+    node = next((item for item in nodes if item.get("id") == node_id), None)
+    if node is None:
+        raise Refused(f"no node {node_id!r} in the design")
+    fields = edit.fields
+
+    def end_named(name: str) -> dict[str, Any]:
+        for link in links:
+            for end in link.get("endpoints", []):
+                if _holder(nodes, end.get("node")) == node_id and end.get("interface") == name:
+                    found: dict[str, Any] = end
+                    return found
+        raise Refused(f"{node_id} has no interface {name!r}")
+
+    if edit.kind in ("add-address", "delete-address"):
+        bridge = next((item for item in nodes if item.get("id") == fields["dev"]
+                       and item.get("kind") == "bridge"), None)  # fmt: skip
+        target = bridge if bridge is not None else end_named(fields["dev"])
+        addresses = list(target.get("addresses", []))
+        if edit.kind == "add-address":
+            if fields["address"] in addresses:
+                raise Refused(f"{fields['dev']} has {fields['address']} already")
+            addresses.append(fields["address"])
+        elif fields["address"] in addresses:
+            addresses.remove(fields["address"])
+        else:
+            raise Refused(f"{fields['dev']} has no address {fields['address']}")
+        target["addresses"] = addresses
+    elif edit.kind in ("add-route", "replace-route", "delete-route"):
+        routes = [dict(route) for route in node.get("routes", [])]
+        same = [route for route in routes if route.get("to") == fields["route"]["to"]]
+        if edit.kind == "add-route" and same:
+            raise Refused(f"{node_id} has a route to {fields['route']['to']} already")
+        if edit.kind == "delete-route" and not same:
+            raise Refused(f"{node_id} has no route to {fields['route']['to']}")
+        routes = [route for route in routes if route not in same]
+        if edit.kind != "delete-route":
+            routes.append(dict(fields["route"]))
+        node["routes"] = routes
+    elif edit.kind == "add-bridge":
+        nodes.append({"id": fields["name"], "kind": "bridge", "in": node_id})
+    elif edit.kind == "add-veth":
+        links.append({"endpoints": [{"node": node_id, "interface": fields["name"]},
+                                    {"node": node_id, "interface": fields["peer"]}]})  # fmt: skip
+    elif edit.kind == "delete-link":
+        end = end_named(fields["name"])
+        links[:] = [link for link in links if end not in link.get("endpoints", [])]
+    elif edit.kind == "link-up":  # links and bridges are up in a design: nothing changes
+        held = any(item.get("id") == fields["dev"] and item.get("kind") == "bridge"
+                   and _holder(nodes, item["id"]) == node_id for item in nodes)  # fmt: skip
+        if not held:
+            end_named(fields["dev"])
+    elif edit.kind == "set-master":
+        bridge = next((item for item in nodes if item.get("id") == fields["bridge"]), None)
+        if bridge is None or bridge.get("kind") != "bridge":
+            raise Refused(f"no bridge {fields['bridge']!r} in the design")
+        end_named(fields["dev"])["node"] = fields["bridge"]
+    elif edit.kind == "set-netns":
+        other = next((item for item in nodes if item.get("id") == fields["node"]), None)
+        if other is None or other.get("kind") == "bridge":
+            raise Refused(f"no namespace node {fields['node']!r} in the design")
+        end_named(fields["dev"])["node"] = fields["node"]
+    elif edit.kind == "set-forwarding":
+        node["forwarding"] = fields["value"]
+    elif edit.kind == "add-nat":
+        node["nat"] = [*node.get("nat", []), dict(fields["nat"])]
+    elif edit.kind == "add-port-forward":
+        node["port_forwards"] = [*node.get("port_forwards", []), dict(fields["port_forward"])]
+    else:
+        raise Refused(f"no such edit {edit.kind!r}")
+    return result
+
+
+def _holder(nodes: list[dict[str, Any]], node_id: Any) -> Any:
+    """The namespace node holding ``node_id``'s interfaces (a bridge's holder)."""
+    node = next((item for item in nodes if item.get("id") == node_id), None)
+    if node is None or node.get("kind") != "bridge":
+        return node_id
+    if node.get("in"):
+        return node["in"]
+    host = next((item for item in nodes if item.get("kind") == "host"), None)
+    return host["id"] if host else None
