@@ -8,10 +8,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export NETLAB_PORT ?= 8000
 
-# Debian packages the lab needs (iproute2, nftables; tcpdump compiles capture filters), the
-# browser tests (chromium), the production layout (redis-server), and the setup itself
-# (venv, npm).
-SYSTEM_COMMANDS := ip:iproute2 nft:nftables tcpdump:tcpdump chromium:chromium redis-server:redis-server npm:npm node:nodejs
+# Debian packages the lab needs (iproute2, nftables; tcpdump compiles capture filters; the
+# console runs ping and tracepath, setpriv drops privileges), the browser tests (chromium),
+# the production layout (redis-server), and the setup itself (venv, npm).
+SYSTEM_COMMANDS := ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping tracepath:iputils-tracepath setpriv:util-linux chromium:chromium redis-server:redis-server npm:npm node:nodejs
 
 .PHONY: setup run test check lint bench bench-live soak system-packages clean
 

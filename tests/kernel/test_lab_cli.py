@@ -6,11 +6,13 @@ destroys whatever deployment it made, pass or fail.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import secrets
 import string
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -225,3 +227,43 @@ def test_capture_prints_the_packets_and_writes_a_pcap(
         assert len(list(dpkt.pcap.Reader(file))) == captured > 0
     with pytest.raises(CommandError, match="not a capture filter"):
         run("capture", imported, "blue", "veth-blue", "--seconds", "0.1", "--filter", "and or")
+
+
+def test_exec_runs_diagnostics_in_the_node_and_turns_changes_into_revisions(
+    lab_settings: Any, imported: str
+) -> None:
+    """``exec`` on red: ``ip -br a`` sees red's own interface, ``ping blue`` answers by name,
+    a typed route becomes a revision applied to the running lab (``check`` clean), and a
+    shell escape is refused."""
+    run("deploy", imported)
+    assert "veth-red" in run("exec", imported, "red", "--", "ip", "-br", "a")
+    assert "veth-blue" not in run("exec", imported, "red", "--", "ip", "-br", "a")
+    assert " 0% packet loss" in run("exec", imported, "red", "--", "ping", "-c", "1", "blue")
+    output = run("exec", imported, "red", "--", "ip", "route", "add", "10.9.0.0/16",
+                 "via", "192.168.15.2")  # fmt: skip
+    assert "edit: add route 10.9.0.0/16 via 192.168.15.2 (revision 2)" in output
+    assert "route add 10.9.0.0/16 via 192.168.15.2 dev veth-red" in output
+    assert json.loads(run("status", imported, "--json"))["revision"] == 2
+    assert "the kernel matches the design" in run("check", imported)
+    assert "10.9.0.0/16" in run("exec", imported, "red", "--", "ip", "r")
+    with pytest.raises(CommandError, match="never a shell"):
+        run("exec", imported, "red", "--", "ip a; id")
+    with pytest.raises(CommandError, match="not understood"):
+        run("exec", imported, "red", "--", "bash")
+
+
+def test_exec_stops_a_command_at_its_time_limit(
+    lab_settings: Any, imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from editor import console
+
+    monkeypatch.setattr(console, "TIME_LIMIT", 1.0)
+    run("deploy", imported)
+    started = time.monotonic()
+    out = io.StringIO()
+    with contextlib.suppress(CommandError):
+        call_command(
+            "netlab", "exec", imported, "red", "--", "ping", "-c", "50", "blue", stdout=out
+        )
+    assert time.monotonic() - started < 5
+    assert "^C (time limit)" in out.getvalue()

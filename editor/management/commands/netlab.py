@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shlex
 import signal
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
@@ -19,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import deployments, explaining, lab, services
+from editor import console, deployments, explaining, lab, services
 from editor.models import Design
 from netlab.core import codec
 from netlab.core.document import Document
@@ -152,6 +153,12 @@ class Command(BaseCommand):
         captures.add_argument("--count", type=int, help="stop after this many packets")
         captures.add_argument("--filter", help="a BPF filter, as tcpdump reads it (icmp or arp)")
         captures.add_argument("--write", help="also write the packets to this pcap file")
+        execs = commands.add_parser(
+            "exec", help="run a line through a node's console (a diagnostic, or an edit)"
+        )
+        execs.add_argument("design")
+        execs.add_argument("node", help="node id")
+        execs.add_argument("words", nargs="+", help="the line, after --")
         destroy = commands.add_parser("destroy", help="destroy a design's deployment")
         destroy.add_argument("design")
         destroy.add_argument("--user", help="whose lab (default: the design's owner)")
@@ -304,6 +311,22 @@ class Command(BaseCommand):
             write=options.write,
             out=self.stdout.write,
         )
+
+    def handle_exec(self, options: Namespace) -> None:
+        design = find_design(options.design)
+        line = shlex.join(options.words)
+        try:
+            outcome = console.run_line(
+                design,
+                options.node,
+                line,
+                user=design.owner,
+                out=lambda text: self.stdout.write(text, ending=""),
+            )
+        except console.ConsoleRefused as error:
+            raise CommandError(str(error)) from None
+        if outcome.exit_code:
+            raise CommandError(f"exit status {outcome.exit_code}", returncode=outcome.exit_code)
 
     def handle_destroy(self, options: Namespace) -> None:
         user = find_user(options.user) if options.user else None
