@@ -51,9 +51,12 @@ def run_line(
     user: User,
     out: Output,
     stop: Callable[[], bool] = lambda: False,
+    apply_here: bool = True,
 ) -> Outcome:
     """Run ``line`` on ``node`` of ``user``'s running lab of ``design``, printing through
-    ``out`` as output comes. Raises :class:`ConsoleRefused`."""
+    ``out`` as output comes; ``stop`` is asked while a program runs (Ctrl+C). An edit is
+    applied here (``apply_here``, the command line) or left queued for the worker, which
+    applies and shows it like any change. Raises :class:`ConsoleRefused`."""
     deployment = deployments.latest(design, user)
     if deployment is None or deployment.state != Deployment.State.RUNNING:
         raise ConsoleRefused(f"{design.name} is not running: deploy it first")
@@ -65,7 +68,7 @@ def run_line(
     if isinstance(read, commands.Diagnostic):
         argv = _with_addresses(deployment, read.argv)
         return Outcome(_run(netns, argv, out=out, stop=stop))
-    return _edit(design, deployment, node, line, read, user=user, out=out)
+    return _edit(design, deployment, node, line, read, user=user, out=out, apply_here=apply_here)
 
 
 def _with_addresses(deployment: Deployment, argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -134,6 +137,7 @@ def _edit(
     *,
     user: User,
     out: Output,
+    apply_here: bool,
 ) -> Outcome:
     if design.current is None:
         raise ConsoleRefused(f"{design.name} has no saved revision")
@@ -151,8 +155,8 @@ def _edit(
         changing = deployments.request_apply(design, actor=user)
     except deployments.DeploymentRefused as error:
         raise ConsoleRefused(f"saved as revision {revision.number}, not applied: {error}") from None
-    work = deployments.claim(changing, worker=deployments.worker_id())
-    if work is None:  # a running worker took it: it applies it
+    work = deployments.claim(changing, worker=deployments.worker_id()) if apply_here else None
+    if work is None:  # the worker applies it
         out("applying it through the worker\n")
         return Outcome(0, revision.number)
 

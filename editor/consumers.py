@@ -239,6 +239,12 @@ class LabConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(request, events.PingAllStopRequest):
             message = {"type": "worker.pingall.stop", "channel": self.channel_name}
+        elif isinstance(request, events.ConsoleStopRequest):
+            message = {
+                "type": "worker.capture.stop",  # a console line is stopped like a capture
+                "channel": self.channel_name,
+                "capture": f"console:{request.node}",
+            }
         elif isinstance(request, events.CaptureStopRequest):
             message = {
                 "type": "worker.capture.stop",

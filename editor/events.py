@@ -104,6 +104,21 @@ class CaptureStopRequest(Message):
     capture: str = Field(min_length=1, max_length=32)
 
 
+class ConsoleRequest(Message):
+    """Run one line on ``node``'s console: a diagnostic, or an edit of the design."""
+
+    action: Literal["console"]
+    node: str = Field(min_length=1, max_length=64)
+    line: str = Field(min_length=1, max_length=1000)
+
+
+class ConsoleStopRequest(Message):
+    """Interrupt what ``node``'s console runs (Ctrl+C)."""
+
+    action: Literal["console.stop"]
+    node: str = Field(min_length=1, max_length=64)
+
+
 class ShowRequest(Message):
     """The page shows node ``node``'s tables (None: every node's): the worker reads the
     interface counters of shown nodes only. A page that never says is shown every node."""
@@ -121,6 +136,8 @@ Request = Annotated[
     | PingAllStopRequest
     | CaptureRequest
     | CaptureStopRequest
+    | ConsoleRequest
+    | ConsoleStopRequest
     | ProbeRequest
     | ShowRequest,
     Field(discriminator="action"),
@@ -338,6 +355,23 @@ class CaptureDoneEvent(Message):
     not_shown: int
 
 
+class ConsoleOutputEvent(Message):
+    """Output of a console line, as it comes."""
+
+    type: Literal["console.output"] = "console.output"
+    node: str
+    output: str
+
+
+class ConsoleDoneEvent(Message):
+    """A console line ended: its exit code, and the revision it made when it was an edit."""
+
+    type: Literal["console.done"] = "console.done"
+    node: str
+    exit_code: int
+    edit: int | None = None
+
+
 class ProbeEvent(Message):
     """The outcome of a TCP probe; ``error`` says why it did not connect."""
 
@@ -475,6 +509,8 @@ Event = Annotated[
     | CaptureStartedEvent
     | PacketEvent
     | CaptureDoneEvent
+    | ConsoleOutputEvent
+    | ConsoleDoneEvent
     | NeighboursEvent
     | LinksEvent
     | RoutesEvent

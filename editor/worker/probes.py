@@ -35,7 +35,7 @@ from django.contrib.auth import get_user_model
 from editor import deployments, events
 from editor.models import Deployment
 from editor.permissions import DesignNotFound, access_design
-from editor.worker.channel import envelope
+from editor.worker.channel import envelope, nudge
 from editor.worker.threads import in_thread
 from netlab.core import targets
 from netlab.core.packets import decode
@@ -155,6 +155,8 @@ class Probes:
         if stop is not None:
             self._stops.setdefault(reply_to, set()).add(stop)
         capture = secrets.token_hex(4) if isinstance(request, events.CaptureRequest) else None
+        if isinstance(request, events.ConsoleRequest):
+            capture = f"console:{request.node}"  # one line at a time per node and page
         if capture is not None:
             stop = self._captures[reply_to, capture] = threading.Event()
         try:
@@ -170,6 +172,7 @@ class Probes:
                 stop=stop,
                 capture=capture,
                 download=bool(message.get("download")),
+                nudge=lambda: asyncio.run_coroutine_threadsafe(nudge(self.layer), loop).result(),
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
@@ -215,6 +218,7 @@ def run_probe(
     stop: threading.Event | None = None,
     capture: str | None = None,
     download: bool = False,
+    nudge: Callable[[], None] | None = None,
 ) -> None:
     """Run a ping, pingall, probe or capture ``request`` of user ``user_id`` on design
     ``design_id`` (a capture's id is ``capture``; a ``download`` capture is sent every packet
@@ -288,6 +292,9 @@ def run_probe(
                 error=found.error,
             )
         )
+    elif isinstance(request, events.ConsoleRequest):
+        halts = [event for event in (cancel, stop) if event is not None]
+        _console_line(deployment, request, send=send, halts=halts, nudge=nudge)
     elif isinstance(request, events.CaptureRequest):
         netns = deployments.namespace_of(deployment, request.node)
         if request.interface not in targets.interfaces_of(document, request.node):
@@ -414,3 +421,33 @@ def _stream_capture(
                 ).decode(),
             ))  # fmt: skip
     send(events.CaptureDoneEvent(capture=capture, packets=seen, not_shown=not_shown))
+
+
+def _console_line(
+    deployment: Deployment,
+    request: events.ConsoleRequest,
+    *,
+    send: Callable[[events.Message], None],
+    halts: list[threading.Event],
+    nudge: Callable[[], None] | None,
+) -> None:
+    """Run a console line (``editor.console``): its output as ``console.output`` messages as
+    it comes, then ``console.done``; an edit is left for the worker to apply, which shows it
+    like any change. A refused line raises ``ValueError`` (an ``error`` to the page)."""
+    from editor import console  # the console module reads the services: loaded when used
+
+    node = request.node
+
+    def out(text: str) -> None:
+        send(events.ConsoleOutputEvent(node=node, output=text))
+
+    try:
+        outcome = console.run_line(
+            deployment.design, node, request.line, user=deployment.owner, out=out,
+            stop=lambda: any(halt.is_set() for halt in halts), apply_here=False,
+        )  # fmt: skip
+    except console.ConsoleRefused as error:
+        raise ValueError(str(error)) from None
+    if outcome.revision is not None and nudge is not None:
+        nudge()  # the worker claims the change and applies it, as for a page's apply
+    send(events.ConsoleDoneEvent(node=node, exit_code=outcome.exit_code, edit=outcome.revision))

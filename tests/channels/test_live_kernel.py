@@ -125,6 +125,32 @@ async def test_deploy_ping_neighbours_destroy(
     ), seen
     assert all("ICMP" in line for line in summaries)  # the filter kept ICMP only
 
+    # The console: a diagnostic in red's namespace, then a typed route, saved and applied.
+    await client.send_json_to({"action": "console", "node": "red", "line": "ip -br a"})
+    seen = await receive_until(client, lambda m: m["type"] in ("console.done", "error"), timeout=10)
+    printed = "".join(m["output"] for m in seen if m["type"] == "console.output")
+    assert "veth-red" in printed
+    assert "veth-blue" not in printed
+    assert seen[-1] == {"type": "console.done", "node": "red", "exit_code": 0, "edit": None}
+    line = "ip route add 10.9.0.0/16 via 192.168.15.2"
+    await client.send_json_to({"action": "console", "node": "red", "line": line})
+    seen = await receive_until(client, lambda m: m["type"] in ("console.done", "error"), timeout=10)
+    assert seen[-1]["edit"] == 2, seen
+    await receive_until(
+        client,
+        lambda m: m["type"] == "deployment" and m["state"] == "running" and m["revision"] == 2,
+        timeout=20,
+    )
+    await client.send_json_to({"action": "console", "node": "red", "line": "ping -c 100 blue"})
+    await receive_until(client, lambda m: m["type"] == "console.output", timeout=10)
+    await client.send_json_to({"action": "console.stop", "node": "red"})
+    seen = await receive_until(client, lambda m: m["type"] == "console.done", timeout=5)
+    assert "^C (stopped)" in "".join(m["output"] for m in seen if m["type"] == "console.output")
+    await client.send_json_to({"action": "console", "node": "red", "line": "bash"})
+    seen = await receive_until(client, lambda m: m["type"] == "error", timeout=10)
+    assert seen[-1]["action"] == "console"
+    assert "not understood" in seen[-1]["message"]
+
     # Set by hand, outside netlab: the link's netlink event pushes the new table.
     subprocess.run(["ip", "-n", red, "link", "set", "dev", "veth-red", "down"], check=True)
 
