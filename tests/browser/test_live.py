@@ -644,3 +644,40 @@ def test_capture_from_the_page_shows_the_lines_and_saves_a_pcap(page, kernel_lab
     icmp = [dpkt.ethernet.Ethernet(frame) for frame in frames]
     assert any(isinstance(frame.data, dpkt.ip.IP) for frame in icmp)
     destroy(page, kernel_labs)
+
+
+def test_a_console_on_red_runs_ping_and_turns_a_route_into_the_design(page, kernel_labs):
+    """Open red's console: ping blue prints its replies; a typed route is saved as revision
+    2 and applied, and the canvas's document has it, unsaved edits none."""
+    editor = copy_example(page)
+    connected(page)
+    open_live_tab(page)
+    deploy(page)
+    page.get_by_test_id("console-node").select_option("red")
+    line = page.get_by_test_id("console-input")
+    output = page.get_by_test_id("console-output")
+    line.fill("ping -c 1 bl")
+    line.press("Tab")
+    expect(line).to_have_value("ping -c 1 blue ")
+    line.press("Enter")
+    expect(output).to_contain_text("1 received", timeout=LAB_TIMEOUT)
+    expect(line).to_be_enabled(timeout=LAB_TIMEOUT)
+    line.fill("ip route add 10.9.0.0/16 via 192.168.15.2")
+    line.press("Enter")
+    expect(output).to_contain_text("saved as revision 2", timeout=LAB_TIMEOUT)
+    wait_until(
+        page,
+        "window.netlabEditor.live.live.deployment.revision === 2"
+        " && window.netlabEditor.live.live.deployment.state === 'running'",
+        timeout=LAB_TIMEOUT,
+    )
+    wait_until(
+        page, "window.netlabEditor.doc.nodes.find((n) => n.id === 'red').routes?.length === 1"
+    )
+    expect(page.get_by_test_id("dirty")).to_be_hidden()
+    line.fill("ip a; id")
+    line.press("Enter")
+    expect(output).to_contain_text("never a shell", timeout=LAB_TIMEOUT)
+    shoot(page, "live-08-console")
+    assert editor.document()["nodes"][2]["routes"] == [{"to": "10.9.0.0/16", "via": "192.168.15.2"}]
+    destroy(page, kernel_labs)

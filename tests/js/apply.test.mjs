@@ -109,3 +109,20 @@ test("a capture's interfaces, its link, and the pcap of what it saw", async () =
   assert.equal(view.getUint32(36, true), 60); // the frame's whole length
   assert.deepEqual([...bytes.slice(40)], [1, 2, 3, 4]);
 });
+
+test("the console completes node names, interfaces and addresses", async () => {
+  const { complete, completions } = await import("../../static/netlab/editor/console-panel.js");
+  const doc = {
+    format: "netlab/v1", name: "lab",
+    nodes: [{ id: "host", kind: "host" }, { id: "red", kind: "namespace" }, { id: "blue", kind: "namespace" }],
+    links: [{ endpoints: [{ node: "red", interface: "veth-red", addresses: ["192.168.15.1/24"] },
+      { node: "blue", interface: "veth-blue", addresses: ["192.168.15.2/24"] }] }],
+  };
+  const words = completions(doc, "red");
+  assert.ok(words.includes("blue") && words.includes("veth-red") && words.includes("192.168.15.2"));
+  assert.ok(!words.includes("veth-blue")); // another node's interface
+  assert.equal(complete("ping bl", words), "ping blue ");
+  assert.equal(complete("ping 192.168.15.", words), "ping 192.168.15.");
+  assert.equal(complete("ip a show dev veth-r", words), "ip a show dev veth-red ");
+  assert.equal(complete("ping zz", words), "ping zz");
+});

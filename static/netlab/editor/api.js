@@ -53,3 +53,8 @@ export function saveDesign(id, doc, message = "", { draft = false } = {}) {
   const query = params.toString() ? `?${params}` : "";
   return request("PUT", `/api/designs/${id}${query}`, doc);
 }
+
+/** The design as saved (id, name, revision, document, draft, problems...). */
+export function readDesign(id) {
+  return request("GET", `/api/designs/${id}`);
+}

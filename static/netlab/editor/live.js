@@ -6,6 +6,7 @@
 
 import { ApplyPanel } from "./apply-panel.js";
 import { CapturePanel } from "./capture-panel.js";
+import { ConsolePanel } from "./console-panel.js";
 import { h } from "./dom.js";
 import { ExplainPanel } from "./explain-panel.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
@@ -65,6 +66,10 @@ export class LivePanel {
       send: (request) => this.#send(request),
       canvas: editor.canvas,
       say: (text, kind) => this.editor.say(text, kind),
+    });
+    this.console = new ConsolePanel(this.find, state, {
+      send: (request) => this.#send(request),
+      adoptSaved: (revision) => this.editor.adoptSaved(revision),
     });
     this.canvasTimer = null;
     this.matrix = new PingAllDialog(root.querySelector('[data-testid="pingall-dialog"]'), {
@@ -227,6 +232,11 @@ export class LivePanel {
       this.changes.showPlan(event);
       return;
     }
+    if (["console.output", "console.done"].includes(event.type)
+      || (event.type === "error" && event.action?.startsWith("console"))) {
+      this.console.onEvent(event);
+      if (event.type !== "error") return;
+    }
     if (["capture.started", "packet", "capture.done"].includes(event.type)
       || (event.type === "error" && event.action?.startsWith("capture"))) {
       this.capturer.onEvent(event);
@@ -384,6 +394,7 @@ export class LivePanel {
     this.changes.update(this.live.deployment, { open, busy });
     const running = state === "running" && open;
     this.capturer.buttons(running);
+    this.console.buttons(running);
     for (const testid of ["ping-run", "pingall-run", "probe-run"]) this.find(testid).disabled = !running;
     if (this.live.pingAllRunning) this.find("pingall-run").disabled = true;
     this.find("tools-hint").hidden = running;
@@ -410,6 +421,7 @@ export class LivePanel {
     const doc = this.state.doc;
     const nodes = namespaceNodes(doc);
     this.capturer.choices(nodes);
+    this.console.choices(nodes);
     for (const testid of ["live-node", "ping-source", "probe-source", "explain-source"]) {
       const select = this.find(testid);
       const value = select.value;

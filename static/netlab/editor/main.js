@@ -119,6 +119,7 @@ class Editor {
     this.live = new LivePanel(root, state, {
       canvas: this.canvas,
       apply: (doc, description) => this.apply(doc, description),
+      adoptSaved: (revision) => this.adoptSaved(revision),
       save: () => this.save(),
       say,
       openTab: (name) => this.tabs.open(name),
@@ -346,6 +347,22 @@ class Editor {
     } finally {
       state.saving = false;
     }
+  }
+
+  /** A revision saved elsewhere (a console line on this lab): shown as the saved design,
+   * undoable, unless there are unsaved edits, which are kept. */
+  async adoptSaved(revision) {
+    if (this.state.isDirty()) {
+      this.say(`The console saved revision ${revision}; your unsaved edits are kept (reload to see it).`, "warning");
+      return;
+    }
+    const answer = await api.readDesign(this.state.designId);
+    const doc = model.withPositions(answer.document);
+    if (!this.state.history.push(doc, `revision ${answer.revision} (console)`)) return;
+    this.state.history.markSaved(doc);
+    this.state.revision = answer.revision;
+    this.show();
+    this.state.emit("saved", answer);
   }
 
   #showSavedTitle(answer) {
