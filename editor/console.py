@@ -6,7 +6,8 @@ A diagnostic runs as ``ip netns exec NAMESPACE PROGRAM ARGS...`` from an argumen
 namespace is netlab's own name for the node, the program and arguments those the parser
 checked, a node id as a target is replaced by the node's address. Programs that need no
 privilege (ip's show forms, ss, tracepath, bridge, sysctl reads) run as ``nobody``; each is
-stopped after :data:`TIME_LIMIT` seconds or :data:`OUTPUT_LIMIT` bytes of output.
+stopped after :data:`TIME_LIMIT` seconds or :data:`OUTPUT_LIMIT` bytes of output. A line
+starting with ``!`` is run by bash as root (the operator's ``NETLAB_ROOT_SHELL``, staff only).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import User
 
 from editor import deployments, services
@@ -62,6 +64,8 @@ def run_line(
         raise ConsoleRefused(f"{design.name} is not running: deploy it first")
     try:
         netns = deployments.namespace_of(deployment, node)
+        if line.startswith("!"):
+            return Outcome(_root_shell(netns, line[1:], user=user, out=out, stop=stop))
         read = commands.parse(line)
     except (deployments.DeploymentRefused, commands.Refused) as error:
         raise ConsoleRefused(str(error)) from None
@@ -69,6 +73,16 @@ def run_line(
         argv = _with_addresses(deployment, read.argv)
         return Outcome(_run(netns, argv, out=out, stop=stop))
     return _edit(design, deployment, node, line, read, user=user, out=out, apply_here=apply_here)
+
+
+def _root_shell(netns: str, line: str, *, user: User, out: Output, stop: Callable[[], bool]) -> int:
+    """``!LINE``: bash, as root, in the node's namespace — root on this machine. Only for
+    staff, and only where the operator turned it on (``NETLAB_ROOT_SHELL``)."""
+    if not settings.NETLAB_ROOT_SHELL:
+        raise ConsoleRefused("the root shell (!) is off on this server (NETLAB_ROOT_SHELL)")
+    if not user.is_staff:
+        raise ConsoleRefused("the root shell (!) is for staff only")
+    return _run(netns, ("bash", "-c", line), out=out, stop=stop)
 
 
 def _with_addresses(deployment: Deployment, argv: tuple[str, ...]) -> tuple[str, ...]:

@@ -242,6 +242,9 @@ X_FRAME_OPTIONS = "DENY"
 # Kernel side (the engine). Host mode (``deploy --host-mode``) maps the design's host node
 # onto this machine's real root namespace: refused unless the operator turns it on.
 NETLAB_HOST_MODE = _env_flag("HOST_MODE", False)
+# A console line starting with "!" runs in bash, as root, in the node's namespace: for staff
+# only, and only where the operator turns it on (it is root on this machine).
+NETLAB_ROOT_SHELL = _env_flag("ROOT_SHELL", False)
 NETLAB_STATE_DIR = _env("STATE_DIR", "/run/netlab")
 NETLAB_NETNS_PREFIX = _env("NETNS_PREFIX", "netlab-")
 # Quotas: a shared server must not let one user exhaust the machine.

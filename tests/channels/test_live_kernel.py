@@ -146,6 +146,18 @@ async def test_deploy_ping_neighbours_destroy(
     await client.send_json_to({"action": "console.stop", "node": "red"})
     seen = await receive_until(client, lambda m: m["type"] == "console.done", timeout=5)
     assert "^C (stopped)" in "".join(m["output"] for m in seen if m["type"] == "console.output")
+    # A page that goes stops its console's command.
+    going = browser(bridge_design.pk)
+    assert (await going.connect())[0]
+    await going.send_json_to({"action": "console", "node": "red", "line": "ping -c 100 blue"})
+    await receive_until(going, lambda m: m["type"] == "console.output", timeout=10)
+    await going.disconnect()
+    for _ in range(50):
+        pids = subprocess.run(["ip", "netns", "pids", red], capture_output=True, text=True)
+        if not pids.stdout.strip():
+            break
+        await asyncio.sleep(0.1)
+    assert not pids.stdout.strip(), "the console's ping outlived its page"
     await client.send_json_to({"action": "console", "node": "red", "line": "bash"})
     seen = await receive_until(client, lambda m: m["type"] == "error", timeout=10)
     assert seen[-1]["action"] == "console"

@@ -267,3 +267,32 @@ def test_exec_stops_a_command_at_its_time_limit(
         )
     assert time.monotonic() - started < 5
     assert "^C (time limit)" in out.getvalue()
+
+
+def test_exec_draws_a_typed_veth_and_keeps_the_root_shell_for_staff_when_on(
+    lab_settings: Any, imported: str
+) -> None:
+    """A typed ``ip link add ... type veth peer`` becomes a link of the design and of the
+    kernel; ``!`` (bash, as root) is refused unless the operator turned it on, and then only
+    for staff."""
+    from editor.models import Design
+
+    run("deploy", imported)
+    output = run("exec", imported, "host", "--", "ip", "link", "add", "veth-x", "type", "veth",
+                 "peer", "name", "veth-y")  # fmt: skip
+    assert "edit: add veth veth-x - veth-y" in output
+    design = Design.objects.get(pk=int(imported))
+    ends = [end for link in design.document["links"] for end in link["endpoints"]]
+    assert {"node": "host", "interface": "veth-x"} in ends
+    assert "veth-x" in run("exec", imported, "host", "--", "ip", "-br", "link")
+    assert "the kernel matches the design" in run("check", imported)
+
+    with pytest.raises(CommandError, match="root shell"):
+        run("exec", imported, "red", "--", "!echo $((6*7))")
+    lab_settings.NETLAB_ROOT_SHELL = True
+    assert "42" in run("exec", imported, "red", "--", "!echo $((6*7))")
+    owner = design.owner
+    owner.is_staff = False
+    owner.save()
+    with pytest.raises(CommandError, match="for staff only"):
+        run("exec", imported, "red", "--", "!id")

@@ -314,7 +314,9 @@ class Command(BaseCommand):
 
     def handle_exec(self, options: Namespace) -> None:
         design = find_design(options.design)
-        line = shlex.join(options.words)
+        # One word is the line as typed ('ip -br a', '!cat /etc/hosts'); several are quoted.
+        words = options.words
+        line = words[0] if len(words) == 1 else shlex.join(words)
         try:
             outcome = console.run_line(
                 design,
