@@ -239,17 +239,11 @@ class LabConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(request, events.PingAllStopRequest):
             message = {"type": "worker.pingall.stop", "channel": self.channel_name}
-        elif isinstance(request, events.ConsoleStopRequest):
+        elif isinstance(request, events.ConsoleStopRequest | events.CaptureStopRequest):
             message = {
-                "type": "worker.capture.stop",  # a console line is stopped like a capture
+                "type": "worker.probe.stop",
                 "channel": self.channel_name,
-                "capture": f"console:{request.node}",
-            }
-        elif isinstance(request, events.CaptureStopRequest):
-            message = {
-                "type": "worker.capture.stop",
-                "channel": self.channel_name,
-                "capture": request.capture,
+                "probe": events.stop_name(request),
             }
         else:
             message = {

@@ -119,6 +119,15 @@ class ConsoleStopRequest(Message):
     node: str = Field(min_length=1, max_length=64)
 
 
+def stop_name(request: CaptureRequest | CaptureStopRequest | ConsoleRequest | ConsoleStopRequest,
+              capture: str = "") -> str:  # fmt: skip
+    """The name a page stops a running probe by: a capture's id, or ``console:NODE`` (one
+    console line at a time per node and page)."""
+    if isinstance(request, ConsoleRequest | ConsoleStopRequest):
+        return f"console:{request.node}"
+    return request.capture if isinstance(request, CaptureStopRequest) else capture
+
+
 class ShowRequest(Message):
     """The page shows node ``node``'s tables (None: every node's): the worker reads the
     interface counters of shown nodes only. A page that never says is shown every node."""

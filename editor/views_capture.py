@@ -100,5 +100,5 @@ async def _records(layer: Any, reply: str, capture: str, seconds: float) -> Asyn
     finally:
         if not finished:  # the download was cancelled (or timed out): stop the capture
             with contextlib.suppress(Exception):
-                stopping = {"type": "worker.capture.stop", "channel": reply, "capture": capture}
+                stopping = {"type": "worker.probe.stop", "channel": reply, "probe": capture}
                 await layer.send(WORKER_CHANNEL, stopping)

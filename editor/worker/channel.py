@@ -9,8 +9,9 @@ here runs work.
 - The worker listens on :data:`WORKER_CHANNEL` for ``worker.nudge`` (queued work, see
   :func:`nudge`), ``worker.refresh`` (a page connected to a running lab), ``worker.watch``
   and ``worker.unwatch`` (a page opened or went), ``worker.probe`` (a probe request
-  with the asking consumer's channel) and ``worker.pingall.stop`` (that page's ping-alls
-  are to stop).
+  with the asking consumer's channel), ``worker.pingall.stop`` (that page's ping-alls are
+  to stop) and ``worker.probe.stop`` (that page's capture or console line ``probe``, named
+  by ``events.stop_name``, is to stop).
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ class Probes:
         self.running: Counter[int] = Counter()  # user id: probes running
         self._cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
         self._stops: dict[str, set[threading.Event]] = {}  # reply channel: its ping-alls
-        self._captures: dict[tuple[str, str], threading.Event] = {}  # (channel, id): its stop
+        # (reply channel, name): the stop of a capture or console line (``events.stop_name``).
+        self._named: dict[tuple[str, str], threading.Event] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -85,10 +86,10 @@ class Probes:
         for stop in self._stops.pop(channel, ()):
             stop.set()
 
-    def stop_capture(self, channel: str, capture: str) -> None:
-        """Stop capture ``capture`` of the page of consumer ``channel`` (``capture.stop``); a
-        capture of another page is left alone."""
-        stop = self._captures.get((channel, capture))
+    def stop_named(self, channel: str, name: str) -> None:
+        """Stop the capture or console line ``name`` of the page of consumer ``channel``
+        (``capture.stop``, ``console.stop``); another page's is left alone."""
+        stop = self._named.get((channel, name))
         if stop is not None:
             stop.set()
 
@@ -155,10 +156,10 @@ class Probes:
         if stop is not None:
             self._stops.setdefault(reply_to, set()).add(stop)
         capture = secrets.token_hex(4) if isinstance(request, events.CaptureRequest) else None
-        if isinstance(request, events.ConsoleRequest):
-            capture = f"console:{request.node}"  # one line at a time per node and page
-        if capture is not None:
-            stop = self._captures[reply_to, capture] = threading.Event()
+        named = None
+        if isinstance(request, events.CaptureRequest | events.ConsoleRequest):
+            named = events.stop_name(request, capture or "")
+            stop = self._named[reply_to, named] = threading.Event()
         try:
             await in_thread(
                 run_probe,
@@ -186,7 +187,7 @@ class Probes:
                 request.action,
             )
         finally:
-            self._captures.pop((reply_to, capture or ""), None)
+            self._named.pop((reply_to, named or ""), None)
             self.running[user] -= 1
             cancels.discard(cancel)
             if not cancels and self._cancels.get(reply_to) is cancels:

@@ -145,8 +145,8 @@ class Worker:
                 self._spawn(self.probes.run(message), "netlab-probe")
             elif kind == "worker.pingall.stop":
                 self.probes.stop_pingall(str(message["channel"]))
-            elif kind == "worker.capture.stop":
-                self.probes.stop_capture(str(message["channel"]), str(message["capture"]))
+            elif kind == "worker.probe.stop":
+                self.probes.stop_named(str(message["channel"]), str(message["probe"]))
             else:
                 logger.warning("worker: unknown message %r", kind)
 

@@ -396,15 +396,10 @@ def _port_forward(model: Model, node: str, arrived: str, packet: _Packet, hop: H
     for forward in model.nodes[node].port_forwards:
         if forward.port != packet.port or (forward.in_ and forward.in_ != arrived):
             continue
-        text, _, port_text = (
-            forward.to.rpartition(":")
-            if "]" in forward.to or forward.to.count(":") == 1
-            else (forward.to, "", "")
-        )
-        target = ipaddress.ip_address(text.strip("[]"))
+        target, given = addressing.parse_socket(forward.to)
         if target.version != packet.destination.version:
             continue
-        port = int(port_text) if port_text else forward.port
+        port = given if given is not None else forward.port
         note = f"DNAT {packet.destination}:{packet.port} -> {target}:{port} (port forward)"
         packet.destination, packet.port = target, port
         return replace(hop, nat=note)

@@ -58,3 +58,13 @@ export function saveDesign(id, doc, message = "", { draft = false } = {}) {
 export function readDesign(id) {
   return request("GET", `/api/designs/${id}`);
 }
+
+/** Why a packet from `source` to `target` arrives or not (POST /api/designs/{id}/explain). */
+export function explainPath(id, body) {
+  return request("POST", `/api/designs/${id}/explain`, body);
+}
+
+/** The ping-all the design predicts (GET /api/designs/{id}/explain/matrix). */
+export function predictedMatrix(id) {
+  return request("GET", `/api/designs/${id}/explain/matrix`);
+}

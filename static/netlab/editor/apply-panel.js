@@ -3,6 +3,7 @@
 // steps and their commands, marks the nodes they touch on the canvas, and runs it on
 // confirmation (`apply`); its steps then stream into the step log like a deploy's.
 
+import { nodeKey } from "../graph.js";
 import { h } from "./dom.js";
 import { nodesNamedIn } from "./live-state.js";
 
@@ -109,7 +110,9 @@ export class ApplyPanel {
         "border-style": "double" }).update();
       this.styled = true;
     }
-    // Canvas ids are the document's with a two-letter prefix (canvas.js's idOf).
-    cy.batch(() => cy.nodes().forEach((node) => node.toggleClass(CHANGED, ids.has(node.id().slice(2)))));
+    cy.batch(() => {
+      cy.nodes(`.${CHANGED}`).removeClass(CHANGED);
+      for (const id of ids) cy.getElementById(nodeKey(id)).addClass(CHANGED);
+    });
   }
 }

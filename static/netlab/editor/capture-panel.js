@@ -4,6 +4,8 @@
 // along its link on the canvas, coloured by protocol.
 
 import { h } from "./dom.js";
+import { interfacesIn, namespaceOf } from "./readers.js";
+import { linkKey } from "../graph.js";
 
 export const SHOWN_PACKETS = 500; // the list shows the latest ones (a flood is thousands)
 const DOTS_EVERY_MS = 50; // at most 20 dots a second: the canvas stays fluid
@@ -11,20 +13,10 @@ const DOT_MS = 450;
 const COLOURS = { arp: "#d97706", icmp: "#2563eb", icmp6: "#7c3aed", tcp: "#16a34a", udp: "#0891b2" };
 
 /** The interfaces a node's namespace has in `doc`: its link ends, the bridges it holds
- * and their ports (netlab.core.targets.interfaces_of), loopback first. */
+ * and their ports (netlab.core.targets.interfaces_of), loopback first; none for a bridge. */
 export function interfacesOf(doc, nodeId) {
-  const nodes = doc.nodes || [];
-  const host = nodes.find((node) => node.kind === "host");
-  const holder = (id) => {
-    const node = nodes.find((item) => item.id === id);
-    return node && node.kind === "bridge" ? node.in || (host && host.id) : id;
-  };
-  if (holder(nodeId) !== nodeId) return [];
-  const found = ["lo", ...nodes.filter((node) => node.kind === "bridge" && holder(node.id) === nodeId).map((node) => node.id)];
-  for (const link of doc.links || []) {
-    for (const end of link.endpoints || []) if (holder(end.node) === nodeId) found.push(end.interface);
-  }
-  return found;
+  if (namespaceOf(doc, nodeId) !== nodeId) return [];
+  return ["lo", ...interfacesIn(doc, nodeId)];
 }
 
 /** The link an interface is an end of, and which end: {index, end} or null. */
@@ -104,14 +96,8 @@ export class CapturePanel {
       offers.replaceChildren();
       return;
     }
-    const nodes = this.state.doc.nodes || [];
-    const host = nodes.find((node) => node.kind === "host");
-    const namespaceOf = (id) => {
-      const node = nodes.find((item) => item.id === id);
-      return node && node.kind === "bridge" ? node.in || (host && host.id) : id;
-    };
     offers.replaceChildren("Capture on ", ...(link.endpoints || []).flatMap((end, number) => {
-      const where = namespaceOf(end.node);
+      const where = namespaceOf(this.state.doc, end.node);
       return [number ? " or " : "", h("button", { type: "button", className: "link", "data-testid": "capture-offer",
         onclick: () => this.#choose(where, end.interface) }, `${end.node}'s ${end.interface}`)];
     }));
@@ -218,7 +204,7 @@ export class CapturePanel {
     if (now - this.lastDot < DOTS_EVERY_MS || !this.capture) return;
     const found = linkOf(this.state.doc, this.capture.node, packet.interface);
     if (!found) return;
-    const edge = this.panel.canvas.cy.getElementById(`l:${found.index}`);
+    const edge = this.panel.canvas.cy.getElementById(linkKey(found.index));
     if (!edge || edge.empty()) return;
     this.lastDot = now;
     // Our end of the link is the edge's source when it is the link's first end.

@@ -4,7 +4,8 @@
 // the path outlined, the one where it stops in red). A fix on offer is one click: it becomes
 // an edit of the design, saved and applied in place when the lab runs.
 
-import { ApiError } from "./api.js";
+import { nodeKey } from "../graph.js";
+import { explainPath } from "./api.js";
 import { h } from "./dom.js";
 
 const ON_PATH = "on-path";
@@ -29,17 +30,6 @@ export function pathNodes(answer) {
   const hops = [...answer.hops, ...(answer.reply || [])];
   const stopped = hops.find((hop) => !hop.ok);
   return { nodes: new Set(hops.map((hop) => hop.node)), stops: stopped ? stopped.node : null };
-}
-
-async function ask(designId, body) {
-  const headers = { "Content-Type": "application/json", Accept: "application/json" };
-  const token = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  if (token) headers["X-CSRFToken"] = decodeURIComponent(token[1]);
-  const response = await fetch(`/api/designs/${designId}/explain`, {
-    method: "POST", headers, credentials: "same-origin", body: JSON.stringify(body) });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError((data && data.detail) || response.statusText, response.status);
-  return data;
 }
 
 export class ExplainPanel {
@@ -68,8 +58,8 @@ export class ExplainPanel {
     cy.container().append(menu);
     const hide = () => { menu.hidden = true; };
     cy.on("cxttap", "node", (event) => {
-      const id = event.target.id().slice(2); // canvas ids: the document's with a prefix
-      const node = (this.state.doc.nodes || []).find((item) => item.id === id);
+      const node = (this.state.doc.nodes || []).find((item) => nodeKey(item.id) === event.target.id());
+      const id = node && node.id;
       if (!node || node.kind === "bridge") return hide();
       const { x, y } = event.renderedPosition;
       menu.replaceChildren(h("button", { type: "button", role: "menuitem", "data-testid": "node-menu-explain",
@@ -111,7 +101,7 @@ export class ExplainPanel {
     }
     result.replaceChildren(h("p", { className: "hint" }, `Explaining ${source} → ${target}…`));
     try {
-      this.answer = await ask(this.state.designId, { source, target, protocol, port });
+      this.answer = await explainPath(this.state.designId, { source, target, protocol, port });
     } catch (error) {
       result.replaceChildren(h("p", { className: "result", dataset: { kind: "error" } }, error.message));
       this.#mark(null);
@@ -173,11 +163,9 @@ export class ExplainPanel {
       this.styled = true;
     }
     const { nodes, stops } = answer ? pathNodes(answer) : { nodes: new Set(), stops: null };
-    // Canvas ids are the document's with a two-letter prefix (canvas.js's idOf).
-    cy.batch(() => cy.nodes().forEach((node) => {
-      const id = node.id().slice(2);
-      node.toggleClass(ON_PATH, nodes.has(id) && id !== stops);
-      node.toggleClass(STOPS_HERE, id === stops);
-    }));
+    cy.batch(() => {
+      cy.nodes(`.${ON_PATH}, .${STOPS_HERE}`).removeClass(`${ON_PATH} ${STOPS_HERE}`);
+      for (const id of nodes) cy.getElementById(nodeKey(id)).addClass(id === stops ? STOPS_HERE : ON_PATH);
+    });
   }
 }

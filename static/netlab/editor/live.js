@@ -4,6 +4,7 @@
 // (live-state.js), drawn by live-tables.js; on every reconnect the server sends the state
 // again and the panel is drawn afresh from it.
 
+import { predictedMatrix } from "./api.js";
 import { ApplyPanel } from "./apply-panel.js";
 import { CapturePanel } from "./capture-panel.js";
 import { ConsolePanel } from "./console-panel.js";
@@ -466,11 +467,11 @@ export class LivePanel {
   /** The ping-all the design predicts (no lab needed): shown in the matrix dialog, and kept
    * to compare a real ping-all of the same revision with. */
   async predict() {
-    const response = await fetch(`/api/designs/${this.state.designId}/explain/matrix`,
-      { credentials: "same-origin", headers: { Accept: "application/json" } });
-    const cells = await response.json().catch(() => null);
-    if (!response.ok || !Array.isArray(cells)) {
-      this.#toolMessage("pingall-summary", (cells && cells.detail) || "The prediction failed.", "error");
+    let cells;
+    try {
+      cells = await predictedMatrix(this.state.designId);
+    } catch (error) {
+      this.#toolMessage("pingall-summary", `The prediction failed: ${error.message}`, "error");
       return;
     }
     const byKey = new Map(cells.map((cell) => [`${cell.source}|${cell.address}`, {
