@@ -109,6 +109,9 @@ def _unreadable(message: str) -> UnreadableDocument:
     return UnreadableDocument([Problem("", message)])
 
 
+Lines = dict[tuple[Any, ...], int]
+
+
 def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
     """Return the data in ``text``, or raise with one problem.
 
@@ -116,6 +119,42 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
     :class:`InvalidDesign` for data nested too deeply to read. YAML is a superset of JSON,
     so ``yaml`` reads both; ``json`` is strict JSON.
     """
+    return _parse(text, text_format, located=False)
+
+
+def parse_located(text: str | bytes) -> tuple[Any, Lines]:
+    """Return the data in YAML ``text`` and the line of each of its keys and list items,
+    by path (``("topology", "nodes", "r1", "exec", 0)``), for reports that cite the source.
+    Read as :func:`parse_text` reads."""
+    located: tuple[Any, Lines] = _parse(text, "yaml", located=True)
+    return located
+
+
+def _load_located(text: str) -> tuple[Any, Lines]:
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    lines: Lines = {}
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                inner = (*path, key.value if isinstance(key, yaml.ScalarNode) else None)
+                lines[inner] = key.start_mark.line + 1
+                walk(value, inner)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[(*path, index)] = item.start_mark.line + 1
+                walk(item, (*path, index))
+
+    walk(node, ())
+    return data, lines
+
+
+def _parse(text: str | bytes, text_format: TextFormat, *, located: bool) -> Any:
     # A character may take up to four bytes: measure the encoded size of text given as str.
     if len(text) > MAX_DOCUMENT_BYTES or (
         isinstance(text, str) and len(text.encode(errors="surrogatepass")) > MAX_DOCUMENT_BYTES
@@ -129,6 +168,8 @@ def parse_text(text: str | bytes, text_format: TextFormat = "yaml") -> Any:
     try:
         if text_format == "json":
             return json.loads(text, parse_int=_json_integer)
+        if located:
+            return _load_located(text)
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except _LongInteger as error:
         where = _position_of(text, error.digits)

@@ -127,8 +127,11 @@ def _ip(arguments: list[str], words: list[str]) -> Diagnostic | Edit:
     if verb in SHOW_VERBS or (thing == "link" and verb == "show"):
         return Diagnostic(("ip", *options, thing, "show" if verb != "get" else "get", *rest))
     if thing == "addr" and verb in ADD_VERBS | DEL_VERBS:
-        address = _interface_address(rest[0] if rest else "")
         dev = _after(rest, "dev")
+        # ip takes the address anywhere among its options: "add dev eth1 10.0.0.1/24" too.
+        free = [word for index, word in enumerate(rest)
+                if word != "dev" and (index == 0 or rest[index - 1] != "dev")]  # fmt: skip
+        address = _interface_address(free[1] if free[:1] == ["local"] else (free or [""])[0])
         kind = "add-address" if verb in ADD_VERBS else "delete-address"
         return Edit(
             kind, {"address": address, "dev": dev}, f"{kind.replace('-', ' ')} {address} on {dev}"
@@ -192,11 +195,17 @@ def _link_add(rest: list[str]) -> Edit:
     if kind == "bridge":
         return Edit("add-bridge", {"name": name}, f"add bridge {name}")
     if kind == "veth":
+        head = words[: words.index("peer")] if "peer" in words else words
         tail = words[words.index("peer") + 1 :] if "peer" in words else []
         if "name" not in tail:
             raise Refused("a veth needs its peer: peer name PEER")
         peer = _after(tail, "name")
-        return Edit("add-veth", {"name": name, "peer": peer}, f"add veth {name} - {peer}")
+        fields = {"name": name, "peer": peer}
+        # "ip link add A netns X type veth peer name B netns Y" puts each end in place at once.
+        for key, side in (("netns", head), ("peer_netns", tail)):
+            if "netns" in side:
+                fields[key] = _after(side, "netns")
+        return Edit("add-veth", fields, f"add veth {name} - {peer}")
     raise Refused(f"type {kind}: only veth and bridge links are made here")
 
 
@@ -356,8 +365,13 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
     elif edit.kind == "add-bridge":
         nodes.append({"id": fields["name"], "kind": "bridge", "in": node_id})
     elif edit.kind == "add-veth":
-        links.append({"endpoints": [{"node": node_id, "interface": fields["name"]},
-                                    {"node": node_id, "interface": fields["peer"]}]})  # fmt: skip
+        ends = [(fields.get(key, node_id), fields[name]) for key, name in
+                (("netns", "name"), ("peer_netns", "peer"))]  # fmt: skip
+        for holder, _ in ends:
+            other = next((item for item in nodes if item.get("id") == holder), None)
+            if other is None or other.get("kind") == "bridge":
+                raise Refused(f"no namespace node {holder!r} in the design")
+        links.append({"endpoints": [{"node": holder, "interface": name} for holder, name in ends]})
     elif edit.kind == "delete-link":
         end = end_named(fields["name"])
         links[:] = [link for link in links if end not in link.get("endpoints", [])]
