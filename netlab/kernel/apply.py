@@ -241,7 +241,8 @@ class _Run:
             )
         elif isinstance(step, SetSysctl):
             namespaces.enter_here(self.fds[step.netns])
-            sysctl.write(step.path, step.value)
+            if not step.optional or os.path.exists(step.path):
+                sysctl.write(step.path, step.value)
         elif isinstance(step, AddRoute):
             destination = addressing.parse_route_destination(step.to)
             oif = self.indexes[step.netns, step.dev] if step.dev else None

@@ -355,6 +355,7 @@ def test_a_bridge_moved_to_another_namespace_says_what_is_recreated_and_why() ->
         *["delete-link"] * 3,  # the two links' bridge ends, then the bridge
         "add-bridge", "add-veth", "add-veth", "add-address", "add-address", "add-address",
         "set-link-up", "set-link-up",
+        *["set-sysctl"] * 2,  # bridge netfilter off in switch, now a bridge's namespace
     ]  # fmt: skip
     assert {item.reason for item in plan.recreated} == {"bridge v-net-0 moves from host to switch"}
     assert {item.step.action for item in plan.recreated} == {"add-address", "set-link-up"}

@@ -242,6 +242,24 @@ def test_host_mode_builds_the_host_in_the_root_namespace() -> None:
     assert sysctl.shell == ("sysctl -w net.ipv4.ip_forward=1",)
 
 
+def test_a_bridges_namespace_switches_without_bridge_netfilter() -> None:
+    """Where br_netfilter is loaded, bridged frames would meet the namespace's NAT: a lab's
+    bridge namespace turns that off (sysctl -e: nothing where the module is absent)."""
+    plan = plan_of(tutorial_data(2))
+    bridged = [step for step in steps_of(plan, SetSysctl) if step.optional]
+    assert [step.shell for step in bridged] == [
+        (f"ip netns exec netlab-{TAG}-0 sysctl -e -w net.bridge.bridge-nf-call-{family}=0",)
+        for family in ("iptables", "ip6tables")
+    ]
+    assert [step.node for step in bridged] == ["host", "host"]
+    # the machine's own namespace (host mode) keeps its setting
+    assert not [
+        step
+        for step in steps_of(plan_of(tutorial_data(2), host_mode=True), SetSysctl)
+        if step.optional
+    ]
+
+
 def test_host_mode_peer_in_the_root_namespace_is_named_by_the_script_pid() -> None:
     data = design_data(
         nodes=[host(), node("ns"), bridge("br0", in_="ns")],

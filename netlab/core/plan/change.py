@@ -207,6 +207,8 @@ def _undo(step: Step) -> Iterator[Step]:
             yield DeleteAddress(
                 node=step.node, netns=step.netns, dev=step.dev, address=step.address
             )
+        case SetSysctl() if step.optional:
+            return  # bridge netfilter off is harmless without a bridge: left as it is
         case SetSysctl():
             yield dataclasses.replace(step, value="0")
         case AddRoute():

@@ -176,10 +176,24 @@ class _Compiler:
         return (node for node in self.design.nodes if node.kind in NAMESPACE_KINDS)
 
     def sysctls(self) -> Iterator[Step]:
+        bridged = {self.holder(node.id) for node in self.design.nodes if node.kind == "bridge"}
         for node in self._namespace_nodes():
+            netns = self.netns_of_node[node.id]
+            if node.id in bridged and netns is not None:
+                # Where br_netfilter is loaded (Docker loads it), frames a bridge forwards also
+                # pass the namespace's IP hooks: a masquerade would rewrite traffic between two
+                # hosts of one bridge. A lab's bridge switches, as on a machine without it (the
+                # explainer's model); the host's own namespace is never changed.
+                for family in ("iptables", "ip6tables"):
+                    yield SetSysctl(
+                        node=node.id,
+                        netns=netns,
+                        value="0",
+                        optional=True,
+                        key=f"net.bridge.bridge-nf-call-{family}",
+                    )
             if not node.forwarding:
                 continue
-            netns = self.netns_of_node[node.id]
             yield SetSysctl(node=node.id, netns=netns, key="net.ipv4.ip_forward", value="1")
             if any(address.version == 6 for _, address in self._interface_addresses(node.id)):
                 yield SetSysctl(

@@ -210,6 +210,7 @@ class SetSysctl(Step):
     netns: str | None
     key: str
     value: str
+    optional: bool = False  # a key only some kernels have (a module's): skipped where absent
 
     @property
     def path(self) -> str:
@@ -218,7 +219,8 @@ class SetSysctl(Step):
 
     @property
     def shell(self) -> tuple[str, ...]:
-        return (_exec(self.netns, "sysctl", "-w", f"{self.key}={self.value}"),)
+        ignore = ("-e",) if self.optional else ()
+        return (_exec(self.netns, "sysctl", *ignore, "-w", f"{self.key}={self.value}"),)
 
     @property
     def description(self) -> str:
