@@ -18,7 +18,7 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import ValidationError
 from ninja.openapi.docs import Swagger
 
-from editor import api_explain, api_sharing, openapi, permissions, services
+from editor import api_explain, api_import, api_sharing, openapi, permissions, services
 from editor.api_common import (
     SIGNED_IN,
     DesignOut,
@@ -295,3 +295,4 @@ def document_schema(request: HttpRequest) -> dict[str, Any]:
 # published document keeps its order.
 api.add_router("", api_sharing.router)
 api.add_router("", api_explain.router)
+api.add_router("", api_import.router)

@@ -4,7 +4,9 @@ from django import forms
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(help_text="a netlab/v1 design as JSON or YAML")
+    file = forms.FileField(
+        help_text="a netlab/v1 design (JSON or YAML), a containerlab topology or a command script"
+    )
 
 
 class DocumentForm(forms.Form):

@@ -8,6 +8,7 @@ touching the database, and writes in one transaction: an invalid document saves 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from editor import deployments, worker
 from editor.models import ApiToken, Collaborator, Deployment, Design, Revision
-from netlab.core import codec, names, picture, validation
+from netlab.core import interop, names, picture, validation
 from netlab.core.document import Document
 from netlab.core.validation import InvalidDesign, Problem
 
@@ -244,20 +245,39 @@ def copy_design(
     return design
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import made: the design, the name the file asked for, and the notes on what
+    was not translated (or was, adjusted), in the source's order."""
+
+    design: Design
+    name: str
+    notes: tuple[interop.Note, ...]
+    source: interop.Source
+
+
 def import_document(
     *, owner: User, text: str | bytes, filename: str, message: str = ""
-) -> tuple[Design, Document]:
-    """Create ``owner``'s design from the JSON or YAML file ``filename`` holding ``text``.
+) -> Imported:
+    """Create ``owner``'s design from the file ``filename`` holding ``text``.
 
-    The one way a file becomes a design (the dashboard's import and ``manage.py netlab
-    import``): the format follows the file name, the name taken is the document's or, when
-    ``owner`` already uses it, the first free ``name-N``. Returns the design and the document
-    as the file had it. Raises :class:`InvalidDesign` (every problem listed) when the text
-    does not read or is not a valid design; nothing is saved then.
+    The one way a file becomes a design (the dashboard's import, the editor's, the API's and
+    ``manage.py netlab import``): the format is recognised by content (a netlab/v1 document
+    in JSON or YAML, a containerlab topology, a command script: :func:`interop.read`); the
+    name taken is the document's or, when ``owner`` already uses it, the first free
+    ``name-N``. A netlab document must be valid; a translated one with problems is kept as
+    a draft (what its source says, to be fixed on the canvas). Raises
+    :class:`InvalidDesign` (every problem listed) when the text does not read, is an invalid
+    netlab document, or holds nothing to translate; nothing is saved then.
     """
-    document = codec.load_text(text, codec.guess_format(filename))
+    translation = interop.read(text, filename)
+    name = str(translation.data.get("name", ""))
     message = message or f"imported from {filename}"
-    return copy_design(owner=owner, document=document, message=message), document
+    data = {**translation.data, "name": free_name(owner, name)}
+    design = create_design(
+        owner=owner, data=data, message=message, draft=translation.source != "netlab"
+    )
+    return Imported(design, name, translation.notes, translation.source)
 
 
 def fork_design(design: Design, *, actor: User) -> Design:

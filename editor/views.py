@@ -24,6 +24,7 @@ from editor.pages import design_or_404
 from editor.permissions import SignedInRequest
 from netlab.core import codec
 from netlab.core.document import Document, Node
+from netlab.core.interop import containerlab
 from netlab.core.layout import auto_layout
 from netlab.core.validation import InvalidDesign
 
@@ -31,7 +32,11 @@ EXPORT_TYPES = {
     "json": "application/json",
     "yaml": "application/yaml",
     "sh": "text/x-shellscript",
+    "clab.yml": "application/yaml",  # a containerlab topology
 }
+# Exports that build the lab, never made of a draft, and what each is called.
+SCRIPTED = {"sh": "a script", "clab.yml": "a containerlab topology"}
+MAX_IMPORT_NOTES = 20
 
 
 def _preview(document: Document) -> dict[str, Any]:
@@ -79,11 +84,11 @@ def new_design(request: SignedInRequest) -> HttpResponse:
 def import_design(request: SignedInRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a JSON or YAML file to import.")
+        messages.error(request, "Choose a file to import: a design, a topology or a script.")
         return redirect("dashboard")
     upload = form.cleaned_data["file"]
     try:
-        design, _ = services.import_document(
+        imported = services.import_document(
             owner=request.user, text=upload.read(), filename=upload.name
         )
     except InvalidDesign as error:
@@ -93,7 +98,21 @@ def import_design(request: SignedInRequest) -> HttpResponse:
             {"filename": upload.name, "problems": error.problems},
             status=422,
         )
+    design = imported.design
     messages.success(request, f"Imported {design.name}.")
+    left_out = [note for note in imported.notes if not note.imported]
+    for note in imported.notes[:MAX_IMPORT_NOTES]:
+        messages.warning(request, str(note))
+    if len(imported.notes) > MAX_IMPORT_NOTES:
+        messages.warning(
+            request,
+            f"… {len(imported.notes) - MAX_IMPORT_NOTES} more notes: manage.py netlab import "
+            f"--dry-run {upload.name} lists them all ({len(left_out)} items not imported).",
+        )
+    if design.current is not None and design.current.draft:
+        messages.warning(
+            request, "Saved as a draft: the canvas shows what to fix before deploying."
+        )
     return redirect("design", design_id=design.pk)
 
 
@@ -203,8 +222,8 @@ def export_design(request: SignedInRequest, design_id: int, text_format: str) ->
     if text_format not in EXPORT_TYPES:
         raise Http404("unknown export format")
     document = Document.model_validate(design.document)
-    if text_format == "sh" and design.current is not None and design.current.draft:
-        message = draft_refusal(design.current, "exported as a script")
+    if text_format in SCRIPTED and design.current is not None and design.current.draft:
+        message = draft_refusal(design.current, f"exported as {SCRIPTED[text_format]}")
         return render(
             request,
             "editor/problem.html",
@@ -222,6 +241,8 @@ def export_design(request: SignedInRequest, design_id: int, text_format: str) ->
                 {"heading": "Cannot export", "message": message},
                 status=422,
             )
+    elif text_format == "clab.yml":
+        content = containerlab.write(document)
     else:
         content = codec.dump(document, text_format)  # type: ignore[arg-type]
     response = HttpResponse(content, content_type=EXPORT_TYPES[text_format])

@@ -249,11 +249,12 @@ def test_free_name_stays_within_the_length_limit(make_design, owner):
 def test_import_document_reads_the_format_its_file_name_says(make_design, owner, filename, dump):
     """An imported file becomes a design under a free name, its message naming the file."""
     make_design("lab")
-    design, document = services.import_document(
+    imported = services.import_document(
         owner=owner, text=dump(design_data("lab")), filename=filename
     )
-    assert (document.name, design.name) == ("lab", "lab-2")
-    assert design.current.message == f"imported from {filename}"
+    assert (imported.name, imported.design.name) == ("lab", "lab-2")
+    assert imported.design.current.message == f"imported from {filename}"
+    assert (imported.source, imported.notes, imported.design.current.draft) == ("netlab", (), False)
 
 
 def test_import_document_saves_nothing_from_an_invalid_file(owner):

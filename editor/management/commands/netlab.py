@@ -16,14 +16,16 @@ from argparse import ArgumentParser, Namespace
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from editor import console, deployments, explaining, lab, services
 from editor.models import Design
-from netlab.core import codec
+from netlab.core import codec, interop, validation
 from netlab.core.document import Document
+from netlab.core.interop import containerlab
 from netlab.core.validation import InvalidDesign
 
 
@@ -88,14 +90,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
 
-        imports = commands.add_parser("import", help="create a design from a JSON or YAML file")
+        imports = commands.add_parser(
+            "import",
+            help="create a design from a file: a netlab design (JSON or YAML), a containerlab "
+            "topology or a command script, told apart by content",
+        )
         imports.add_argument("file")
         imports.add_argument("--owner", help="user name (default: the first admin)")
         imports.add_argument("--message", default="", help="revision message")
+        imports.add_argument(
+            "--dry-run", action="store_true", help="print the design as YAML; save nothing"
+        )
 
         exports = commands.add_parser("export", help="print a design's document")
         exports.add_argument("design", help="design id, or name if unambiguous")
-        exports.add_argument("--format", choices=["json", "yaml", "sh"], default="json")
+        exports.add_argument(
+            "--format", choices=["json", "yaml", "sh", "containerlab"], default="json"
+        )
+        exports.add_argument(
+            "--image",
+            default=containerlab.DEFAULT_IMAGE,
+            help=f"containerlab: the image of linux nodes (default {containerlab.DEFAULT_IMAGE})",
+        )
 
         validates = commands.add_parser("validate", help="check a design file, saving nothing")
         validates.add_argument("file")
@@ -181,25 +197,49 @@ class Command(BaseCommand):
 
     def handle_import(self, options: Namespace) -> None:
         text = read_file(options.file)
+        filename = Path(options.file).name
+        if options.dry_run:
+            try:
+                translation = interop.read(text, filename)
+            except InvalidDesign as error:
+                raise invalid_file(options.file, error) from None
+            self.report(translation.notes)
+            self.stdout.write(yaml.safe_dump(translation.data, sort_keys=False), ending="")
+            return
         owner = find_user(options.owner)
         try:
-            design, document = services.import_document(
-                owner=owner,
-                text=text,
-                filename=Path(options.file).name,
-                message=options.message,
+            imported = services.import_document(
+                owner=owner, text=text, filename=filename, message=options.message
             )
         except InvalidDesign as error:
             raise invalid_file(options.file, error) from None
-        if design.name != document.name:
-            self.stdout.write(f"{owner} already has a design named {document.name!r}")
+        self.report(imported.notes)
+        design = imported.design
+        if design.current is not None and design.current.draft:
+            problems = validation.validate(Document.model_validate(design.document))
+            self.stderr.write(f"saved as a draft: {len(problems)} problems to fix before deploying")
+            for problem in problems:
+                self.stderr.write(f"  {problem}")
+        if design.name != imported.name:
+            self.stdout.write(f"{owner} already has a design named {imported.name!r}")
         self.stdout.write(f"{design.pk} {design.name}")
+
+    def report(self, notes: tuple[interop.Note, ...]) -> None:
+        """One line on standard error for each item not imported (or imported adjusted)."""
+        for note in notes:
+            self.stderr.write(str(note))
 
     def handle_export(self, options: Namespace) -> None:
         design = find_design(options.design)
         document = Document.model_validate(design.document)
-        if options.format == "sh" and design.current is not None and design.current.draft:
-            raise CommandError(deployments.draft_refusal(design.current, "exported as a script"))
+        scripted = {"sh": "a script", "containerlab": "a containerlab topology"}
+        if options.format in scripted and design.current is not None and design.current.draft:
+            raise CommandError(
+                deployments.draft_refusal(design.current, f"exported as {scripted[options.format]}")
+            )
+        if options.format == "containerlab":
+            self.stdout.write(containerlab.write(document, options.image), ending="")
+            return
         if options.format == "sh":
             try:
                 script = lab.shell_script(document)

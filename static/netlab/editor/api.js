@@ -68,3 +68,10 @@ export function explainPath(id, body) {
 export function predictedMatrix(id) {
   return request("GET", `/api/designs/${id}/explain/matrix`);
 }
+
+/** Read a file's text in any format netlab imports (POST /api/import): with
+ * `dry_run`, answers {source, notes, document} and saves nothing; `onto` replays a command
+ * script onto that document. */
+export function importText(body) {
+  return request("POST", "/api/import", body);
+}

@@ -8,6 +8,7 @@ import { Canvas, bindPalette } from "./canvas.js";
 import { Clipboard } from "./clipboard.js";
 import { DocumentTab } from "./document-tab.js";
 import { bindFindNode } from "./find.js";
+import { ImportDialog } from "./import-dialog.js";
 import { h, parentPath } from "./dom.js";
 import { LessonPanel } from "./lesson-panel.js";
 import { LivePanel } from "./live.js";
@@ -73,7 +74,10 @@ class Editor {
       if (name === "document" && !keepText) this.documentTab.fill();
     });
     this.clipboard = new Clipboard(state, this.canvas, { apply, say });
-    this.files = new FileMenu(this.find, state, this.canvas, { apply, say, problem });
+    this.importDialog = new ImportDialog(this.find("import-dialog"), state,
+      { apply, say, fit: () => this.canvas.fit() });
+    const report = (filename, notes) => this.importDialog.report(filename, notes);
+    this.files = new FileMenu(this.find, state, this.canvas, { apply, say, problem, report });
     bindToolbar(root, {
       undo: () => this.undo(),
       redo: () => this.redo(),
@@ -92,6 +96,7 @@ class Editor {
       exportYaml: () => this.files.exportAs("yaml"),
       exportPng: () => this.files.exportAs("png"),
       import: () => this.files.choose(),
+      pasteCommands: () => this.importDialog.paste(),
     });
     bindFindNode(this.find("find-node"), this.canvas, () => this.doc, say);
     // A document the server refused on the Document tab's form comes back in its text.

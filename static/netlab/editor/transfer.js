@@ -3,7 +3,15 @@
 // Import… and Export menu that offers them.
 
 import { dump, load } from "../../vendor/js-yaml/js-yaml.mjs";
+import * as api from "./api.js";
 import * as model from "./model.js";
+
+/** Whether `data` (a file read as YAML or JSON) is a netlab document rather than a file the
+ * server translates (a containerlab topology has `topology`; a script reads as no mapping). */
+export function isDesign(data) {
+  return data !== null && typeof data === "object" && !Array.isArray(data) &&
+    !("topology" in data && !("format" in data)) && ["format", "name", "nodes", "links"].some((key) => key in data);
+}
 
 /** Read a file's text as a document: JSON for .json (or text that starts with "{"), else YAML.
  * Only a preview: the canvas shows it as unsaved edits, and the server decides on save (the
@@ -68,7 +76,8 @@ export class FileMenu {
    * @param find the page's element by data-testid
    * @param state the page's EditorState
    * @param canvas the Canvas (a loaded document is fitted; the PNG is its picture)
-   * @param actions {apply(doc, description), say(text, kind), problem({path, message})}
+   * @param actions {apply(doc, description), say(text, kind), problem({path, message}),
+   *   report(filename, notes): what a translated file left out}
    */
   constructor(find, state, canvas, actions) {
     this.find = find;
@@ -83,14 +92,17 @@ export class FileMenu {
     bindFileDrop(document.body, (file) => this.importFile(file));
     // The script is fetched and offered as a file: following the link would leave the page,
     // and with unsaved changes the page would ask whether to leave it.
-    const script = find("export-sh");
-    script?.addEventListener("click", (event) => {
-      event.preventDefault();
-      this.exportScript(script.href);
-    });
+    for (const testid of ["export-sh", "export-clab"]) {
+      const link = find(testid);
+      link?.addEventListener("click", (event) => {
+        event.preventDefault();
+        this.exportScript(link.href);
+      });
+    }
   }
 
-  /** Download the saved revision's shell script from `url`, without leaving the page. */
+  /** Download the saved revision's shell script or containerlab topology from `url`, without
+   * leaving the page. */
   async exportScript(url) {
     this.find("export-menu").hidden = true;
     let response;
@@ -106,10 +118,11 @@ export class FileMenu {
       return;
     }
     const disposition = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
-    download(await response.blob(), disposition ? disposition[1] : `${this.state.doc.name || "design"}.sh`);
+    const filename = disposition ? disposition[1] : `${this.state.doc.name || "design"}.sh`;
+    download(await response.blob(), filename);
     this.actions.say(this.state.isDirty()
-      ? "Downloaded the saved revision's script: your unsaved changes are not in it until you save."
-      : "Downloaded the saved revision's script.");
+      ? `Downloaded ${filename}, of the saved revision: your unsaved changes are not in it until you save.`
+      : `Downloaded ${filename}, of the saved revision.`);
   }
 
   /** Open the file chooser (the Import… button). */
@@ -122,14 +135,30 @@ export class FileMenu {
   }
 
   async importFile(file) {
-    let data;
+    const text = await file.text();
+    let data = null;
     try {
-      data = parseDocument(file.name, await file.text());
+      data = parseDocument(file.name, text);
     } catch (error) {
-      this.actions.say(`Not imported: ${error.message}`, "error");
+      if (/\.(json|ya?ml)$/i.test(file.name) && !/\.clab\.ya?ml$/i.test(file.name)) {
+        this.actions.say(`Not imported: ${error.message}`, "error");
+        return;
+      }
+    }
+    if (isDesign(data)) {
+      this.load(data, file.name);
       return;
     }
-    this.load(data, file.name);
+    // A containerlab topology or a command script: the server translates it (saving nothing).
+    let answer;
+    try {
+      answer = await api.importText({ text, filename: file.name, dry_run: true });
+    } catch (error) {
+      this.actions.say(`Not imported: ${error.message}`, "error");
+      this.actions.report?.(file.name, (error.problems || []).slice(1).map((problem) => ({ message: problem.message })));
+      return;
+    }
+    if (this.load(answer.document, file.name)) this.actions.report?.(file.name, answer.notes);
   }
 
   /** Put a document read from `filename` on the canvas, as an unsaved edit. */
