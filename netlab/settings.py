@@ -215,6 +215,10 @@ STATICFILES_DIRS = [
     ("vendor/cose-base", BASE_DIR / "node_modules" / "cose-base"),
     ("vendor/cytoscape-fcose", BASE_DIR / "node_modules" / "cytoscape-fcose"),
     ("vendor/js-yaml", BASE_DIR / "node_modules" / "js-yaml" / "dist"),
+    # The console's terminal: its script and its stylesheet (linked, never inlined).
+    ("vendor/xterm", BASE_DIR / "node_modules" / "@xterm" / "xterm" / "lib"),
+    ("vendor/xterm-css", BASE_DIR / "node_modules" / "@xterm" / "xterm" / "css"),
+    ("vendor/xterm-addon-fit", BASE_DIR / "node_modules" / "@xterm" / "addon-fit" / "lib"),
     _NINJA / "static",
 ]
 

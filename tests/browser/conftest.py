@@ -180,3 +180,31 @@ def screenshot(page: Page) -> Any:
         return path
 
     return take
+
+
+# Runs in every page before its own scripts: keeps the Content-Security-Policy violations
+# the page reports.
+WATCH = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.fixture
+def watched(page: Page) -> Any:
+    """The page with its CSP violations watched: ``watched()`` answers those seen so far."""
+    console: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            console.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.add_init_script(WATCH)
+
+    def violations() -> list[str]:
+        return [*page.evaluate("window.cspViolations"), *console]
+
+    return violations

@@ -1,7 +1,7 @@
 """The pages under the strict Content-Security-Policy (netlab/csp.py), in a real Chromium:
 using the editor, its tabs, export and the live lab's websocket, and the read-only
 pictures, reports no violation; an inline style added on purpose is refused and reported,
-so the policy is enforced and the watch works."""
+so the policy is enforced and the watch works (``watched``: conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,35 +11,9 @@ from typing import Any
 import pytest
 from editor_page import EditorPage, wait_until
 from playwright.sync_api import Page, expect
-from test_live import connected, copy_example
+from test_live import connected, console_rows, copy_example, open_console, open_live_tab
 
 pytestmark = pytest.mark.browser
-
-# Runs in every page before its own scripts: keeps the violations the page reports.
-WATCH = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-});
-"""
-
-
-@pytest.fixture
-def watched(page: Page) -> Any:
-    """The page with its violations watched: ``watched()`` answers those seen so far."""
-    console: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            console.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    page.add_init_script(WATCH)
-
-    def violations() -> list[str]:
-        return [*page.evaluate("window.cspViolations"), *console]
-
-    return violations
 
 
 def test_using_the_editor_reports_no_violation(page: Page, watched: Any) -> None:
@@ -58,6 +32,29 @@ def test_using_the_editor_reports_no_violation(page: Page, watched: Any) -> None
         editor.by_testid("export-png").click()
     assert download.value.suggested_filename.endswith(".png")
     editor.save()
+    assert watched() == []
+
+
+def test_the_consoles_terminal_is_styled_and_reports_no_violation(page: Page, watched: Any) -> None:
+    """xterm.js's own <style> elements carry the response's nonce: they apply (the theme's
+    colour, the cells' layout) and nothing is refused."""
+    copy_example(page)
+    connected(page)
+    open_live_tab(page)
+    open_console(page, "red")
+    rows = console_rows(page, "red")
+    expect(rows).to_contain_text("red$")
+    page.keyboard.type("ip a")
+    page.keyboard.press("Enter")
+    expect(rows).to_contain_text("The lab is not running")
+    assert rows.evaluate("(rows) => getComputedStyle(rows).color") == "rgb(226, 232, 240)"
+    cell = "(rows) => getComputedStyle(rows.querySelector('span')).display"
+    assert rows.evaluate(cell) == "inline-block"
+    styles = page.evaluate(
+        "[...document.querySelectorAll('.xterm style')].map((style) => Boolean(style.sheet))"
+    )
+    assert styles
+    assert all(styles)
     assert watched() == []
 
 

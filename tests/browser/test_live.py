@@ -45,6 +45,18 @@ def open_live_tab(page: Page) -> None:
     page.locator("[role=tab][data-tab=live]").click()
 
 
+def open_console(page: Page, node: str) -> None:
+    """Open ``node``'s console tab (its terminal takes the keyboard)."""
+    page.get_by_test_id("console-node").select_option(node)
+    page.get_by_test_id("console-open").click()
+    expect(page.locator(f"[data-testid=console-terminal][data-node={node}]")).to_be_visible()
+
+
+def console_rows(page: Page, node: str) -> Any:
+    """The rows ``node``'s terminal shows (xterm.js's DOM renderer)."""
+    return page.locator(f"[data-testid=console-terminal][data-node={node}] .xterm-rows")
+
+
 def mac_of(netns: str, interface: str) -> str:
     from netlab.kernel import observe
 
@@ -646,25 +658,49 @@ def test_capture_from_the_page_shows_the_lines_and_saves_a_pcap(page, kernel_lab
     destroy(page, kernel_labs)
 
 
-def test_a_console_on_red_runs_ping_and_turns_a_route_into_the_design(page, kernel_labs):
-    """Open red's console: ping blue prints its replies; a typed route is saved as revision
-    2 and applied, and the canvas's document has it, unsaved edits none."""
+def test_consoles_on_red_and_blue_run_ping_and_turn_a_route_into_the_design(
+    page, kernel_labs, watched
+):
+    """Consoles on red and blue as tabs: blue pings red on and on; on red, ping blue by a
+    completed name; back on blue its ping still runs, Ctrl+C stops it; back on red its
+    output is kept; a typed route is saved as revision 2 and applied, and the canvas's
+    document has it, unsaved edits none; a shell line is refused; closing a tab closes its
+    terminal; nothing breaks the Content-Security-Policy."""
     editor = copy_example(page)
     connected(page)
     open_live_tab(page)
     deploy(page)
-    page.get_by_test_id("console-node").select_option("red")
-    line = page.get_by_test_id("console-input")
-    output = page.get_by_test_id("console-output")
-    line.fill("ping -c 1 bl")
-    line.press("Tab")
-    expect(line).to_have_value("ping -c 1 blue ")
-    line.press("Enter")
-    expect(output).to_contain_text("1 received", timeout=LAB_TIMEOUT)
-    expect(line).to_be_enabled(timeout=LAB_TIMEOUT)
-    line.fill("ip route add 10.9.0.0/16 via 192.168.15.2")
-    line.press("Enter")
-    expect(output).to_contain_text("saved as revision 2", timeout=LAB_TIMEOUT)
+    open_console(page, "red")
+    open_console(page, "blue")
+    tabs = page.get_by_test_id("console-tab")
+    expect(tabs).to_have_count(2)
+    red, blue = console_rows(page, "red"), console_rows(page, "blue")
+    expect(blue).to_contain_text("blue$")
+    page.keyboard.type("ping -c 100 red")
+    page.keyboard.press("Enter")
+    expect(blue).to_contain_text("icmp_seq=1 ", timeout=LAB_TIMEOUT)
+    tabs.filter(has_text="red").get_by_role("tab").click()
+    expect(blue).to_be_hidden()
+    page.keyboard.type("ping -c 1 bl")
+    page.keyboard.press("Tab")
+    expect(red).to_contain_text("red$ ping -c 1 blue")
+    page.keyboard.press("Enter")
+    expect(red).to_contain_text("1 received", timeout=LAB_TIMEOUT)
+    tabs.filter(has_text="blue").get_by_role("tab").click()
+    expect(red).to_be_hidden()
+    expect(page.get_by_test_id("console-stop")).to_be_enabled()  # blue's ping still runs
+    page.keyboard.press("Control+c")
+    expect(blue).to_contain_text("^C (stopped)", timeout=LAB_TIMEOUT)
+    expect(page.get_by_test_id("console-stop")).to_be_disabled()
+    expect(blue).to_contain_text("icmp_seq=1 ")
+    tabs.filter(has_text="red").get_by_role("tab").click()
+    expect(red).to_contain_text("1 received")
+    page.keyboard.press("ArrowUp")  # red's own history: its line back, given up with Ctrl+C
+    expect(red).to_contain_text(re.compile(r"1 received.*red\$ ping -c 1 blue"))
+    page.keyboard.press("Control+c")
+    page.keyboard.type("ip route add 10.9.0.0/16 via 192.168.15.2")
+    page.keyboard.press("Enter")
+    expect(red).to_contain_text("saved as revision 2", timeout=LAB_TIMEOUT)
     wait_until(
         page,
         "window.netlabEditor.live.live.deployment.revision === 2"
@@ -675,9 +711,12 @@ def test_a_console_on_red_runs_ping_and_turns_a_route_into_the_design(page, kern
         page, "window.netlabEditor.doc.nodes.find((n) => n.id === 'red').routes?.length === 1"
     )
     expect(page.get_by_test_id("dirty")).to_be_hidden()
-    line.fill("ip a; id")
-    line.press("Enter")
-    expect(output).to_contain_text("never a shell", timeout=LAB_TIMEOUT)
+    page.keyboard.type("ip a; id")
+    page.keyboard.press("Enter")
+    expect(red).to_contain_text("never a shell", timeout=LAB_TIMEOUT)
     shoot(page, "live-08-console")
+    tabs.filter(has_text="blue").get_by_test_id("console-close").click()
+    expect(tabs).to_have_count(1)
     assert editor.document()["nodes"][2]["routes"] == [{"to": "10.9.0.0/16", "via": "192.168.15.2"}]
+    assert watched() == []
     destroy(page, kernel_labs)

@@ -2,13 +2,15 @@
 
 The header allows scripts and styles from the site only (never ``'unsafe-inline'``); so
 that the pages still work under it, none may carry an inline script, a ``<style>``
-element, a ``style=""`` attribute or an ``on...=`` handler. The browser test
-``tests/browser/test_editor_csp.py`` checks that Chromium reports no violation while the editor
-is used.
+element, a ``style=""`` attribute or an ``on...=`` handler. The design page alone asks for
+a nonce (its console's terminal makes ``<style>`` elements in the browser): a fresh one per
+response, allowing style elements only. The browser test ``tests/browser/test_editor_csp.py``
+checks that Chromium reports no violation while the editor and its console are used.
 """
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -62,6 +64,12 @@ def inline_code(html: str) -> list[str]:
     return parser.found
 
 
+def nonce_in(html: str) -> str | None:
+    """The nonce a page hands its scripts (``<meta name="csp-nonce" nonce=...>``), if any."""
+    found = re.search(r'<meta name="csp-nonce" nonce="([^"]*)">', html)
+    return found[1] if found else None
+
+
 @pytest.fixture
 def admin_client(django_user_model: Any) -> Client:
     admin = django_user_model.objects.create_superuser("root", password="x" * 12)
@@ -104,6 +112,8 @@ def test_the_policy_allows_only_the_site_itself() -> None:
     assert directives["base-uri"] == ["'none'"]
     assert directives["form-action"] == ["'self'"]
     assert directives["object-src"] == ["'none'"]
+    nonced = csp.policy("lab.example:8000", "abc")
+    assert nonced == value.replace("style-src 'self'", "style-src 'self' 'nonce-abc'")
 
 
 def test_every_page_carries_the_policy_and_no_inline_code(
@@ -113,8 +123,36 @@ def test_every_page_carries_the_policy_and_no_inline_code(
     for url in pages:
         response = client.get(url, follow=True)
         assert response.status_code == 200, url
-        assert response["Content-Security-Policy"] == csp.policy("testserver"), url
-        assert inline_code(response.content.decode()) == [], url
+        html = response.content.decode()
+        assert response["Content-Security-Policy"] == csp.policy("testserver", nonce_in(html)), url
+        assert inline_code(html) == [], url
+
+
+def test_the_design_page_gets_a_fresh_nonce_for_style_elements_only(
+    client: Client, owner: Any, pages: list[str]
+) -> None:
+    """The nonce is in the page and in style-src, new on every response; scripts and style
+    attributes stay 'self' only; the pages that do not ask carry none."""
+    client.force_login(owner)
+    design_page = pages[1]
+    nonces = []
+    for _ in range(2):
+        response = client.get(design_page)
+        nonce = nonce_in(response.content.decode())
+        assert nonce is not None
+        assert len(nonce) >= 22  # 128 random bits
+        directives = dict(
+            part.split(" ", 1) for part in response["Content-Security-Policy"].split("; ")
+        )
+        assert directives["style-src"] == f"'self' 'nonce-{nonce}'"
+        assert directives["script-src"] == "'self'"
+        assert "style-src-attr" not in directives  # so style="" falls back to 'self': refused
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    for url in [page for page in pages if page != design_page]:
+        response = client.get(url, follow=True)
+        assert "nonce" not in response["Content-Security-Policy"], url
+        assert nonce_in(response.content.decode()) is None, url
 
 
 def test_logged_out_pages_and_errors_carry_the_policy(client: Client) -> None:

@@ -111,7 +111,8 @@ test("a capture's interfaces, its link, and the pcap of what it saw", async () =
 });
 
 test("the console completes node names, interfaces and addresses", async () => {
-  const { complete, completions } = await import("../../static/netlab/editor/console-panel.js");
+  const { completions } = await import("../../static/netlab/editor/console-panel.js");
+  const { complete } = await import("../../static/netlab/editor/console-line.js");
   const doc = {
     format: "netlab/v1", name: "lab",
     nodes: [{ id: "host", kind: "host" }, { id: "red", kind: "namespace" }, { id: "blue", kind: "namespace" }],

@@ -1,13 +1,16 @@
-// The console of a lab's nodes in the page: a line typed on a node runs there (a diagnostic,
-// its output streamed as it comes) or becomes an edit of the design, saved and applied in
-// place (the canvas follows). One output per node, kept while another node's is shown;
-// history with Up and Down, completion of node names, interfaces and addresses with Tab,
-// Ctrl+C (or Stop) interrupts.
+// The consoles of a lab's nodes in the page: one xterm.js terminal per node, several open at
+// once as tabs. A line typed on a node runs there (a diagnostic, its output streamed as it
+// comes) or becomes an edit of the design, saved and applied in place (the canvas follows).
+// A tab keeps its scrollback and its running command while another is shown; closing it
+// stops its command. Line editing, history and Tab completion: console-line.js.
 
 import { h } from "./dom.js";
 import { interfacesOf } from "./capture-panel.js";
+import { LineEditor, printable } from "./console-line.js";
 
-const KEPT = 200_000; // characters of output kept per node
+const THEME = { background: "#0f172a", foreground: "#e2e8f0", cursor: "#e2e8f0" };
+const BOLD_GREEN = "\x1b[1;32m";
+const RESET = "\x1b[0m";
 
 /** The words Tab completes on a node: node ids, its interfaces, every address. */
 export function completions(doc, node) {
@@ -20,15 +23,67 @@ export function completions(doc, node) {
   return [...words].sort();
 }
 
-/** `line` with its last word completed from `words` (the common prefix of the matches). */
-export function complete(line, words) {
-  const start = line.lastIndexOf(" ") + 1;
-  const partial = line.slice(start);
-  const matches = words.filter((word) => word.startsWith(partial));
-  if (!partial || !matches.length) return line;
-  let common = matches[0];
-  for (const word of matches) while (!word.startsWith(common)) common = common.slice(0, -1);
-  return line.slice(0, start) + common + (matches.length === 1 ? " " : "");
+/**
+ * Runs `open` with every `<style>` element it creates carrying the page's CSP nonce.
+ * xterm.js makes its own (colours, cell sizes) while it opens and takes no nonce of its own
+ * (xtermjs/xterm.js#4445); the nonce must be on the element before it enters the page,
+ * so document.createElement is wrapped for the call, and only for it.
+ */
+export function withStyleNonce(document, nonce, open) {
+  const create = document.createElement;
+  document.createElement = function createElement(...args) {
+    const element = create.apply(this, args);
+    if (element.localName === "style" && nonce) element.setAttribute("nonce", nonce);
+    return element;
+  };
+  try {
+    return open();
+  } finally {
+    delete document.createElement; // the prototype's again
+  }
+}
+
+class Console {
+  /** A node's terminal, its tab and its line editor. */
+  constructor(node, { nonce, onData, onSelect, onClose }) {
+    this.node = node;
+    this.running = false;
+    this.editor = new LineEditor(`${BOLD_GREEN}${printable(node)}$${RESET} `);
+    this.tab = h("span", { class: "console-tab", "data-testid": "console-tab", dataset: { node } },
+      h("button", { type: "button", role: "tab", onclick: onSelect }, node),
+      h("button", { type: "button", class: "console-close", "data-testid": "console-close",
+        "aria-label": `close ${node}'s console`, title: "Close (stops its command)", onclick: onClose }, "×"));
+    this.element = h("div", { class: "console-terminal", "data-testid": "console-terminal", dataset: { node } });
+    this.terminal = new window.Terminal({ theme: THEME, fontSize: 12, scrollback: 2000,
+      fontFamily: "ui-monospace, SFMono-Regular, Menlo, Consolas, monospace", cursorBlink: true });
+    this.fit = new window.FitAddon.FitAddon();
+    this.terminal.loadAddon(this.fit);
+    this.terminal.onData(onData);
+    this.nonce = nonce;
+  }
+
+  /** Puts the terminal into the page (once, when first shown: it needs its size). */
+  open(parent) {
+    parent.append(this.element);
+    withStyleNonce(document, this.nonce, () => this.terminal.open(this.element));
+    this.terminal.write(`Console on ${printable(this.node)}: diagnostics (ip, ping, ss, ...) run in its namespace;`
+      + " ip addr, route and link changes edit the design. Tab completes, Up and Down recall,"
+      + ` Ctrl+C stops.\r\n${this.editor.start()}`);
+  }
+
+  resize() {
+    if (!this.element.hidden) this.fit.fit();
+  }
+
+  print(text) {
+    this.terminal.write(printable(text));
+  }
+
+  dispose() {
+    this.terminal.dispose();
+    this.tab.remove();
+    this.element.remove();
+  }
 }
 
 export class ConsolePanel {
@@ -41,14 +96,13 @@ export class ConsolePanel {
     this.find = find;
     this.state = state;
     this.panel = panel;
-    this.outputs = new Map(); // node: its text
-    this.running = new Set(); // nodes running a line
-    this.history = [];
-    this.back = 0;
-    const input = this.find("console-input");
-    input.addEventListener("keydown", (event) => this.#key(event));
-    this.find("console-stop").addEventListener("click", () => this.stop());
-    this.find("console-node").addEventListener("change", () => this.#show());
+    this.consoles = new Map(); // node: its Console, in the order of the tabs
+    this.active = null;
+    this.last = null; // the node that sent the last line: an error without a node is its
+    this.nonce = document.querySelector('meta[name="csp-nonce"]')?.nonce || "";
+    this.find("console-open").addEventListener("click", () => this.open(this.find("console-node").value));
+    this.find("console-stop").addEventListener("click", () => this.stop(this.active));
+    new ResizeObserver(() => this.consoles.get(this.active)?.resize()).observe(this.find("console-terminals"));
   }
 
   choices(nodes) {
@@ -56,44 +110,67 @@ export class ConsolePanel {
     const value = select.value;
     select.replaceChildren(...nodes.map((id) => h("option", { value: id }, id)));
     if (nodes.includes(value)) select.value = value;
-    this.#show();
   }
 
-  get node() {
-    return this.find("console-node").value;
-  }
-
-  run(line) {
-    const node = this.node;
-    if (!node || !line.trim()) return;
-    this.#print(node, `${node}# ${line}\n`);
-    if (this.panel.send({ action: "console", node, line })) {
-      this.running.add(node);
-      this.history.push(line);
-      this.back = 0;
-      this.#buttons();
+  /** Opens `node`'s console, or shows it if it is open. */
+  open(node) {
+    if (!node) return;
+    if (!this.consoles.has(node)) {
+      const item = new Console(node, {
+        nonce: this.nonce,
+        onData: (data) => this.#typed(item, data),
+        onSelect: () => this.show(node),
+        onClose: () => this.close(node),
+      });
+      this.consoles.set(node, item);
+      this.find("console-tabs").append(item.tab);
+      this.#select(node);
+      item.open(this.find("console-terminals"));
+      item.resize();
     }
+    this.show(node);
   }
 
-  stop() {
-    if (this.running.has(this.node)) this.panel.send({ action: "console.stop", node: this.node });
+  show(node) {
+    this.#select(node);
+    const item = this.consoles.get(node);
+    item?.resize();
+    item?.terminal.focus();
+    this.#buttons();
+  }
+
+  close(node) {
+    const item = this.consoles.get(node);
+    if (!item) return;
+    this.stop(node);
+    item.dispose();
+    this.consoles.delete(node);
+    if (this.active === node) this.show([...this.consoles.keys()].at(-1) ?? null);
+    this.#buttons();
+  }
+
+  stop(node) {
+    if (this.consoles.get(node)?.running) this.panel.send({ action: "console.stop", node });
   }
 
   onEvent(event) {
+    const node = event.node || this.last;
+    const item = this.consoles.get(node);
+    if (!item) return;
     if (event.type === "console.output") {
-      this.#print(event.node, event.output);
-    } else if (event.type === "console.done") {
-      this.running.delete(event.node);
-      if (event.edit) {
-        this.#print(event.node, `(saved as revision ${event.edit}; applying it to the running lab)\n`);
-        this.panel.adoptSaved(event.edit);
-      } else if (event.exit_code) {
-        this.#print(event.node, `(exit status ${event.exit_code})\n`);
-      }
-    } else if (event.type === "error") {
-      this.running.delete(this.node);
-      this.#print(this.node, `${event.message}\n`);
+      item.print(event.output);
+      return;
     }
+    if (event.type === "console.done" && event.edit) {
+      item.print(`(saved as revision ${event.edit}; applying it to the running lab)\n`);
+      this.panel.adoptSaved(event.edit);
+    } else if (event.type === "console.done" && event.exit_code) {
+      item.print(`(exit status ${event.exit_code})\n`);
+    } else if (event.type === "error") {
+      item.print(`${item.running ? "" : "\n"}${event.message}\n`);
+    }
+    item.terminal.write(item.editor.start());
+    item.running = false;
     this.#buttons();
   }
 
@@ -102,41 +179,41 @@ export class ConsolePanel {
     this.#buttons();
   }
 
-  #buttons() {
-    this.find("console-input").disabled = !this.labRunning || this.running.has(this.node);
-    this.find("console-stop").disabled = !this.running.has(this.node);
+  #typed(item, data) {
+    if (item.running) {
+      if (data.includes("\x03")) this.stop(item.node);
+      return;
+    }
+    const words = completions(this.state.doc, item.node);
+    const { write, line } = item.editor.type(data, { cols: item.terminal.cols, words });
+    item.terminal.write(write);
+    if (line === undefined) return;
+    if (!line.trim()) {
+      item.terminal.write(item.editor.start());
+    } else if (!this.labRunning) {
+      item.print("The lab is not running: deploy it first.\n");
+      item.terminal.write(item.editor.start());
+    } else if (this.panel.send({ action: "console", node: item.node, line })) {
+      item.running = true;
+      this.last = item.node;
+    } else {
+      item.print("Not connected to the lab: wait for the connection and try again.\n");
+      item.terminal.write(item.editor.start());
+    }
+    this.#buttons();
   }
 
-  #key(event) {
-    const input = event.target;
-    if (event.key === "Enter") {
-      event.preventDefault();
-      const line = input.value;
-      input.value = "";
-      this.run(line);
-    } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
-      event.preventDefault();
-      this.back = Math.min(Math.max(this.back + (event.key === "ArrowUp" ? 1 : -1), 0), this.history.length);
-      input.value = this.back ? this.history[this.history.length - this.back] : "";
-    } else if (event.key === "Tab") {
-      event.preventDefault();
-      input.value = complete(input.value, completions(this.state.doc, this.node));
-    } else if (event.key === "c" && event.ctrlKey) {
-      event.preventDefault();
-      this.stop();
+  #select(node) {
+    this.active = node;
+    for (const [name, item] of this.consoles) {
+      item.tab.classList.toggle("selected", name === node);
+      item.tab.querySelector("[role=tab]").setAttribute("aria-selected", String(name === node));
+      item.element.hidden = name !== node;
     }
   }
 
-  #print(node, text) {
-    const kept = ((this.outputs.get(node) || "") + text).slice(-KEPT);
-    this.outputs.set(node, kept);
-    if (node === this.node) this.#show();
-  }
-
-  #show() {
-    const output = this.find("console-output");
-    output.textContent = this.outputs.get(this.node) || "";
-    output.scrollTop = output.scrollHeight;
-    this.#buttons();
+  #buttons() {
+    this.find("console-open").disabled = !this.find("console-node").value;
+    this.find("console-stop").disabled = !this.consoles.get(this.active)?.running;
   }
 }

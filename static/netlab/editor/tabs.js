@@ -2,7 +2,7 @@
 
 export class Tabs {
   /**
-   * @param root the element holding the `[role=tab]` buttons and the `#tab-<name>` panels
+   * @param root the element holding the `[role=tab][data-tab]` buttons and the `#tab-<name>` panels
    * @param onOpen called with the tab's name and the options given to `open`
    */
   constructor(root, onOpen = () => {}) {
@@ -14,7 +14,7 @@ export class Tabs {
   }
 
   #tabs() {
-    return this.root.querySelectorAll("[role=tab]");
+    return this.root.querySelectorAll("[role=tab][data-tab]"); // not the consoles' tabs
   }
 
   open(name, options = {}) {
