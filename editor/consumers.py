@@ -257,7 +257,8 @@ class LabConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.send(channel.WORKER_CHANNEL, message)
         except ChannelFull:  # a flood of requests: refuse this one, keep the page
             text = "the worker is busy; try again in a moment"
-            await self.send_event(events.ErrorEvent(message=text, action=request.action))
+            node = events.node_of(request)
+            await self.send_event(events.ErrorEvent(message=text, action=request.action, node=node))
 
     async def change_deployment(
         self, request: events.DeployRequest | events.DestroyRequest | events.ApplyRequest

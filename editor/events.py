@@ -128,6 +128,13 @@ def stop_name(request: CaptureRequest | CaptureStopRequest | ConsoleRequest | Co
     return request.capture if isinstance(request, CaptureStopRequest) else capture
 
 
+def node_of(request: Message) -> str | None:
+    """The node a request is about (a probe's source, a capture's or a console's node), for
+    its ``error``; None for a request about the whole lab."""
+    node = getattr(request, "node", None) or getattr(request, "source", None)
+    return node if isinstance(node, str) else None
+
+
 class ShowRequest(Message):
     """The page shows node ``node``'s tables (None: every node's): the worker reads the
     interface counters of shown nodes only. A page that never says is shown every node."""
@@ -482,11 +489,12 @@ class CountersEvent(Message):
 
 class ErrorEvent(Message):
     """A request was refused or failed; nothing changed. ``action`` names the request when
-    it could be read."""
+    it could be read, ``node`` the node it was about (a console line, a capture, a ping)."""
 
     type: Literal["error"] = "error"
     message: str
     action: str | None = None
+    node: str | None = None
 
 
 class PlannedStep(Message):

@@ -132,12 +132,14 @@ class Probes:
                     cancel.set()
                     return
 
+        request = events.REQUEST.validate_python(message["request"])
+        node = events.node_of(request)
+
         async def refuse(text: str, action: str) -> None:
             with contextlib.suppress(ChannelFull):
-                event = events.ErrorEvent(message=text, action=action)
+                event = events.ErrorEvent(message=text, action=action, node=node)
                 await self.layer.send(reply_to, envelope(event))
 
-        request = events.REQUEST.validate_python(message["request"])
         user = int(message["user"])
         limit = settings.NETLAB_MAX_PROBES_PER_USER
         # Checked and counted with no await in between: the loop runs one probe task at a

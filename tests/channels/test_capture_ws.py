@@ -129,5 +129,5 @@ async def test_captures_are_refused_past_the_quota_and_for_bad_requests(
         await page.send_json_to(request)
         error = (await receive_until(page, lambda m: m["type"] == "error"))[-1]
         assert words in error["message"], error
-        assert error["action"] == "capture"
+        assert (error["action"], error["node"]) == ("capture", request["node"])
     await page.disconnect()

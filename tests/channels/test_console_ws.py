@@ -38,6 +38,6 @@ async def test_another_user_cannot_run_a_line_on_your_lab(
     await page.send_json_to({"action": "console", "node": "red", "line": "ip a"})
     seen = await receive_until(page, lambda m: m["type"] in ("error", "console.output"))
     assert seen[-1]["type"] == "error"
-    assert seen[-1]["action"] == "console"
+    assert (seen[-1]["action"], seen[-1]["node"]) == ("console", "red")
     assert "not deployed" in seen[-1]["message"]
     await page.disconnect()

@@ -195,7 +195,12 @@ async def test_probes_need_a_running_deployment(design: Any, browser: Any, worke
     await opened(client)
     await client.send_json_to({"action": "ping", "source": "red", "target": "blue"})
     answer = await client.receive_json_from(timeout=5)
-    assert answer == {"type": "error", "message": "live is not deployed", "action": "ping"}
+    assert answer == {
+        "type": "error",
+        "message": "live is not deployed",
+        "action": "ping",
+        "node": "red",
+    }
     await client.disconnect()
 
 
