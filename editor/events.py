@@ -478,13 +478,15 @@ class InterfaceCounters(Message):
 
 
 class CountersEvent(Message):
-    """The counters of every interface of one node's namespace: on connect, then about
-    once a second, when they changed, while a page of the design is open."""
+    """The counters of one node's interfaces: all of them on connect (``complete``), then
+    about once a second, while a page of the design is open, those that changed
+    (``complete`` false; all again when the node's interfaces changed)."""
 
     type: Literal["counters"] = "counters"
     node: str
     netns: str
     interfaces: dict[str, InterfaceCounters]
+    complete: bool = True
 
 
 class ErrorEvent(Message):
@@ -637,10 +639,24 @@ def routes_event(node: str, netns: str, routes: Any) -> RoutesEvent:
     )
 
 
-def counters_event(node: str, netns: str, counters: dict[str, dict[str, int]]) -> CountersEvent:
-    """Return the ``counters`` event of ``netlab.kernel.observe.counters``' answer."""
+def counters_event(
+    node: str,
+    netns: str,
+    counters: dict[str, dict[str, int]],
+    before: dict[str, dict[str, int]] | None = None,
+) -> CountersEvent:
+    """Return the ``counters`` event of ``netlab.kernel.observe.counters``' answer: with the
+    counters last published (``before``) of the same interfaces, only those that changed
+    (a hub of a thousand ports sends a few lines a second, not all of them)."""
+    complete = before is None or before.keys() != counters.keys()
+    changed = {
+        name: values
+        for name, values in counters.items()
+        if complete or before is None or before[name] != values
+    }
     return CountersEvent(
         node=node,
         netns=netns,
-        interfaces={name: InterfaceCounters(**values) for name, values in counters.items()},
+        interfaces={name: InterfaceCounters(**values) for name, values in changed.items()},
+        complete=complete,
     )

@@ -10,7 +10,7 @@ the lab's pages.
 - Open pages tell the worker they watch their lab (``worker.watch`` and ``worker.unwatch``
   with the consumer's channel, lab group and the node the page shows); while a lab has
   one, the counters of the nodes shown are read about once a second, through the socket
-  the node's monitor keeps in its namespace, and published when they changed. A restarted
+  the node's monitor keeps in its namespace, and those that changed are published. A restarted
   worker asks the running deployments' pages to say so again (``lab.rewatch``). Viewers
   are counted by the worker that receives the messages: one worker per channel layer.
 """
@@ -347,11 +347,11 @@ class Monitors:
                     found = await monitor.counters()
                 except (OSError, self.observer.MonitorClosed):  # gone, or its monitor closed
                     continue
-                if found != self._counters.get(netns) and deployment.pk in self.running:
+                before = self._counters.get(netns)
+                if found != before and deployment.pk in self.running:
                     self._counters[netns] = found
-                    await self.layer.group_send(
-                        group, envelope(events.counters_event(node, netns, found))
-                    )
+                    event = events.counters_event(node, netns, found, before)
+                    await self.layer.group_send(group, envelope(event))
 
     async def rewatch(self) -> None:
         """Ask the open pages of every running deployment to say so again (a restarted

@@ -123,6 +123,29 @@ async def test_counters_are_read_only_while_a_page_is_open(
     assert fake.counter_reads[red] == reads
 
 
+async def test_counters_after_the_first_name_only_what_changed(
+    running: Deployment, browser: Any, observing_worker: Worker
+) -> None:
+    """The connect's counters hold every interface; the next only those that changed (a
+    hub of a thousand ports sends a line, not the thousand); a new interface, all again."""
+    red = running.namespaces["red"]
+    counters = fake.tables[red]["counters"]
+    counters["lo"] = {"rx_bytes": 0, "tx_bytes": 0, "rx_packets": 0, "tx_packets": 0}
+    client = await opened(browser, running)
+    first = (await receive_until(client, of("counters", "red")))[-1]
+    assert first["complete"]
+    assert set(first["interfaces"]) == {"eth0", "lo"}
+    counters["eth0"]["rx_packets"] += 5
+    seen = await receive_until(client, of("counters", "red"))
+    assert (seen[-1]["complete"], list(seen[-1]["interfaces"])) == (False, ["eth0"])
+    counters["eth9"] = dict(counters["eth0"])
+    seen = await receive_until(client, of("counters", "red"))
+    assert seen[-1]["complete"]
+    assert set(seen[-1]["interfaces"]) == {"eth0", "eth9", "lo"}
+    del counters["eth9"], counters["lo"]
+    await client.disconnect()
+
+
 async def test_counters_are_read_only_for_the_node_a_page_shows(
     running: Deployment, browser: Any, observing_worker: Worker
 ) -> None:

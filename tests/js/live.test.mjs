@@ -211,6 +211,19 @@ test("counters by interface name become rows", () => {
   assert.deepEqual(live.tables.counters.get("red").rows, [{ name: "veth-red", rx_bytes: 1, tx_bytes: 2, rx_packets: 3, tx_packets: 4 }]);
 });
 
+test("counters that are not complete change only the interfaces they name", () => {
+  const live = new LiveState();
+  live.apply(deployment("running"));
+  const zero = { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 };
+  live.apply({ type: "counters", node: "hub", netns: "a", complete: true, interfaces: { p1: zero, p2: zero, p3: zero } });
+  live.apply({ type: "counters", node: "hub", netns: "a", complete: false, interfaces: { p2: { ...zero, rx_bytes: 90 } } });
+  assert.deepEqual(live.tables.counters.get("hub").rows.map((row) => [row.name, row.rx_bytes]),
+    [["p1", 0], ["p2", 90], ["p3", 0]]);
+  // a complete one replaces them all (an interface went)
+  live.apply({ type: "counters", node: "hub", netns: "a", complete: true, interfaces: { p1: zero } });
+  assert.deepEqual(live.tables.counters.get("hub").rows.map((row) => row.name), ["p1"]);
+});
+
 test("of two messages about one deployment, the later `updated` is the current one", () => {
   const live = new LiveState();
   live.apply(deployment("destroying", { updated: "2026-01-01T10:00:00.000002+00:00" }));

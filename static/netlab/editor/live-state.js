@@ -191,6 +191,14 @@ export class LiveState {
       const stillFresh = before ? [...(this.fresh.get(event.node) || [])].filter((address) => rows.some((row) => row.address === address)) : [];
       this.fresh.set(event.node, new Set([...stillFresh, ...fresh]));
     }
+    const before = this.tables[kind].get(event.node);
+    if (kind === "counters" && event.complete === false && before) {
+      // Only the interfaces whose counters changed: the others keep their last values.
+      const merged = new Map(before.rows.map((row) => [interfaceName(row), row]));
+      for (const row of rows) merged.set(interfaceName(row), row);
+      this.tables[kind].set(event.node, { netns: event.netns ?? null, rows: [...merged.values()], event });
+      return [kind];
+    }
     this.tables[kind].set(event.node, { netns: event.netns ?? null, rows, event });
     return [kind];
   }
