@@ -86,7 +86,10 @@ def queries() -> dict[str, Callable[[], Any]]:
         "worker: running labs counted at claim": lambda: Deployment.objects.filter(
             state__in=(state.DEPLOYING, state.RUNNING, state.DESTROYING)
         ).exclude(pk=live.pk),
-        "worker: a step's end written": (_UPDATE, ["done", 1.0, "", live.pk, "deploy", 3]),
+        "worker: a step's end written": (
+            _UPDATE,
+            ["done", 1.0, "", live.pk, "deploy", 3, "started"],
+        ),
         "pages: a user's lab of a design (latest)": lambda: Deployment.objects.filter(
             design=design, owner=design.owner
         )[:1],
