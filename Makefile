@@ -10,8 +10,10 @@ export NETLAB_PORT ?= 8000
 
 # Debian packages the lab needs (iproute2, nftables; tcpdump compiles capture filters; the
 # console runs ping and tracepath, setpriv drops privileges), the browser tests (chromium),
-# the production layout (redis-server), and the setup itself (venv, npm).
+# the production layout (redis-server, postgresql), and the setup itself (venv, npm).
 SYSTEM_COMMANDS := ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping tracepath:iputils-tracepath setpriv:util-linux chromium:chromium redis-server:redis-server npm:npm node:nodejs
+# Debian keeps PostgreSQL's server programs off PATH, under /usr/lib/postgresql/VERSION/bin.
+POSTGRES_INITDB := $(wildcard /usr/lib/postgresql/*/bin/initdb)
 
 .PHONY: setup run test check lint bench bench-live soak system-packages clean
 
@@ -23,6 +25,7 @@ system-packages:
 	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
 	done; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	[ -n "$(POSTGRES_INITDB)" ] || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "netlab needs these Debian packages:$$missing (run make as root, or apt-get install them)"; exit 1; \
@@ -55,9 +58,12 @@ lint: setup
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 
+# The whole suite on SQLite, then the database and live layers again on PostgreSQL (a server
+# the run starts as an unprivileged user on a private socket, and removes: tests/postgres_cluster.py).
 test: lint
 	node --test tests/js/
 	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --postgres tests/db tests/channels
 
 # The engine against ip scripts, then end to end (CLI, websocket) next to it, then the
 # gallery and dashboard with 60 public designs of 1000 nodes (root).

@@ -216,6 +216,25 @@ class Deployment(models.Model):
                 name="one_active_deployment_per_design_and_owner",
             )
         ]
+        # Each query the worker and the pages run reads only the rows it wants, however long
+        # the history (tests/production/explain_queries.py shows the plans on PostgreSQL).
+        indexes = [
+            # A user's latest lab of a design (``deployments.latest``), ended ones included.
+            models.Index(fields=["design", "owner", "-created"], name="deployment_latest"),
+            # Every worker's poll: work waiting for a worker (``claim_pending``), oldest first.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(state__in=["queued", "applying", "destroying"], worker=""),
+                name="deployment_waiting",
+            ),
+            # ... and work a worker holds, which it takes back if that worker died.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(state__in=["deploying", "applying", "destroying"])
+                & ~models.Q(worker=""),
+                name="deployment_claimed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.design} {self.tag} ({self.state})"
@@ -233,7 +252,10 @@ class DeploymentStep(models.Model):
         DONE = "done"
         FAILED = "failed"
 
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="steps")
+    # Indexed by the two below, which start with it.
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="steps", db_index=False
+    )
     action = models.CharField(
         max_length=10, default="deploy", help_text="deploy, apply (a live change) or destroy"
     )
@@ -248,6 +270,12 @@ class DeploymentStep(models.Model):
 
     class Meta:
         ordering = ["deployment", "pk"]
+        indexes = [
+            # A lab's step log, latest first (the live page reads the recent steps).
+            models.Index(fields=["deployment", "id"], name="step_log"),
+            # A step's end, written by its key (``steplog``'s UPDATE).
+            models.Index(fields=["deployment", "action", "index"], name="step_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deployment.tag} {self.action} {self.index}/{self.total}"

@@ -2,14 +2,16 @@
 
 The defaults are the embedded layout: a laptop user runs one command and gets SQLite under
 ``data/``, an in-memory channel layer and the worker in the web process. Production sets
-``NETLAB_DEBUG=0``, ``NETLAB_SECRET_KEY``, ``NETLAB_ALLOWED_HOSTS`` and ``NETLAB_REDIS_URL``
-(see the README); a production start without a secret key fails at once.
+``NETLAB_DEBUG=0``, ``NETLAB_SECRET_KEY``, ``NETLAB_ALLOWED_HOSTS``, ``NETLAB_REDIS_URL``
+and ``NETLAB_DATABASE_URL`` (PostgreSQL; see the README); a production start without a
+secret key fails at once.
 """
 
 import contextlib
 import importlib.util
 import os
 import secrets
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -140,18 +142,56 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": private_file(Path(_env("DATABASE", str(DATA_DIR / "netlab.sqlite3")))),
-        "OPTIONS": {
-            # WAL lets the web server read while the worker writes; the timeout waits out
-            # the short write locks instead of failing with "database is locked".
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        },
+
+def database(url: str, sqlite_path: Path) -> dict[str, Any]:
+    """The database: PostgreSQL at ``url`` (production), else SQLite in ``sqlite_path``.
+
+    ``url`` is ``postgresql://USER:PASSWORD@HOST:PORT/NAME``, or with the socket's folder as
+    a parameter, ``postgresql:///NAME?host=/run/postgresql``; every part but the name may be
+    left out (libpq's defaults: the local socket, the user's own name). Other parameters
+    (``sslmode=require``, ``connect_timeout=5``...) go to psycopg as they are.
+    """
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": private_file(sqlite_path),
+            "OPTIONS": {
+                # WAL lets the web server read while the worker writes; the timeout waits
+                # out the short write locks instead of failing with "database is locked".
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ImproperlyConfigured(
+            f"NETLAB_DATABASE_URL: unknown scheme {parts.scheme!r} "
+            "(postgresql://USER:PASSWORD@HOST:PORT/NAME, or leave it unset for SQLite)"
+        )
+    name = urllib.parse.unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured("NETLAB_DATABASE_URL names no database (…/NAME)")
+    options = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise ImproperlyConfigured(f"NETLAB_DATABASE_URL: {error}") from None
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": urllib.parse.unquote(parts.username or ""),
+        "PASSWORD": urllib.parse.unquote(parts.password or ""),
+        "HOST": options.pop("host", "") or urllib.parse.unquote(parts.hostname or ""),
+        "PORT": str(options.pop("port", "") or port or ""),
+        "OPTIONS": options,
     }
+
+
+DATABASES = {
+    "default": database(
+        _env("DATABASE_URL"), Path(_env("DATABASE", str(DATA_DIR / "netlab.sqlite3")))
+    )
 }
 
 CHANNEL_CAPACITY = int(_env("CHANNEL_CAPACITY", "2000"))

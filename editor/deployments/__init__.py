@@ -31,6 +31,7 @@ from editor.deployments.requests import (
 from editor.deployments.runs import (
     StateCallback,
     claim,
+    claim_pending,
     load_engine,
     recover_abandoned,
     run_apply,
@@ -60,6 +61,7 @@ __all__ = [
     "check_apply",
     "check_deploy",
     "claim",
+    "claim_pending",
     "describe",
     "destroyable",
     "document_of",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from editor.deployments.changes import check_apply
@@ -64,6 +65,34 @@ def claim(deployment: Deployment, *, worker: str) -> str | None:
         deployment.refresh_from_db()
         return "destroy"
     return None
+
+
+WAITING = (State.QUEUED, State.APPLYING, State.DESTROYING)
+
+
+def claim_pending(*, worker: str, limit: int | None = None) -> list[tuple[Deployment, str]]:
+    """Claim the waiting work (oldest first, at most ``limit`` rows) for ``worker``; return
+    each row won with its work, as :func:`claim` names it.
+
+    Any number of workers may call this at once, each row going to one of them. On
+    PostgreSQL the rows are locked while they are claimed (``SELECT ... FOR UPDATE SKIP
+    LOCKED``): another worker passes over them to the next ones instead of waiting for them.
+    SQLite has no row locks (Django leaves the clause out): its transaction takes the whole
+    database (``transaction_mode`` IMMEDIATE), and :func:`claim`'s conditional update keeps
+    a row to one worker on both. An idle poll only reads, and locks nothing.
+    """
+    pending = Deployment.objects.filter(state__in=WAITING, worker="")
+    if not pending.exists():
+        return []
+    claimed = []
+    with transaction.atomic():
+        rows = pending.select_related("revision").order_by("pk")
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+        for deployment in rows[:limit]:
+            work = claim(deployment, worker=worker)
+            if work is not None:
+                claimed.append((deployment, work))
+    return claimed
 
 
 def worker_id(pid: int | None = None) -> str:

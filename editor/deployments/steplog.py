@@ -150,6 +150,7 @@ class StepLog:
                             step.deployment_id,
                             step.action,
                             step.index,
+                            DeploymentStep.Outcome.STARTED,
                         )
                         for step in ended.values()
                     ],
@@ -183,7 +184,9 @@ def _statements() -> tuple[str, str]:
 
 _INSERTED = ["deployment", "action", "index", "total", "description", "shell", "outcome",
              "duration_ms", "error", "created"]  # fmt: skip
-_STEP_KEY = ["deployment", "action", "index"]
+# A running step, by its key: a lab's every change numbers its steps from 1 again, and an
+# earlier change's steps, ended, are history (the step_key index finds them all).
+_STEP_KEY = ["deployment", "action", "index", "outcome"]
 _INSERT, _UPDATE = _statements()
 _CREATED = DeploymentStep._meta.get_field("created")
 

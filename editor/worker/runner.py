@@ -36,7 +36,6 @@ from editor.worker.threads import in_thread
 from netlab.core.engine import Engine
 
 logger = logging.getLogger("netlab.worker")
-State = Deployment.State
 
 
 class Worker:
@@ -181,20 +180,8 @@ class Worker:
 
     async def _claim_and_run(self) -> None:
         await self._recover()
-
-        def claim_pending() -> list[tuple[Deployment, str]]:
-            waiting = [State.QUEUED, State.APPLYING, State.DESTROYING]
-            pending = Deployment.objects.filter(state__in=waiting, worker="").select_related(
-                "revision"
-            )
-            claimed = []
-            for deployment in pending:
-                work = deployments.claim(deployment, worker=self.name)
-                if work is not None:
-                    claimed.append((deployment, work))
-            return claimed
-
-        for deployment, work in await in_thread(claim_pending, executor=self._jobs):
+        claimed = await in_thread(deployments.claim_pending, worker=self.name, executor=self._jobs)
+        for deployment, work in claimed:
             self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
 
     async def _run(self, deployment: Deployment, work: str) -> None:

@@ -62,6 +62,7 @@ class Site:
             "NETLAB_ENGINE": "netlab.kernel.engine",
         }
         self.env.pop("NETLAB_REDIS_URL", None)
+        self.env.pop("NETLAB_DATABASE_URL", None)  # its own SQLite file, read as one below
         self.env.pop("DJANGO_SETTINGS_MODULE", None)
         self.workers: list[subprocess.Popen[bytes]] = []
 

@@ -9,10 +9,13 @@ authenticated operations reach their handlers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from factories import design_data
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -31,6 +34,18 @@ EXAMPLES = 12
 
 # The schema as the app serves it (its own request reads no table).
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+
+@pytest.fixture(autouse=True)
+def _connection_kept() -> Iterator[None]:
+    """Keep the test's connection through the application's requests, as Django's test
+    client does: the handler closes it after each one, and with it the test's transaction
+    and rows (SQLite ignores closing an in-memory database; PostgreSQL does not)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

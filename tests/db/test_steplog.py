@@ -60,6 +60,16 @@ def test_a_burst_writes_each_step_once_with_its_outcome(deployment: Any) -> None
     assert (step.total, step.description, step.shell) == (3, "step 1", "ip link add s1")
 
 
+def test_a_later_change_leaves_the_steps_of_an_earlier_one_as_they_ended(deployment: Any) -> None:
+    """Each change of a lab numbers its steps from 1 under ``apply``: a step's end is written
+    to the step still running, never to the same step of an earlier change."""
+    steplog.StepLog(deployment, action="apply").write([start(1), end(1, error="File exists")])
+    later = steplog.StepLog(deployment, action="apply")
+    later.write([start(1)])
+    later.write([end(1)])
+    assert rows(deployment) == [(1, "failed", 1.5, "File exists"), (1, "done", 1.5, "")]
+
+
 def test_drive_records_bursts_as_the_engine_runs_and_returns_its_result(
     deployment: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
