@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
@@ -64,6 +65,7 @@ class Worker:
         self.layer = layer or get_channel_layer()
         self.name = name or deployments.worker_id()
         self.poll_interval = poll_interval
+        self._recovered_at = -math.inf  # the loop's time of the last recovery
         self.engine = engine
         self.counter_interval = counter_interval
         self.monitors = Monitors(
@@ -179,7 +181,12 @@ class Worker:
         )
 
     async def _claim_and_run(self) -> None:
-        await self._recover()
+        # Taking back a dead worker's work can wait for the poll: a nudge (a page asked for
+        # a deploy or a destroy) goes straight to the claim, a database round trip sooner.
+        now = asyncio.get_running_loop().time()
+        if now - self._recovered_at >= self.poll_interval:
+            await self._recover()
+            self._recovered_at = now
         claimed = await in_thread(deployments.claim_pending, worker=self.name, executor=self._jobs)
         for deployment, work in claimed:
             self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
