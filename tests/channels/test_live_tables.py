@@ -140,6 +140,7 @@ async def test_counters_after_the_first_name_only_what_changed(
     counters = fake.tables[red]["counters"]
     counters["lo"] = {"rx_bytes": 0, "tx_bytes": 0, "rx_packets": 0, "tx_packets": 0}
     client = await opened(browser, running)
+    await refreshed(client)  # red's refresh sends its counters right after its neighbours
     first = (await receive_until(client, of("counters", "red")))[-1]
     assert first["complete"]
     assert set(first["interfaces"]) == {"eth0", "lo"}
