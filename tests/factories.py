@@ -20,6 +20,17 @@ FORMAT = "netlab/v1"
 EXAMPLES = Path(__file__).resolve().parent.parent / "netlab" / "examples"
 TUTORIALS = {int(path.name.split("-")[0]): path for path in sorted(EXAMPLES.glob("*.yaml"))}
 
+# A containerlab topology of two linux nodes joined by one link, addressed by exec lines.
+PAIR_TOPOLOGY = """\
+name: pair
+topology:
+  nodes:
+    a: {kind: linux, image: alpine:3, exec: ["ip addr add 10.0.0.1/24 dev eth1"]}
+    b: {kind: linux, image: alpine:3, exec: ["ip addr add 10.0.0.2/24 dev eth1"]}
+  links:
+    - endpoints: ["a:eth1", "b:eth1"]
+"""
+
 DELETE = object()
 """A value for :func:`changed`: remove the key instead of setting it."""
 

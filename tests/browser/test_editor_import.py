@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from editor_page import EditorPage, create_design
+from factories import PAIR_TOPOLOGY
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
@@ -22,15 +23,6 @@ ip link set veth-green netns green
 ip link set veth-green-br master v-net-0
 ip -n green addr add 192.168.15.3 dev veth-green
 apk add iperf3
-"""
-TOPOLOGY = """\
-name: pair
-topology:
-  nodes:
-    a: {kind: linux, image: alpine:3, exec: ["ip addr add 10.0.0.1/24 dev eth1"]}
-    b: {kind: linux, image: alpine:3, exec: ["ip addr add 10.0.0.2/24 dev eth1"]}
-  links:
-    - endpoints: ["a:eth1", "b:eth1"]
 """
 
 
@@ -61,7 +53,7 @@ def test_a_topology_file_imports_with_its_report(page: Page, tmp_path: Path) -> 
     editor = EditorPage(page).open(design_id)
     name = editor.document()["name"]
     path = tmp_path / "pair.clab.yml"
-    path.write_text(TOPOLOGY)
+    path.write_text(PAIR_TOPOLOGY)
     editor.by_testid("import-file").set_input_files(str(path))
     notes = editor.by_testid("import-notes")
     expect(notes).to_contain_text("line 4: node a: 'image: alpine:3' not imported")

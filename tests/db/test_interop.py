@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
-from factories import tutorial_data
+from factories import PAIR_TOPOLOGY, tutorial_data
 
 from editor import services
 from editor.models import Design, Revision
@@ -35,15 +35,6 @@ ip link set veth-blue netns blue
 apk add iperf3
 ip -n red addr add 192.168.15.1/24 dev veth-red
 ip -n blue addr add 192.168.15.2/24 dev veth-blue
-"""
-TOPOLOGY = """\
-name: pair
-topology:
-  nodes:
-    a: {kind: linux, image: alpine:3, exec: ["ip addr add 10.0.0.1/24 dev eth1"]}
-    b: {kind: linux, image: alpine:3, exec: ["ip addr add 10.0.0.2/24 dev eth1"]}
-  links:
-    - endpoints: ["a:eth1", "b:eth1"]
 """
 
 
@@ -74,7 +65,7 @@ def test_cli_imports_a_script_reporting_each_line_left_out(owner, tmp_path):
 
 
 def test_cli_imports_a_topology_by_its_content_whatever_its_name(owner, tmp_path):
-    out, err = netlab("import", write(tmp_path, "lab.txt", TOPOLOGY), "--owner", "olivia")
+    out, err = netlab("import", write(tmp_path, "lab.txt", PAIR_TOPOLOGY), "--owner", "olivia")
     design = Design.objects.get()
     assert out.splitlines()[-1] == f"{design.pk} pair"
     assert "line 4: node a: 'image: alpine:3' not imported" in err
@@ -153,7 +144,9 @@ def test_api_import_creates_the_design_and_answers_the_report(token_client, owne
 
 
 def test_api_dry_run_answers_the_document_and_saves_nothing(token_client):
-    response = post(token_client, {"text": TOPOLOGY, "filename": "x.clab.yml", "dry_run": True})
+    response = post(
+        token_client, {"text": PAIR_TOPOLOGY, "filename": "x.clab.yml", "dry_run": True}
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["source"], body["design"]) == ("containerlab", None)
