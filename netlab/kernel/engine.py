@@ -227,7 +227,7 @@ def check(design: Document, record: DeploymentRecord) -> list[Drift]:
 
 
 def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
-    """Return ``{node id: {"netns", "exists", "interfaces": [{name, mac, state, up,
+    """Return ``{node id: {"netns", "exists", "interfaces": [{name, mac, state, up, mtu,
     addresses}]}}`` for the host and namespace nodes of ``record``.
 
     In the root namespace (host mode) only the interfaces netlab marked are listed.
@@ -247,6 +247,7 @@ def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
                     "mac": link.mac,
                     "state": link.state,
                     "up": link.up,
+                    "mtu": link.mtu,
                     "addresses": list(link.addresses),
                 }
                 for link in links
