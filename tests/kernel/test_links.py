@@ -18,7 +18,7 @@ from enginekit import Kit, requires_root
 from factories import changed, design_data, endpoint, link, node, route
 
 from netlab.core.validation import load
-from netlab.kernel import engine, namespaces, probes, state
+from netlab.kernel import engine, features, namespaces, probes, state
 
 pytestmark = [pytest.mark.kernel, requires_root]
 
@@ -181,4 +181,30 @@ def test_a_rate_limit_bounds_tcp_throughput(kit: Kit, capsys: pytest.CaptureFixt
     assert drift_of(slower, record) == [("qdisc-missing", "veth-red")]
     record = engine.change(load(slower), load(PAIR), record, state_dir=kit.state_dir)
     assert drift_of(PAIR, record) == []
+    kit.destroy(record)
+
+
+def test_a_design_needing_what_this_kernel_lacks_is_refused_before_anything_is_built(
+    kit: Kit,
+) -> None:
+    """This machine's kernel has no netem: a delayed link is refused with a sentence naming
+    the link, the feature and the kernel option, at deploy and as a live change; nothing is
+    built, and the running lab is untouched."""
+    if features.supported()["netem"]:
+        pytest.skip("this kernel has netem: its refusal cannot be seen here (tests/guest runs it)")
+    assert features.supported()["tbf"]
+    delayed = with_link(impairment={"delay_ms": 30})
+    sentence = (
+        "link red — blue: delay needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), which "
+        "this kernel lacks; nothing was changed"
+    )
+    with pytest.raises(features.UnsupportedError) as refused:
+        kit.deploy(load(delayed))
+    assert str(refused.value) == sentence
+    assert kit.namespaces() == []
+    record = kit.deploy(load(PAIR))
+    with pytest.raises(features.UnsupportedError):
+        engine.change(load(PAIR), load(delayed), record, state_dir=kit.state_dir)
+    assert drift_of(PAIR, record) == []
+    assert links_of(record)["veth-red"].up
     kit.destroy(record)

@@ -18,6 +18,7 @@ from factories import bridge, changed, design_data, endpoint, host, link, node, 
 from test_change_plan import Kernel, KernelError, change
 
 from netlab.core.document import Impairment
+from netlab.core.features import needs, refusal
 from netlab.core.impairments import impairment_summary, tbf_burst
 from netlab.core.plan import (
     AddRoute,
@@ -352,3 +353,42 @@ def test_the_link_s_own_fields_keep_reading_old_documents() -> None:
     """A link without the new fields is up, with the kernel's MTU and no qdisc."""
     plan = plan_of(SMALL)
     assert not [s for s in plan.steps if isinstance(s, SetMtu | SetQdisc | SetLinkState)]
+
+
+# -- what a design needs of the kernel ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "sentences"),
+    [
+        pytest.param(SMALL, [], id="nothing"),
+        pytest.param(with_link(mtu=9000, up=False), [], id="mtu-and-state-need-nothing-more"),
+        pytest.param(
+            with_link(impairment={"rate_kbit": 1000}),
+            ["link red — blue: a rate limit needs the kernel's tbf qdisc (CONFIG_NET_SCH_TBF), "
+             "which this kernel lacks"],
+            id="rate-alone-needs-tbf",
+        ),
+        pytest.param(
+            with_link(impairment={"delay_ms": 30, "loss_percent": 1}),
+            ["link red — blue: delay needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), "
+             "which this kernel lacks"],
+            id="delay-needs-netem-once-per-link",
+        ),
+        pytest.param(
+            changed(
+                with_link(impairment={"rate_kbit": 1000}),
+                {"links[0].endpoints[1].impairment": {"loss_percent": 5}},
+            ),
+            ["link red — blue: a rate limit needs the kernel's tbf qdisc (CONFIG_NET_SCH_TBF), "
+             "which this kernel lacks",
+             "link red — blue: loss needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), "
+             "which this kernel lacks"],
+            id="one-end-tbf-the-other-netem",
+        ),
+    ],
+)  # fmt: skip
+def test_needs_name_the_element_the_feature_and_the_kernel_option(
+    data: dict[str, Any], sentences: list[str]
+) -> None:
+    assert [refusal(need) for need in needs(load(data))] == sentences
