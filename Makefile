@@ -10,10 +10,13 @@ export NETLAB_PORT ?= 8000
 
 # Debian packages the lab needs (iproute2, nftables; tcpdump compiles capture filters; the
 # console runs ping and tracepath, setpriv drops privileges), the browser tests (chromium),
-# the production layout (redis-server, postgresql), and the setup itself (venv, npm).
-SYSTEM_COMMANDS := ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping tracepath:iputils-tracepath setpriv:util-linux chromium:chromium redis-server:redis-server npm:npm node:nodejs
+# the production layout (redis-server, postgresql), the guest for the tests of what this
+# machine's kernel lacks (qemu, busybox), and the setup itself (venv, npm).
+SYSTEM_COMMANDS := ip:iproute2 nft:nftables tcpdump:tcpdump ping:iputils-ping tracepath:iputils-tracepath setpriv:util-linux chromium:chromium redis-server:redis-server npm:npm node:nodejs qemu-system-x86_64:qemu-system-x86
 # Debian keeps PostgreSQL's server programs off PATH, under /usr/lib/postgresql/VERSION/bin.
 POSTGRES_INITDB := $(wildcard /usr/lib/postgresql/*/bin/initdb)
+# Debian's stock kernel, booted by that guest (netem as a module): a package, not a command.
+SYSTEM_PACKAGES := linux-image-amd64 busybox-static
 
 .PHONY: setup run test check lint bench bench-live soak system-packages clean
 
@@ -26,6 +29,9 @@ system-packages:
 	done; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	[ -n "$(POSTGRES_INITDB)" ] || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	for package in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f '$${Status}' $$package 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$package"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "netlab needs these Debian packages:$$missing (run make as root, or apt-get install them)"; exit 1; \

@@ -102,18 +102,60 @@ class Node(Element):
     addresses: tuple[StrictStr, ...] = ()
 
 
+class Impairment(Element):
+    """What an interface does to the packets it sends (its egress), like ``tc qdisc ... netem``.
+
+    Every field is optional; an absent field impairs nothing. ``rate_kbit`` alone is a token
+    bucket (``tbf``); any other field makes it ``netem`` (with the rate inside it).
+    """
+
+    delay_ms: Number | None = Field(default=None, description="added delay, in milliseconds")
+    jitter_ms: Number | None = Field(
+        default=None, description="random variation of the delay, in milliseconds (needs delay)"
+    )
+    loss_percent: Number | None = Field(default=None, description="packets dropped, 0-100")
+    rate_kbit: Number | None = Field(default=None, description="rate limit, in kbit/s")
+    corrupt_percent: Number | None = Field(default=None, description="packets corrupted, 0-100")
+    duplicate_percent: Number | None = Field(default=None, description="packets sent twice, 0-100")
+
+    def over(self, base: Impairment | None) -> Impairment:
+        """Return this impairment laid over ``base``: each field set here wins, per field."""
+        if base is None:
+            return self
+        return base.model_copy(update=self.model_dump(exclude_none=True))
+
+    @property
+    def empty(self) -> bool:
+        return all(value is None for value in self.model_dump().values())
+
+
 class Endpoint(Element):
     """One end of a veth link: the interface it becomes in a node's namespace."""
 
     node: StrictStr
     interface: StrictStr
     addresses: tuple[StrictStr, ...] = ()
+    impairment: Impairment | None = Field(
+        default=None, description="this interface's egress; overrides the link's, per field"
+    )
 
 
 class Link(Element):
     """A veth pair between two nodes. An end on a bridge becomes a port of that bridge."""
 
     endpoints: Annotated[tuple[Endpoint, ...], Field(min_length=2, max_length=2)]
+    impairment: Impairment | None = Field(
+        default=None, description="the egress of both ends (an end's own fields win)"
+    )
+    mtu: StrictInt | None = Field(default=None, description="MTU of both ends, 68-65535")
+    up: StrictBool = Field(default=True, description="false: both ends are down")
+
+    def impairment_of(self, end: int) -> Impairment | None:
+        """Return what end ``end`` (0 or 1) does to its egress: its own impairment over the
+        link's, per field; None when nothing is impaired."""
+        own = self.endpoints[end].impairment
+        found = own.over(self.impairment) if own is not None else self.impairment
+        return None if found is None or found.empty else found
 
 
 # Named *document* to keep it apart from ``editor.models.Design``, the database row whose

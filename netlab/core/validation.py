@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from netlab.core import addressing, names
-from netlab.core.document import NAMESPACE_KINDS, Document, Node
+from netlab.core.document import NAMESPACE_KINDS, Document, Impairment, Link, Node
 from netlab.core.problems import (
     LINK_SEPARATOR,
     MAX_DATA_PROBLEMS,
@@ -57,6 +57,15 @@ NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
     "services",
 )
 BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
+
+# Bounds of an impairment's fields: what netem and tbf take (32-bit bytes/s and ticks), and
+# what a lab needs (a minute of delay, 10 Gbit/s).
+PERCENT_FIELDS: tuple[str, ...] = ("loss_percent", "corrupt_percent", "duplicate_percent")
+MAX_DELAY_MS = 60_000
+MAX_RATE_KBIT = 10_000_000
+MIN_MTU, MAX_MTU = 68, 65535
+# Below this the kernel turns IPv6 off on the interface (RFC 8200's minimum link MTU).
+MIN_IPV6_MTU = 1280
 
 
 def load(data: Any) -> Document:
@@ -129,6 +138,7 @@ class _Checker:
         yield from self._name()
         yield from self._nodes()
         yield from self._links()
+        yield from self._link_settings()
         yield from self._interfaces()
         yield from self._addresses()
         for index, node in enumerate(self.design.nodes):
@@ -200,6 +210,35 @@ class _Checker:
                         f"{path}.addresses",
                         f"{endpoint.interface} is a port of bridge {node.id!r} and takes no "
                         "address; put the address on the bridge itself",
+                    )
+
+    def _link_settings(self) -> Iterator[Problem]:
+        """Impairments (on the link and on each end), the MTU."""
+        for link_index, link in enumerate(self.design.links):
+            path = f"links[{link_index}]"
+            if link.impairment is not None:
+                yield from _impairment(f"{path}.impairment", link.impairment)
+            for end_index, endpoint in enumerate(link.endpoints):
+                if endpoint.impairment is not None:
+                    end_path = f"{path}.endpoints[{end_index}].impairment"
+                    yield from _impairment(end_path, endpoint.impairment)
+            yield from _jitter_without_delay(path, link)
+            if link.mtu is not None:
+                if not MIN_MTU <= link.mtu <= MAX_MTU:
+                    yield Problem(
+                        f"{path}.mtu", f"an MTU is from {MIN_MTU} to {MAX_MTU}; {link.mtu} is not"
+                    )
+                elif link.mtu < MIN_IPV6_MTU:
+                    yield from self._ipv6_below_mtu(path, link)
+
+    def _ipv6_below_mtu(self, path: str, link: Link) -> Iterator[Problem]:
+        for end_index, endpoint in enumerate(link.endpoints):
+            for address_index, text in enumerate(endpoint.addresses):
+                if ":" in text:
+                    yield Problem(
+                        f"{path}.endpoints[{end_index}].addresses[{address_index}]",
+                        f"IPv6 needs an MTU of at least {MIN_IPV6_MTU} and this link's is "
+                        f"{link.mtu}: the kernel turns IPv6 off on {endpoint.interface}",
                     )
 
     def _interfaces(self) -> Iterator[Problem]:
@@ -403,6 +442,46 @@ def _route_key(to: str, via: str | None) -> str:
     except ValueError:
         version = 4
     return "::/0" if version == 6 else "0.0.0.0/0"
+
+
+def _impairment(path: str, impairment: Impairment) -> Iterator[Problem]:
+    for field, value in impairment.model_dump(exclude_none=True).items():
+        where = f"{path}.{field}"
+        if not math.isfinite(value):
+            yield Problem(where, "an impairment is a finite number")
+        elif value < 0:
+            yield Problem(where, f"an impairment is not negative; {value} is")
+        elif field in PERCENT_FIELDS and value > 100:
+            yield Problem(where, f"a percentage is at most 100; {value} is over")
+        elif field in ("delay_ms", "jitter_ms") and value > MAX_DELAY_MS:
+            yield Problem(
+                where, f"a delay is at most {MAX_DELAY_MS} ms (a minute); {value} is over"
+            )
+        elif field == "rate_kbit" and not 1 <= value <= MAX_RATE_KBIT:
+            yield Problem(
+                where, f"a rate is from 1 to {MAX_RATE_KBIT} kbit/s (10 Gbit/s); {value} is not"
+            )
+
+
+def _jitter_without_delay(path: str, link: Link) -> Iterator[Problem]:
+    """Jitter varies a delay: an end whose impairment (its own over the link's) has jitter
+    and no delay is told where its jitter was written (the link's, once)."""
+    told: set[str] = set()
+    for end_index, endpoint in enumerate(link.endpoints):
+        found = link.impairment_of(end_index)
+        if found is None or found.jitter_ms is None or found.delay_ms:
+            continue
+        own = endpoint.impairment
+        if own is not None and own.jitter_ms is not None:
+            where = f"{path}.endpoints[{end_index}].impairment.jitter_ms"
+        else:
+            where = f"{path}.impairment.jitter_ms"
+        if where not in told:
+            told.add(where)
+            yield Problem(
+                where,
+                f"jitter varies a delay: {endpoint.interface}'s egress has jitter and no delay",
+            )
 
 
 def _try(path: str, parse: Any, value: Any) -> Iterator[Problem]:

@@ -30,12 +30,15 @@ from netlab.core.plan import (
     AddVeth,
     ApplyNftables,
     Plan,
+    SetLinkState,
     SetLinkUp,
+    SetMtu,
+    SetQdisc,
     SetSysctl,
     StartServices,
     Step,
 )
-from netlab.kernel import journal, namespaces, nftables, responder, sysctl, teardown
+from netlab.kernel import journal, namespaces, nftables, qdisc, responder, sysctl, teardown
 from netlab.kernel.rtnl import RouteSocket
 
 CAP_NET_ADMIN = 12
@@ -238,6 +241,15 @@ class _Run:
             master = self.indexes[step.netns, step.master] if step.master else None
             self.sockets[step.netns].set_link(
                 self.indexes[step.netns, step.name], up=True, alias=self.mark, master=master
+            )
+        elif isinstance(step, SetMtu):
+            self.sockets[step.netns].set_link(self.indexes[step.netns, step.name], mtu=step.mtu)
+        elif isinstance(step, SetLinkState):
+            self.sockets[step.netns].set_state(self.indexes[step.netns, step.name], up=step.up)
+        elif isinstance(step, SetQdisc):
+            kind, options = qdisc.options(step)
+            self.sockets[step.netns].replace_qdisc(
+                self.indexes[step.netns, step.dev], kind, options
             )
         elif isinstance(step, SetSysctl):
             namespaces.enter_here(self.fds[step.netns])

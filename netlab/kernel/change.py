@@ -29,6 +29,7 @@ from netlab.core.plan import (
     DeleteLink,
     DeleteNamespace,
     DeleteNftables,
+    DeleteQdisc,
     DeleteRoute,
     Plan,
     StartServices,
@@ -198,7 +199,7 @@ class _ChangeRun(_Run):
             if not self._change(step):
                 super()._do(step)
         except OSError as failure:
-            removing = isinstance(step, DeleteLink | DeleteAddress | DeleteRoute)
+            removing = isinstance(step, DeleteLink | DeleteAddress | DeleteRoute | DeleteQdisc)
             if not self.tolerant or failure.errno not in (
                 ALREADY_GONE if removing else ALREADY_MADE
             ):
@@ -233,6 +234,8 @@ class _ChangeRun(_Run):
         elif isinstance(step, DeleteNftables):
             namespaces.enter_here(self.fds[step.netns])
             nftables.delete_table(step.table)
+        elif isinstance(step, DeleteQdisc):
+            self._delete_qdisc(step)
         elif isinstance(step, ApplyNftables) and self.tolerant and not step.replace:
             super()._do(dataclasses.replace(step, replace=True))  # a repair's table is exact
         elif isinstance(step, StopServices):
@@ -243,6 +246,15 @@ class _ChangeRun(_Run):
         else:
             return False
         return True
+
+    def _delete_qdisc(self, step: DeleteQdisc) -> None:
+        try:
+            self.sockets[step.netns].delete_qdisc(self._index(step.netns, step.dev))
+        except OSError as failure:
+            # Only the default qdisc is left (handle 0, which the kernel will not delete: ENOENT
+            # or EINVAL): the impairment is gone already, as this step wants.
+            if failure.errno not in (errno.EINVAL, errno.ENOENT):
+                raise
 
     def _index(self, netns: str | None, name: str) -> int:
         return self.indexes[netns, name]

@@ -23,7 +23,7 @@ from netlab.core.engine import (
 )
 from netlab.core.plan import ChangePlan, Naming, Plan, compile_plan, plan_change
 from netlab.kernel import change as changes
-from netlab.kernel import journal, state, teardown
+from netlab.kernel import features, journal, state, teardown
 from netlab.kernel.apply import (
     Applied,
     ApplyError,
@@ -92,8 +92,10 @@ def change(
 
     Only what differs is touched (:func:`change_plan`). Raises :class:`ApplyError` after
     restoring revision ``running`` (``rolled_back``), :class:`RefusedError` before any change
-    (host mode; namespaces without the lab's mark). ``fail_after`` is a test hook.
+    (host mode; namespaces without the lab's mark; ``wanted`` needs what this kernel lacks).
+    ``fail_after`` is a test hook.
     """
+    features.require(wanted)
     the_change = change_plan(running, wanted, record)
     applied = changes.apply_change(
         the_change, state_dir=state_dir, on_step=on_step, fail_after=fail_after
@@ -121,6 +123,7 @@ def repair(
     """Make again whatever of deployment ``record`` of ``design`` the kernel lost (what
     :func:`check` reports missing); return its record."""
     the_plan = compile_plan(design, _naming(record))
+    features.require(design)
     return _record(the_plan, changes.repair(the_plan, state_dir=state_dir), state_dir)
 
 
@@ -138,12 +141,14 @@ def deploy(
 
     ``host_mode`` maps the host node to the caller's own namespace; the caller decides
     whether that is allowed (a server setting). Raises :class:`PrivilegeError` (not root),
-    :class:`RefusedError` (host mode would touch a foreign interface) before any change,
+    :class:`RefusedError` (host mode would touch a foreign interface; ``UnsupportedError``,
+    the design needs what this kernel lacks, such as netem) before any change,
     :class:`ApplyError` after unwinding everything a failed step's run had created, and
     ``InvalidDesign`` for a design that does not validate. ``fail_after`` is a test hook.
     """
     require_privileges()
     the_plan = plan(design, tag=tag or names.new_tag(), prefix=prefix, host_mode=host_mode)
+    features.require(design)
     applied = apply(the_plan, state_dir=state_dir, on_step=on_step, fail_after=fail_after)
     return _record(the_plan, applied, state_dir)
 
@@ -227,7 +232,7 @@ def check(design: Document, record: DeploymentRecord) -> list[Drift]:
 
 
 def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
-    """Return ``{node id: {"netns", "exists", "interfaces": [{name, mac, state, up,
+    """Return ``{node id: {"netns", "exists", "interfaces": [{name, mac, state, up, mtu,
     addresses}]}}`` for the host and namespace nodes of ``record``.
 
     In the root namespace (host mode) only the interfaces netlab marked are listed.
@@ -247,6 +252,7 @@ def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
                     "mac": link.mac,
                     "state": link.state,
                     "up": link.up,
+                    "mtu": link.mtu,
                     "addresses": list(link.addresses),
                 }
                 for link in links

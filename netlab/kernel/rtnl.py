@@ -31,18 +31,23 @@ from pyroute2.netlink import (
 from pyroute2.netlink.rtnl import (
     RTM_DELADDR,
     RTM_DELLINK,
+    RTM_DELQDISC,
     RTM_DELROUTE,
     RTM_GETADDR,
     RTM_GETLINK,
+    RTM_GETQDISC,
     RTM_GETROUTE,
     RTM_NEWADDR,
     RTM_NEWLINK,
+    RTM_NEWQDISC,
     RTM_NEWROUTE,
+    TC_H_ROOT,
 )
 from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from pyroute2.netlink.rtnl.marshal import MarshalRtnl
 from pyroute2.netlink.rtnl.rtmsg import rtmsg
+from pyroute2.netlink.rtnl.tcmsg import tcmsg
 
 SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP = 1
@@ -182,16 +187,44 @@ class RouteSocket:
         self.request(message, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
 
     def set_link(
-        self, index: int, *, up: bool = False, alias: str | None = None, master: int | None = None
+        self,
+        index: int,
+        *,
+        up: bool = False,
+        alias: str | None = None,
+        master: int | None = None,
+        mtu: int | None = None,
     ) -> None:
-        """``ip link set DEV [master M] [up] [alias A]`` in one request."""
+        """``ip link set DEV [master M] [up] [alias A] [mtu N]`` in one request."""
         message = _link(index, up=up)
         message["attrs"] = []
         if master is not None:
             message["attrs"].append(("IFLA_MASTER", master))
         if alias is not None:
             message["attrs"].append(("IFLA_IFALIAS", alias))
+        if mtu is not None:
+            message["attrs"].append(("IFLA_MTU", mtu))
         self.request(message, RTM_NEWLINK)
+
+    def set_state(self, index: int, *, up: bool) -> None:
+        """``ip link set DEV up|down``."""
+        message = ifinfmsg()
+        message["index"] = index
+        message["flags"] = IFF_UP if up else 0
+        message["change"] = IFF_UP
+        message["attrs"] = []
+        self.request(message, RTM_NEWLINK)
+
+    def replace_qdisc(self, index: int, kind: str, options: dict[str, Any]) -> None:
+        """``tc qdisc replace dev DEV root KIND ...``: handle 0, so the kernel changes a root
+        qdisc of the same kind in place and grafts a new one over any other."""
+        message = _qdisc(index)
+        message["attrs"] = [("TCA_KIND", kind), ("TCA_OPTIONS", options)]
+        self.request(message, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE)
+
+    def delete_qdisc(self, index: int) -> None:
+        """``tc qdisc del dev DEV root``: the device's default qdisc comes back."""
+        self.request(_qdisc(index), RTM_DELQDISC)
 
     def delete_link(self, index: int) -> None:
         """``ip link del DEV``: a veth goes with its peer."""
@@ -261,6 +294,11 @@ class RouteSocket:
     def addresses(self) -> list[Message]:
         return self.dump(ifaddrmsg(), RTM_GETADDR)
 
+    def qdiscs(self) -> list[Message]:
+        message = tcmsg()
+        message["family"] = socket.AF_UNSPEC
+        return self.dump(message, RTM_GETQDISC)
+
     def routes(self, version: int = 4) -> list[Message]:
         message = rtmsg()
         message["family"] = socket.AF_INET if version == 4 else socket.AF_INET6
@@ -299,6 +337,15 @@ def _route(
     if oif is not None:
         attrs.append(("RTA_OIF", oif))
     message["attrs"] = attrs
+    return message
+
+
+def _qdisc(index: int) -> Message:
+    message = tcmsg()
+    message["family"] = socket.AF_UNSPEC
+    message["index"] = index
+    message["handle"] = 0
+    message["parent"] = TC_H_ROOT
     return message
 
 

@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyroute2.netlink.rtnl import TC_H_ROOT
+
 from netlab.core import addressing, names
 from netlab.core.plan import (
     AddAddress,
@@ -22,9 +24,12 @@ from netlab.core.plan import (
     AddVeth,
     ApplyNftables,
     Plan,
+    SetLinkState,
     SetLinkUp,
+    SetMtu,
+    SetQdisc,
 )
-from netlab.kernel import namespaces, nftables
+from netlab.kernel import namespaces, nftables, qdisc
 from netlab.kernel.rtnl import IFF_UP, RouteSocket, attr
 
 RT_TABLE_MAIN = 254
@@ -40,6 +45,7 @@ class LinkState:
     master: int | None
     alias: str | None
     addresses: tuple[str, ...]
+    mtu: int | None = None
 
 
 @dataclass
@@ -51,6 +57,7 @@ class NamespaceState:
     links: dict[str, LinkState] = field(default_factory=dict)
     routes: set[tuple[str, str | None, str | None]] = field(default_factory=set)
     nft: list[dict[str, Any]] | None = None
+    root_qdiscs: dict[str, Any] = field(default_factory=dict)  # link name: decoded tcmsg
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,9 @@ class Drift:
 
     node: str
     netns: str | None
-    kind: str  # namespace-missing, link-missing, link-down, address-missing, address-changed,
-    #            route-missing, nftables-table-missing, nftables-rule-missing
+    kind: str  # namespace-missing, link-missing, link-down, link-up, mtu-changed,
+    #            qdisc-missing, qdisc-changed, qdisc-unexpected, address-missing,
+    #            address-changed, route-missing, nftables-table-missing, nftables-rule-missing
     subject: str
     message: str
 
@@ -107,8 +115,13 @@ def read(netns: str | None, *, nft_table: str | None = None) -> NamespaceState:
                     master=attr(message, "IFLA_MASTER"),
                     alias=attr(message, "IFLA_IFALIAS"),
                     addresses=tuple(by_index.get(index, ())),
+                    mtu=attr(message, "IFLA_MTU"),
                 )
             names_by_index = {link.index: link.name for link in snapshot.links.values()}
+            for message in sock.qdiscs():
+                name = names_by_index.get(message["index"])
+                if message["parent"] == TC_H_ROOT and name is not None:
+                    snapshot.root_qdiscs[name] = message
             for version in (4, 6):
                 for message in sock.routes(version):
                     if attr(message, "RTA_TABLE") not in (None, RT_TABLE_MAIN):
@@ -152,14 +165,19 @@ def check(plan: Plan) -> list[Drift]:
                 f"namespace {step.netns} of {step.node} is gone",
             )
     present = {netns for netns, snapshot in snapshots.items() if snapshot.exists}
+    down = {(s.netns, s.name) for s in plan.steps if isinstance(s, SetLinkState) and not s.up}
     for netns, name in _links(plan):
         if netns not in present:
             continue
         link = snapshots[netns].links.get(name)
         if link is None:
             add(netns, "link-missing", name, f"link {name} is missing")
+        elif (netns, name) in down:
+            if link.up:
+                add(netns, "link-up", name, f"link {name} is up; the design has it down")
         elif not link.up:
             add(netns, "link-down", name, f"link {name} is down")
+    _check_link_settings(plan, snapshots, present, add)
     for step in plan.steps:
         if isinstance(step, AddAddress) and step.netns in present:
             _check_address(step, snapshots[step.netns], add)
@@ -174,6 +192,37 @@ def check(plan: Plan) -> list[Drift]:
         elif isinstance(step, ApplyNftables) and step.netns in present:
             _check_nft(step, snapshots[step.netns], add)
     return drifts
+
+
+def _check_link_settings(
+    plan: Plan, snapshots: dict[str | None, NamespaceState], present: set[str | None], add: Any
+) -> None:
+    """MTUs, and each link's root qdisc: the impairment's, or none of netlab's kinds."""
+    impaired = {(s.netns, s.dev): s for s in plan.steps if isinstance(s, SetQdisc)}
+    for step in plan.steps:
+        if isinstance(step, SetMtu) and step.netns in present:
+            link = snapshots[step.netns].links.get(step.name)
+            if link is not None and link.mtu != step.mtu:
+                add(
+                    step.netns,
+                    "mtu-changed",
+                    step.name,
+                    f"{step.name} has MTU {link.mtu} instead of {step.mtu}",
+                )
+    for netns, name in _links(plan):
+        if netns not in present or name not in snapshots[netns].links:
+            continue
+        found = snapshots[netns].root_qdiscs.get(name)
+        wanted = impaired.get((netns, name))
+        if wanted is not None:
+            difference = qdisc.difference(wanted, found)
+            if difference is not None:
+                held = found.get_attr("TCA_KIND") if found is not None else None
+                kind = "qdisc-missing" if held not in ("netem", "tbf") else "qdisc-changed"
+                add(netns, kind, name, difference)
+        elif found is not None and found.get_attr("TCA_KIND") in ("netem", "tbf"):
+            kind = found.get_attr("TCA_KIND")
+            add(netns, "qdisc-unexpected", name, f"{name} has a {kind} qdisc the design lacks")
 
 
 def _links(plan: Plan) -> list[tuple[str | None, str]]:

@@ -4,6 +4,7 @@
 // (selection, problems and the live lab; a diff's changes).
 
 import { holderOf, nodesOf, linksOf } from "./editor/model.js";
+import { isLossy, linkLabel } from "./impairment.js";
 
 /** Colours by meaning, so a node kind or a state looks the same everywhere. */
 export const COLOURS = {
@@ -110,8 +111,14 @@ export function nodeData(node) {
 
 export function linkData(link, index) {
   const [a, b] = link.endpoints;
-  return { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
+  const data = { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
     sourceLabel: endLabel(a), targetLabel: endLabel(b) };
+  // Impairments, MTU and state: a label in the middle, dashed for loss, faded when down.
+  const label = linkLabel(link);
+  if (label) data.linkLabel = label;
+  if (isLossy(link)) data.lossy = true;
+  if (link.up === false) data.down = true;
+  return data;
 }
 
 /** The dashed edge from the namespace node holding a bridge to the bridge. */
@@ -168,6 +175,12 @@ export const STYLE = [
     "min-zoomed-font-size": 8, "source-text-offset": 40, "target-text-offset": 40,
     color: COLOURS.label, "text-background-color": COLOURS.canvas, "text-background-opacity": 0.85,
     "text-background-padding": 1 } },
+  { selector: "edge[linkLabel]", style: {
+    label: "data(linkLabel)", "font-size": 9, "min-zoomed-font-size": 8, "text-rotation": "autorotate",
+    color: COLOURS.label, "text-background-color": COLOURS.canvas, "text-background-opacity": 0.85,
+    "text-background-padding": 1 } },
+  { selector: "edge[?lossy]", style: { "line-style": "dashed" } },
+  { selector: "edge[?down]", style: { "line-style": "dotted", opacity: 0.45 } },
   { selector: "edge.holder", style: {
     "line-style": "dashed", width: 1, "line-color": COLOURS.holder, events: "no" } },
 ];
@@ -189,6 +202,7 @@ export function themeStyle(element) {
     { selector: 'node[kind = "bridge"]', style: { "background-color": read("--bridge", COLOURS.bridge) } },
     { selector: "edge", style: { "line-color": read("--link", COLOURS.link) } },
     { selector: "edge[sourceLabel]", style: { color: read("--label", COLOURS.label), "text-background-color": canvas } },
+    { selector: "edge[linkLabel]", style: { color: read("--label", COLOURS.label), "text-background-color": canvas } },
     { selector: "edge.holder", style: { "line-color": read("--holder", COLOURS.holder) } },
   ];
 }

@@ -10,8 +10,9 @@ itself taken into account:
   address (the kernel flushes them). What went that way is not undone step by step, and
   whatever of it the new revision still has is made again (**recreated**, with the reason);
 - an object that changes where the kernel can change it in place is not removed first: a
-  sysctl is written again, a route replaced (``ip route replace``), netlab's nftables table
-  replaced in one transaction;
+  sysctl or an MTU is written again, a route replaced (``ip route replace``), netlab's
+  nftables table replaced in one transaction, an impairment's qdisc replaced
+  (``tc qdisc replace``); a link taken down is brought up again as its undo;
 - removals run first, last-built first; then additions, in the new plan's order.
 
 A move of a node (a position, a label) changes no step: the plan is empty.
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netlab.core.document import Document
+from netlab.core.impairments import DEFAULT_MTU
 from netlab.core.plan.compiler import compile_plan
 from netlab.core.plan.naming import Naming
 from netlab.core.plan.steps import (
@@ -37,9 +39,13 @@ from netlab.core.plan.steps import (
     DeleteLink,
     DeleteNamespace,
     DeleteNftables,
+    DeleteQdisc,
     DeleteRoute,
     Plan,
+    SetLinkState,
     SetLinkUp,
+    SetMtu,
+    SetQdisc,
     SetSysctl,
     StartServices,
     Step,
@@ -138,6 +144,12 @@ def _slot(step: Step) -> Key | None:
             return ("route", step.netns, step.version, step.destination)
         case ApplyNftables():
             return ("nftables", step.netns, step.table)
+        case SetMtu():
+            return ("mtu", step.netns, step.name)
+        case SetQdisc():
+            return ("qdisc", step.netns, step.dev)
+        case SetLinkState():
+            return ("state", step.netns, step.name)
     return None
 
 
@@ -177,8 +189,10 @@ def _needs(step: Step) -> Iterator[Key]:
             yield ("netns", step.peer_netns)
         case AddAddress():
             yield ("link", step.netns, step.dev)
-        case SetLinkUp():
+        case SetLinkUp() | SetMtu() | SetLinkState():
             yield ("link", step.netns, step.name)
+        case SetQdisc():
+            yield ("link", step.netns, step.dev)
         case AddRoute() if step.dev is not None:
             yield ("link", step.netns, step.dev)
             yield ("addressed", step.netns, step.dev)  # the kernel flushes its gateway routes
@@ -215,6 +229,12 @@ def _undo(step: Step) -> Iterator[Step]:
             yield DeleteRoute(route=step)
         case ApplyNftables():
             yield DeleteNftables(node=step.node, netns=step.netns, table=step.table)
+        case SetMtu():
+            yield dataclasses.replace(step, mtu=DEFAULT_MTU)
+        case SetQdisc():
+            yield DeleteQdisc(node=step.node, netns=step.netns, dev=step.dev)
+        case SetLinkState():
+            yield dataclasses.replace(step, up=not step.up)
         case StartServices():
             yield StopServices(tag=step.tag, services=step.services)
 

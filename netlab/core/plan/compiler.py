@@ -1,8 +1,10 @@
 """The compiler: a valid document in, the ordered plan of kernel operations that builds it out.
 
 Pure and deterministic. Order, and why: namespaces, then bridges (veth ends need their master
-to exist), veths, then addresses, links up, sysctls, routes (a route needs its gateway's subnet
-on an up link), nftables, services.
+to exist), veths, their MTUs (before addresses: IPv6 needs an MTU of 1280 to stay on), then
+addresses, links up, impairments (qdiscs), sysctls, routes (a route needs its gateway's subnet
+on an up link), links the design has down (after the routes, which a down link could not take;
+routes out of a down link are left out: the kernel flushes them), nftables, services.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 
 from netlab.core import addressing, names
 from netlab.core.document import NAMESPACE_KINDS, Document, Node
+from netlab.core.impairments import DEFAULT_MTU
 from netlab.core.plan.naming import Naming
 from netlab.core.plan.steps import (
     AddAddress,
@@ -22,7 +25,10 @@ from netlab.core.plan.steps import (
     ApplyNftables,
     Plan,
     ServiceToStart,
+    SetLinkState,
     SetLinkUp,
+    SetMtu,
+    SetQdisc,
     SetSysctl,
     StartServices,
     Step,
@@ -51,6 +57,13 @@ class _Compiler:
         self.by_id = {node.id: node for node in design.nodes}
         self.holders = design.holders()
         self.addresses_in = self._index_addresses()
+        # (namespace node, interface) of every end of a link the design has down.
+        self.down_ends = {
+            (self.holder(end.node), end.interface)
+            for link in design.links
+            if not link.up
+            for end in link.endpoints
+        }
 
     def holder(self, node_id: str) -> str:
         """The namespace node holding ``node_id``'s interfaces (a bridge's holder)."""
@@ -64,10 +77,13 @@ class _Compiler:
             *self.namespaces(),
             *self.bridges(),
             *self.veths(),
+            *self.mtus(),
             *self.addresses(),
             *self.links_up(),
+            *self.qdiscs(),
             *self.sysctls(),
             *self.routes(),
+            *self.links_down(),
             *self.nftables(),
             *self.services(),
         ]
@@ -152,6 +168,35 @@ class _Compiler:
                 mark=self.mark,
             )
 
+    def mtus(self) -> Iterator[Step]:
+        for link in self.design.links:
+            if link.mtu is not None:
+                for end in link.endpoints:
+                    yield SetMtu(
+                        node=end.node, netns=self.netns(end.node), name=end.interface, mtu=link.mtu
+                    )
+
+    def qdiscs(self) -> Iterator[Step]:
+        for link in self.design.links:
+            for index, end in enumerate(link.endpoints):
+                impairment = link.impairment_of(index)
+                if impairment is not None:
+                    yield SetQdisc(
+                        node=end.node,
+                        netns=self.netns(end.node),
+                        dev=end.interface,
+                        impairment=impairment,
+                        mtu=link.mtu or DEFAULT_MTU,
+                    )
+
+    def links_down(self) -> Iterator[Step]:
+        for link in self.design.links:
+            if not link.up:
+                for end in link.endpoints:
+                    yield SetLinkState(
+                        node=end.node, netns=self.netns(end.node), name=end.interface, up=False
+                    )
+
     def _index_addresses(self) -> dict[str, list[tuple[str, addressing.IPInterface]]]:
         """``{namespace node: [(interface, address)]}``, built once (designs can be large)."""
         found: dict[str, list[tuple[str, addressing.IPInterface]]] = {}
@@ -199,6 +244,18 @@ class _Compiler:
                 yield SetSysctl(
                     node=node.id, netns=netns, key="net.ipv6.conf.all.forwarding", value="1"
                 )
+        for node in self._namespace_nodes():
+            # A link going down drops its IPv6 addresses unless the namespace keeps them.
+            if any(
+                address.version == 6 and (node.id, name) in self.down_ends
+                for name, address in self._interface_addresses(node.id)
+            ):
+                yield SetSysctl(
+                    node=node.id,
+                    netns=self.netns_of_node[node.id],
+                    key="net.ipv6.conf.all.keep_addr_on_down",
+                    value="1",
+                )
 
     def routes(self) -> Iterator[Step]:
         for node in self._namespace_nodes():
@@ -210,6 +267,8 @@ class _Compiler:
                 dev = route.dev
                 if dev is None and gateway is not None:
                     dev = next(name for name, address in interfaces if gateway in address.network)
+                if (node.id, dev) in self.down_ends:
+                    continue
                 yield AddRoute(
                     node=node.id,
                     netns=self.netns_of_node[node.id],

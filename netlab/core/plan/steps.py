@@ -16,7 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from netlab.core.document import Nat, PortForward
+from netlab.core.document import Impairment, Nat, PortForward
+from netlab.core.impairments import (
+    DEFAULT_MTU,
+    TBF_LATENCY_MS,
+    impairment_summary,
+    netem_words,
+    qdisc_kind,
+    tbf_burst,
+    tbf_words,
+)
 from netlab.core.plan.naming import Naming
 from netlab.core.plan.nft import iptables_lines, nft_ruleset, nft_text
 from netlab.core.shell import command, comment, heredoc
@@ -31,6 +40,11 @@ SCRIPT_NETNS = "$$"
 def _ip(netns: str | None, *args: str) -> str:
     where = ("-n", netns) if netns is not None else ()
     return command("ip", *where, *args)
+
+
+def _tc(netns: str | None, *args: str) -> str:
+    where = ("-n", netns) if netns is not None else ()
+    return command("tc", *where, *args)
 
 
 def _exec(netns: str | None, *words: str) -> str:
@@ -199,6 +213,99 @@ class SetLinkUp(Step):
     @property
     def description(self) -> str:
         return f"bring {self.node}'s {self.name} up"
+
+
+@dataclass(frozen=True)
+class SetMtu(Step):
+    """Set the MTU of ``name`` in ``netns`` (both ends of a link get one step each)."""
+
+    action: ClassVar[str] = "set-mtu"
+    node: str
+    netns: str | None
+    name: str
+    mtu: int
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        return ((self.netns, ("link", "set", self.name, "mtu", str(self.mtu))),)
+
+    @property
+    def description(self) -> str:
+        return f"MTU {self.mtu} on {self.node}'s {self.name}"
+
+
+@dataclass(frozen=True)
+class SetLinkState(Step):
+    """Set ``name`` in ``netns`` administratively up or down (a link the design has down;
+    up again is the undo)."""
+
+    action: ClassVar[str] = "set-link-state"
+    node: str
+    netns: str | None
+    name: str
+    up: bool
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        return ((self.netns, ("link", "set", self.name, "up" if self.up else "down")),)
+
+    @property
+    def description(self) -> str:
+        return f"bring {self.node}'s {self.name} {'up' if self.up else 'down'}"
+
+
+@dataclass(frozen=True)
+class SetQdisc(Step):
+    """Impair the egress of ``dev`` in ``netns``: its root qdisc becomes ``netem`` (delay,
+    jitter, loss, corruption, duplication, with any rate inside it) or, for a rate alone,
+    ``tbf`` (a token bucket, whose burst follows the rate and ``mtu``). Replaced in place."""
+
+    action: ClassVar[str] = "set-qdisc"
+    node: str
+    netns: str | None
+    dev: str
+    impairment: Impairment
+    mtu: int = DEFAULT_MTU
+
+    @property
+    def kind(self) -> str:
+        return qdisc_kind(self.impairment)
+
+    @property
+    def burst(self) -> int:
+        """tbf's bucket, in bytes (see :func:`netlab.core.impairments.tbf_burst`)."""
+        return tbf_burst(self.impairment.rate_kbit or 0, self.mtu)
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        if self.kind == "netem":
+            words = netem_words(self.impairment)
+        else:
+            words = tbf_words(self.impairment.rate_kbit or 0, self.burst, TBF_LATENCY_MS)
+        return (_tc(self.netns, "qdisc", "replace", "dev", self.dev, "root", *words),)
+
+    @property
+    def description(self) -> str:
+        summary = impairment_summary(self.impairment)
+        return f"impair {self.node}'s {self.dev} ({self.kind}): {summary}"
+
+
+@dataclass(frozen=True)
+class DeleteQdisc(Step):
+    """Give ``dev`` in ``netns`` its default root qdisc back (the impairment is gone)."""
+
+    action: ClassVar[str] = "delete-qdisc"
+    node: str
+    netns: str | None
+    dev: str
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return (_tc(self.netns, "qdisc", "del", "dev", self.dev, "root"),)
+
+    @property
+    def description(self) -> str:
+        return f"remove the impairment of {self.node}'s {self.dev}"
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ const MARKS = [
   { selector: "edge.hide-source-label", style: { "source-label": "" } },
   { selector: "edge.hide-target-label", style: { "target-label": "" } },
   { selector: "node.labels-off", style: { label: "" } },
-  { selector: "edge.labels-off", style: { "source-label": "", "target-label": "" } },
+  { selector: "edge.labels-off", style: { "source-label": "", "target-label": "", label: "" } },
 ];
 
 // The room a link end's label takes (9px text) and a node's own, in model units.

@@ -206,6 +206,15 @@ export function updateEndpoint(doc, index, end, changes) {
   return withLinks(doc, links);
 }
 
+/** Set fields of link `index` itself (impairment, mtu, up); undefined removes one. */
+export function updateLink(doc, index, changes) {
+  const links = linksOf(doc).map((link, position) => {
+    if (position !== index) return link;
+    return withoutDefaults({ ...link, ...changes }, { up: true });
+  });
+  return withLinks(doc, links);
+}
+
 /** Set top-level fields (name, title, description). */
 export function updateDesign(doc, changes) {
   const result = { ...doc, ...changes };

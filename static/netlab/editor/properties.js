@@ -5,6 +5,7 @@
 import { suggestAddress } from "./addressing.js";
 import { h, parentPath } from "./dom.js";
 import * as model from "./model.js";
+import { IMPAIRMENT_FIELDS, impairmentLabel } from "../impairment.js";
 
 const PROTOCOLS = ["tcp", "udp"];
 const SERVICE_KINDS = ["http", "tcp"];
@@ -12,6 +13,20 @@ const SERVICE_KINDS = ["http", "tcp"];
 /** "80" is a port; anything else stays text, and the server says what is wrong with it. */
 function portValue(text) {
   return /^\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+}
+
+/** A number field's value: a number, absent when empty, else the text (validation says why). */
+function numberValue(text) {
+  const trimmed = text.trim();
+  if (trimmed === "") return undefined;
+  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
+/** An impairment with `key` set to `value` (or removed); absent when nothing is left. */
+function withField(impairment, key, value) {
+  const result = { ...(impairment || {}), [key]: value };
+  if (value === undefined) delete result[key];
+  return Object.keys(result).length ? result : undefined;
 }
 
 function optional(text) {
@@ -278,10 +293,40 @@ export class PropertiesPanel {
           (value, path, set) => [this.#bare(path, value, set, "Address", "192.168.15.1/24", `address-${which}`)],
           () => "", "address", this.#suggestButton({ link: index, end: which }, `${base}.addresses`)));
       }
+      fieldset.append(this.#impairment(`${base}.impairment`, end.impairment,
+        () => model.linksOf(this.doc)[index]?.endpoints[which].impairment, `egress of ${end.interface}`,
+        (impairment, description, key) => update({ impairment }, description, key), `end-${which}-`));
       parts.push(fieldset);
     });
+    parts.push(this.#linkSettings(link, index));
     parts.push(h("button", { type: "button", className: "danger", onclick: () => this.handlers.remove() }, "Delete link"));
     return parts;
+  }
+
+  /** The link's own fields: up, MTU and the impairment of both ends. */
+  #linkSettings(link, index) {
+    const base = `links[${index}]`;
+    const name = `${link.endpoints[0].node} — ${link.endpoints[1].node}`;
+    const update = (changes, description, key) =>
+      this.#edit(model.updateLink(this.doc, index, changes), description, key);
+    const up = h("input", { type: "checkbox", checked: link.up !== false, dataset: { path: `${base}.up` }, "data-testid": "link-up" });
+    up.addEventListener("change", () => update({ up: up.checked ? undefined : false }, `link ${name} ${up.checked ? "up" : "down"}`));
+    return h("fieldset", { dataset: { row: base } },
+      h("legend", {}, "Both ends"),
+      h("label", { className: "check" }, up, " Up (ip link set up; off: both ends down)"),
+      this.#text("MTU", `${base}.mtu`, link.mtu, (value, key) => update({ mtu: numberValue(value) }, `MTU of ${name}`, key),
+        { placeholder: "1500", testid: "link-mtu" }),
+      this.#impairment(`${base}.impairment`, link.impairment, () => model.linksOf(this.doc)[index]?.impairment,
+        "egress of both ends", (impairment, description, key) => update({ impairment }, description, key), "link-"));
+  }
+
+  /** An impairment's fields (tc netem / tbf); an end's override the link's, field by field. */
+  #impairment(path, impairment, current, what, onValue, testid) {
+    return h("div", { className: "impairment" },
+      h("p", { className: "hint" }, `Impairment, ${what}: ${impairmentLabel(impairment) || "none"}`),
+      IMPAIRMENT_FIELDS.map(({ key, label }) => this.#bare(`${path}.${key}`, impairment?.[key], (value, merge) =>
+        onValue(withField(current(), key, numberValue(value)), `impairment of ${what}`, merge),
+        label, "", `${testid}${key}`)));
   }
 
   /** A field of a row, its label above it (a placeholder only hints at a value). */

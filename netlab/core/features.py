@@ -1,0 +1,78 @@
+"""What a design asks of the running kernel beyond veths and bridges, element by element.
+
+Pure: the kernel driver probes what the kernel has (``netlab.kernel.features``) and refuses a
+design that needs more, with :func:`refusal`'s sentence, before anything is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netlab.core.document import Document
+from netlab.core.impairments import qdisc_kind
+from netlab.core.problems import LINK_SEPARATOR
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A part of the kernel that a stock kernel has and a trimmed one may lack."""
+
+    name: str  # the probe's word: a qdisc kind
+    what: str  # as a person reads it
+    option: str  # the kernel's build option
+
+
+NETEM = Capability("netem", "the kernel's netem qdisc", "CONFIG_NET_SCH_NETEM")
+TBF = Capability("tbf", "the kernel's tbf qdisc", "CONFIG_NET_SCH_TBF")
+CAPABILITIES: tuple[Capability, ...] = (NETEM, TBF)
+
+# An impairment's fields as a sentence names them, in the order they are looked at.
+FEATURES: tuple[tuple[str, str], ...] = (
+    ("delay_ms", "delay"),
+    ("jitter_ms", "jitter"),
+    ("loss_percent", "loss"),
+    ("corrupt_percent", "corruption"),
+    ("duplicate_percent", "duplication"),
+    ("rate_kbit", "a rate limit"),
+)
+
+
+@dataclass(frozen=True)
+class Need:
+    """``element`` uses ``feature``, which needs ``capability``."""
+
+    element: str  # "link red — v-net-0"
+    feature: str  # "delay"
+    capability: Capability
+
+
+def needs(design: Document) -> list[Need]:
+    """Return what ``design`` needs of the kernel: one need per link and capability, naming the
+    first feature (of either end) that needs it."""
+    found: list[Need] = []
+    for link in design.links:
+        element = "link " + LINK_SEPARATOR.join(end.node for end in link.endpoints)
+        seen: set[str] = set()
+        for index in range(len(link.endpoints)):
+            impairment = link.impairment_of(index)
+            if impairment is None:
+                continue
+            capability = NETEM if qdisc_kind(impairment) == "netem" else TBF
+            if capability.name in seen:
+                continue
+            seen.add(capability.name)
+            feature = next(
+                word for field, word in FEATURES if getattr(impairment, field) is not None
+            )
+            found.append(Need(element, feature, capability))
+    return found
+
+
+def refusal(need: Need) -> str:
+    """``link red — v-net-0: delay needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM),
+    which this kernel lacks``."""
+    capability = need.capability
+    return (
+        f"{need.element}: {need.feature} needs {capability.what} ({capability.option}), "
+        "which this kernel lacks"
+    )

@@ -1,0 +1,80 @@
+"""Preflight: what the running kernel supports, probed once, and the refusal of a design
+that needs more.
+
+The probe is honest rather than read from /proc/config.gz (absent on many machines, and a
+module may be missing from /lib/modules): a throw-away thread moves into a new namespace of
+its own, unnamed, and asks for each qdisc on its loopback. The namespace has no name and
+dies with the thread and its socket: nothing is left to clean up, whatever happens.
+"""
+
+from __future__ import annotations
+
+import errno
+import threading
+
+from netlab.core.document import Document, Impairment
+from netlab.core.features import CAPABILITIES, needs, refusal
+from netlab.core.plan import SetQdisc
+from netlab.kernel import namespaces, qdisc
+from netlab.kernel.apply import RefusedError
+from netlab.kernel.rtnl import RouteSocket
+
+LOOPBACK = 1
+# The smallest impairment that makes each qdisc.
+_SAMPLES = {
+    "netem": Impairment(delay_ms=1),
+    "tbf": Impairment(rate_kbit=1000),
+}
+
+_lock = threading.Lock()
+_supported: dict[str, bool] | None = None
+
+
+class UnsupportedError(RefusedError):
+    """The design needs what this kernel lacks: nothing was changed."""
+
+
+def supported() -> dict[str, bool]:
+    """Return ``{capability name: whether this kernel has it}``, probed on the first call."""
+    global _supported
+    with _lock:
+        if _supported is None:
+            _supported = namespaces.in_thread(_probe)
+        return dict(_supported)
+
+
+def _probe() -> dict[str, bool]:
+    namespaces.unshare_here()
+    found: dict[str, bool] = {}
+    with RouteSocket() as sock:
+        for capability in CAPABILITIES:
+            step = SetQdisc(
+                node="probe", netns=None, dev="lo", impairment=_SAMPLES[capability.name]
+            )
+            kind, options = qdisc.options(step)
+            try:
+                sock.replace_qdisc(LOOPBACK, kind, options)
+            except OSError as failure:
+                # ENOENT: "Specified qdisc kind is unknown" (not built, no module to load).
+                if failure.errno != errno.ENOENT:
+                    raise
+                found[capability.name] = False
+            else:
+                found[capability.name] = True
+    return found
+
+
+def missing(design: Document) -> list[str]:
+    """Return a sentence for each thing ``design`` needs and this kernel lacks."""
+    wanted = needs(design)
+    if not wanted:
+        return []  # no probe for a design that needs nothing
+    have = supported()
+    return [refusal(need) for need in wanted if not have.get(need.capability.name, False)]
+
+
+def require(design: Document) -> None:
+    """Raise :class:`UnsupportedError` naming every element ``design`` cannot have here."""
+    sentences = missing(design)
+    if sentences:
+        raise UnsupportedError("; ".join(sentences) + "; nothing was changed")
