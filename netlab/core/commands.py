@@ -24,7 +24,8 @@ UNDERSTOOD = (
     "show commands of ip (addr, link, route, neigh; -s, -br, -j), ping, tracepath, ss, "
     "bridge fdb|link show, nft list ruleset, sysctl reads; and as edits of the design: "
     "ip addr add|del, ip route add|del|replace, ip link add NAME type bridge|veth peer name "
-    "PEER, ip link set DEV up|master BRIDGE|netns NODE, sysctl -w net.ipv4.ip_forward=0|1, "
+    "PEER, ip link set DEV up|down|mtu N|master BRIDGE|netns NODE, "
+    "sysctl -w net.ipv4.ip_forward=0|1, "
     "iptables -t nat -A POSTROUTING ... -j MASQUERADE, iptables -t nat -A PREROUTING ... "
     "-j DNAT --to-destination ADDRESS[:PORT]"
 )
@@ -40,6 +41,7 @@ DISPLAY_OPTIONS = {"-4", "-6", "-s", "-stats", "-statistics", "-br", "-brief", "
                    "-p", "-pretty", "-d", "-details", "-c", "-color"}  # fmt: skip
 PING_OPTIONS = {"-c": 100, "-i": None, "-W": 10, "-w": 60, "-s": 1472, "-t": 255}
 MIN_PING_INTERVAL = 0.2
+MIN_MTU, MAX_MTU = 68, 65535
 
 
 class Refused(ValueError):
@@ -217,7 +219,12 @@ def _link_set(rest: list[str]) -> Edit:
     if settings == ["up"]:
         return Edit("link-up", {"dev": dev}, f"bring {dev} up")
     if settings == ["down"]:
-        raise Refused(f"{dev} down: the design has no links down yet")
+        return Edit("link-down", {"dev": dev}, f"take {dev} down")
+    if len(settings) == 2 and settings[0] == "mtu":
+        if not settings[1].isdigit() or not MIN_MTU <= int(settings[1]) <= MAX_MTU:
+            raise Refused(f"mtu {settings[1]!r}: a whole number from {MIN_MTU} to {MAX_MTU}")
+        mtu = int(settings[1])
+        return Edit("set-mtu", {"dev": dev, "mtu": mtu}, f"MTU {mtu} on {dev}'s link")
     if len(settings) == 2 and settings[0] == "master":
         return Edit("set-master", {"dev": dev, "bridge": settings[1]}, f"{dev} joins {settings[1]}")
     if len(settings) == 2 and settings[0] == "netns":
@@ -337,6 +344,10 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
                     return found
         raise Refused(f"{node_id} has no interface {name!r}")
 
+    def link_of(end: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = next(link for link in links if end in link.get("endpoints", []))
+        return found
+
     if edit.kind in ("add-address", "delete-address"):
         bridge = next((item for item in nodes if item.get("id") == fields["dev"]
                        and item.get("kind") == "bridge"), None)  # fmt: skip
@@ -375,11 +386,19 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
     elif edit.kind == "delete-link":
         end = end_named(fields["name"])
         links[:] = [link for link in links if end not in link.get("endpoints", [])]
-    elif edit.kind == "link-up":  # links and bridges are up in a design: nothing changes
+    elif edit.kind in ("link-up", "link-down", "set-mtu"):
         held = any(item.get("id") == fields["dev"] and item.get("kind") == "bridge"
                    and _holder(nodes, item["id"]) == node_id for item in nodes)  # fmt: skip
+        if held and edit.kind != "link-up":  # a bridge is up in a design, its MTU its ports'
+            raise Refused(f"{fields['dev']} is a bridge: set its ports' links instead")
         if not held:
-            end_named(fields["dev"])
+            link = link_of(end_named(fields["dev"]))
+            if edit.kind == "set-mtu":
+                link["mtu"] = fields["mtu"]  # a link's MTU is both ends'
+            elif edit.kind == "link-down":
+                link["up"] = False
+            else:
+                link.pop("up", None)
     elif edit.kind == "set-master":
         bridge = next((item for item in nodes if item.get("id") == fields["bridge"]), None)
         if bridge is None or bridge.get("kind") != "bridge":

@@ -55,6 +55,8 @@ EDITS = [
      {"dev": "veth-red-br", "bridge": "v-net-0"}),
     ("ip link set dev veth-red netns red", "set-netns", {"dev": "veth-red", "node": "red"}),
     ("ip link set veth-red up", "link-up", {"dev": "veth-red"}),
+    ("ip link set dev veth-red down", "link-down", {"dev": "veth-red"}),
+    ("ip l set veth-red mtu 9000", "set-mtu", {"dev": "veth-red", "mtu": 9000}),
     ("sysctl -w net.ipv4.ip_forward=1", "set-forwarding", {"value": True}),
     ("iptables -t nat -A POSTROUTING -s 192.168.15.0/255.255.255.0 -j MASQUERADE", "add-nat",
      {"nat": {"source": "192.168.15.0/24"}}),
@@ -79,7 +81,8 @@ REFUSED = [
     ("ping -f blue", "not understood"),
     ("ping -i 0.001 blue", "at least 0.2 s"),
     ("ping -c 100000 blue", "between 1 and 100"),
-    ("ip link set veth-red down", "no links down"),
+    ("ip link set veth-red mtu 9", "a whole number from 68 to 65535"),
+    ("ip link set veth-red mtu big", "a whole number from 68 to 65535"),
     ("ip addr add 192.168.15.300/24 dev veth-red", "not an address"),
     ("ip route add default", "a gateway (via) or an interface (dev)"),
     ("sysctl -w kernel.panic=1", "only forwarding"),
@@ -180,3 +183,15 @@ def test_edits_that_name_what_is_not_there_are_refused() -> None:
         assert isinstance(edit, Edit)
         with pytest.raises(Refused, match=reason):
             apply_edit(data, node, edit)
+
+
+def test_a_link_typed_down_up_and_resized_is_the_links_state_and_mtu() -> None:
+    data = tutorial_data(1)
+    down = typed(data, "red", "ip link set veth-red down", "ip link set veth-red mtu 9000")
+    link = load(down).links[0]
+    assert (link.up, link.mtu) == (False, 9000)
+    assert load(typed(down, "blue", "ip link set veth-blue up")).links[0].up
+    bridged = tutorial_data(2)
+    with pytest.raises(Refused, match="v-net-0 is a bridge"):
+        typed(bridged, "host", "ip link set v-net-0 down")
+    assert typed(bridged, "host", "ip link set v-net-0 up") == bridged

@@ -165,6 +165,7 @@ def test_nodes_inherit_defaults_kinds_and_groups_and_run_their_exec_lines() -> N
         [("r2", "eth3", ()), ("sw", "e1-1", ())],
     ]
     assert nodes["sw"].label == "sw (nokia_srlinux: not imported)"
+    assert [link.mtu for link in design.links] == [None, None, 9000, None]
     assert validate(design) == []
 
 
@@ -182,7 +183,6 @@ def test_what_a_namespace_cannot_be_is_reported_by_line_and_node() -> None:
         "system, not a Linux namespace: sw is kept empty, with its links)",
         "line 56: node r1: 'mac: 02:00:00:00:00:01' not imported (the kernel chooses MAC "
         "addresses here)",
-        "line 58: 'mtu: 9000' not imported",
         "line 60: 'type: dummy' not imported (a dummy interface: netlab links are veth pairs)",
     ]:
         assert any(note.startswith(expected) for note in said), expected
@@ -240,7 +240,7 @@ def same_lab(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": design.name,
         "nodes": sorted(nodes, key=lambda node: node["id"]),
-        "links": ends(data),
+        "links": [link.model_dump(mode="json", exclude_defaults=True) for link in design.links],
     }
 
 
@@ -281,8 +281,22 @@ RICH = {
         {
             "endpoints": [
                 {"node": "inner", "interface": "p-web"},
-                {"node": "web", "interface": "eth1", "addresses": ["10.9.0.2/24"]},
-            ]
+                {
+                    "node": "web",
+                    "interface": "eth1",
+                    "addresses": ["10.9.0.2/24"],
+                    "impairment": {"loss_percent": 1},
+                },
+            ],
+            "impairment": {"delay_ms": 30, "jitter_ms": 5, "rate_kbit": 10000},
+            "mtu": 9000,
+        },
+        {
+            "endpoints": [
+                {"node": "r", "interface": "spare"},
+                {"node": "web", "interface": "spare"},
+            ],
+            "up": False,
         },
     ],
 }

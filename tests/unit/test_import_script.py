@@ -263,3 +263,12 @@ SNIFFED = [
 @pytest.mark.parametrize(("text", "filename", "source"), SNIFFED)
 def test_the_format_is_told_by_content(text: str, filename: str, source: str) -> None:
     assert interop.sniff(text, filename) == source
+
+
+def test_a_link_set_down_or_resized_keeps_it_in_the_design() -> None:
+    data = replayed(
+        "ip netns add a\nip netns add b\nip link add x netns a type veth peer name y netns b\n"
+        "ip -n a link set x mtu 9000\nip -n b link set y down"
+    ).data
+    link = load(data).links[0]
+    assert (link.mtu, link.up) == (9000, False)

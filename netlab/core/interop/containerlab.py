@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from netlab.core import codec, names, shell
-from netlab.core.document import Document, Node
+from netlab.core.document import Document, Link, Node
 from netlab.core.interop import Note, Translation
 from netlab.core.interop.script import Replay, design_name, statements
 from netlab.core.validation import InvalidDesign, Problem
@@ -29,6 +29,15 @@ DEFAULT_IMAGE = "alpine:3"  # busybox's ip takes every exec line written below
 NAMESPACE_KINDS = {"linux"}
 BRIDGE_KINDS = {"bridge", "ovs-bridge"}
 LABEL = "netlab-label"
+NETLAB_VARS = "netlab"  # a link's vars entry holding what containerlab has no field for
+# containerlab tools netem set's flags for each impairment field, and the unit it wants.
+NETEM_FLAGS = (
+    ("delay_ms", "--delay", "ms"),
+    ("jitter_ms", "--jitter", "ms"),
+    ("loss_percent", "--loss", ""),
+    ("rate_kbit", "--rate", ""),
+    ("corrupt_percent", "--corruption", ""),
+)
 SERVICES = "netlab-services"
 MANAGEMENT = "eth0"  # Docker's interface in every containerlab node, not a lab link
 # Node settings that only a container has, and what each would have done.
@@ -255,15 +264,36 @@ class _Reader:
             }.get(kind, f"a {kind} link: netlab links are veth pairs")
             self.skip((*path, "type"), f"type: {kind}", reason)
             return
-        for key in link:
-            if key not in ("type", "endpoints", "endpoint", "host-interface", "ipv4", "ipv6"):
-                self.skip((*path, key), f"{key}: {_short(link[key])}", _link_reason(key))
+        made: dict[str, Any] = {"endpoints": ends}
+        for key, value in link.items():
+            if key == "mtu" and isinstance(value, int) and not isinstance(value, bool):
+                made["mtu"] = value
+            elif key == "vars" and isinstance(value, dict) and NETLAB_VARS in value:
+                self.link_settings(made, value, (*path, key))
+            elif key not in ("type", "endpoints", "endpoint", "host-interface", "ipv4", "ipv6"):
+                self.skip((*path, key), f"{key}: {_short(value)}", _link_reason(key))
         if len(ends) != 2 or any(end is None for end in ends):
             if len(ends) != 2:
                 self.skip(path, _short(link), "a link has two endpoints")
             return
-        self.replay.data["links"].append({"endpoints": ends})
+        self.replay.data["links"].append(made)
         self.replay.translated += 1
+
+    def link_settings(self, made: dict[str, Any], values: dict[str, Any], path: Any) -> None:
+        """Read back what a netlab export keeps in a link's vars: impairments and state."""
+        settings = values[NETLAB_VARS]
+        if not isinstance(settings, dict):
+            self.skip(path, _short(settings), f"{NETLAB_VARS} is a map")
+            return
+        if isinstance(settings.get("impairment"), dict):
+            made["impairment"] = settings["impairment"]
+        for end, impairment in zip(
+            made["endpoints"], settings.get("impairments") or [], strict=False
+        ):
+            if end is not None and isinstance(impairment, dict) and impairment:
+                end["impairment"] = impairment
+        if settings.get("up") is False:
+            made["up"] = False
 
     def extended(self, end: Any, path: tuple[Any, ...]) -> dict[str, Any] | None:
         if not isinstance(end, dict):
@@ -328,7 +358,7 @@ def _top_level_reason(key: str) -> str:
 
 def _link_reason(key: str) -> str:
     return {
-        "mtu": "this netlab keeps the kernel's MTU",
+        "mtu": "an MTU is a whole number",
         "vars": "template variables",
         "labels": "labels",
     }.get(key, "not read")
@@ -361,15 +391,7 @@ def write(document: Document, image: str = DEFAULT_IMAGE) -> str:
         lines = _address_lines(document, node.id, holders) + _node_commands(node)
         if lines and node.kind != "bridge":
             entry["exec"] = lines
-    links = [
-        {
-            "endpoints": [
-                _endpoint(document, end.node, end.interface, holders, host_id)
-                for end in link.endpoints
-            ]
-        }
-        for link in document.links
-    ]
+    links = [_link_entry(document, link, holders, host_id) for link in document.links]
     topology = {"name": document.name, "topology": {"nodes": nodes, "links": links}}
     body = yaml.safe_dump(topology, sort_keys=False, default_flow_style=False, width=100)
     return _header(document, host_id, holders) + body
@@ -386,6 +408,69 @@ def _labels(node: Node) -> dict[str, str]:
     if node.services:
         labels[SERVICES] = " ".join(f"{service.kind}:{service.port}" for service in node.services)
     return labels
+
+
+def _link_entry(
+    document: Document, link: Link, holders: dict[str, str], host_id: str | None
+) -> dict[str, Any]:
+    """A brief link; its MTU as containerlab's own ``mtu``, its impairments and state (which
+    containerlab sets only at run time) in ``vars``, for the header and for reading back."""
+    entry: dict[str, Any] = {
+        "endpoints": [
+            _endpoint(document, end.node, end.interface, holders, host_id) for end in link.endpoints
+        ]
+    }
+    if link.mtu is not None:
+        entry["mtu"] = link.mtu
+    settings: dict[str, Any] = {}
+    if link.impairment is not None:
+        settings["impairment"] = link.impairment.model_dump(exclude_none=True)
+    if any(end.impairment is not None for end in link.endpoints):
+        settings["impairments"] = [
+            end.impairment.model_dump(exclude_none=True) if end.impairment else {}
+            for end in link.endpoints
+        ]
+    if not link.up:
+        settings["up"] = False
+    if settings:
+        entry["vars"] = {NETLAB_VARS: settings}
+    return entry
+
+
+def _netem_lines(document: Document, holders: dict[str, str]) -> list[str]:
+    """``containerlab tools netem set`` for each impaired end of a namespace (containerlab
+    impairs links only at run time), and what it cannot set."""
+    lines = []
+    for link in document.links:
+        for number, end in enumerate(link.endpoints):
+            impairment = link.impairment_of(number)
+            node = document.node(end.node)
+            if impairment is None or node is None:
+                continue
+            if node.kind != "namespace":
+                lines.append(
+                    f"{end.node}'s {end.interface} is impaired in the design: set it "
+                    "with tc on the machine (containerlab impairs container links)"
+                )
+                continue
+            words = [
+                "containerlab",
+                "tools",
+                "netem",
+                "set",
+                "-n",
+                f"clab-{document.name}-{end.node}",
+                "-i",
+                end.interface,
+            ]
+            for field, flag, unit in NETEM_FLAGS:
+                value = getattr(impairment, field)
+                if value is not None:
+                    words += [flag, f"{value:g}{unit}"]
+            lines.append(f"  {shell.command(*words)}")
+            if impairment.duplicate_percent is not None:
+                lines.append(f"  ({end.node}'s {end.interface}: duplication has no netem set flag)")
+    return lines
 
 
 def _node_entry(node: Node, holder: str, host_id: str | None, image: str) -> dict[str, Any]:
@@ -487,6 +572,15 @@ def _header(document: Document, host_id: str | None, holders: dict[str, str]) ->
             f"eth0 is the management interface of a containerlab node: rename the eth0 "
             f"of {', '.join(management)} before deploying."
         )
+    netem = _netem_lines(document, holders)
+    if netem:
+        lines.append("containerlab impairs links at run time only: after deploying, run")
+        lines += netem
+    down = [
+        " — ".join(end.node for end in link.endpoints) for link in document.links if not link.up
+    ]
+    if down:
+        lines.append(f"Down in the design (containerlab brings every link up): {', '.join(down)}.")
     services = [node.id for node in document.nodes if node.services]
     if services:
         lines.append(
