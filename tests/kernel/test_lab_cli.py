@@ -296,3 +296,17 @@ def test_exec_draws_a_typed_veth_and_keeps_the_root_shell_for_staff_when_on(
     owner.save()
     with pytest.raises(CommandError, match="for staff only"):
         run("exec", imported, "red", "--", "!id")
+
+
+def test_exec_takes_a_link_down_and_up_live(lab_settings: Any, imported: str) -> None:
+    """A typed ``ip link set veth-red down`` is the link's state in a new revision, applied
+    in place (red no longer reaches blue, ``check`` clean); ``up`` brings it back."""
+    run("deploy", imported)
+    output = run("exec", imported, "red", "--", "ip", "link", "set", "veth-red", "down")
+    assert "edit: take veth-red down (revision 2)" in output
+    assert "the kernel matches the design" in run("check", imported)
+    with pytest.raises(CommandError):
+        run("exec", imported, "red", "--", "ping", "-c", "1", "-W", "1", "blue")
+    run("exec", imported, "red", "--", "ip", "link", "set", "veth-red", "up")
+    assert "the kernel matches the design" in run("check", imported)
+    assert " 0% packet loss" in run("exec", imported, "red", "--", "ping", "-c", "1", "blue")
