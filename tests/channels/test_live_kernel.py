@@ -179,7 +179,10 @@ async def test_deploy_ping_neighbours_destroy(
     # counters show the pings' packets.
     late = browser(bridge_design.pk)
     assert (await late.connect())[0]
-    shown = await receive_until(late, lambda m: m["type"] == "counters" and m["node"] == "red")
+    # (the refresh's counters are complete; the poll's, which may come first, are not)
+    shown = await receive_until(
+        late, lambda m: m["type"] == "counters" and m["node"] == "red" and m["complete"]
+    )
     assert any(red_link_down(m) for m in shown)
     assert shown[-1]["interfaces"]["veth-red"]["tx_packets"] >= 3
     await late.disconnect()
