@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyroute2.netlink.rtnl.tcmsg import plugins
-
 from netlab.core.impairments import TBF_LATENCY_MS
 from netlab.core.plan import SetQdisc
 
@@ -36,6 +34,8 @@ def options(step: SetQdisc) -> tuple[str, dict[str, Any]]:
     """Return (kind, TCA_OPTIONS) for ``step``'s root qdisc."""
     impairment = step.impairment
     if step.kind == "tbf":
+        from pyroute2.netlink.rtnl.tcmsg import plugins  # see netlab.kernel.rtnl: on use
+
         parameters = plugins["tbf"].get_parameters(
             {
                 "rate": _bytes_per_second(impairment.rate_kbit or 0),

@@ -20,34 +20,24 @@ import socket
 import struct
 from typing import Any
 
-from pyroute2.netlink import (
-    NLM_F_ACK,
-    NLM_F_CREATE,
-    NLM_F_DUMP,
-    NLM_F_EXCL,
-    NLM_F_REPLACE,
-    NLM_F_REQUEST,
-)
-from pyroute2.netlink.rtnl import (
-    RTM_DELADDR,
-    RTM_DELLINK,
-    RTM_DELQDISC,
-    RTM_DELROUTE,
-    RTM_GETADDR,
-    RTM_GETLINK,
-    RTM_GETQDISC,
-    RTM_GETROUTE,
-    RTM_NEWADDR,
-    RTM_NEWLINK,
-    RTM_NEWQDISC,
-    RTM_NEWROUTE,
-    TC_H_ROOT,
-)
-from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
-from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
-from pyroute2.netlink.rtnl.marshal import MarshalRtnl
-from pyroute2.netlink.rtnl.rtmsg import rtmsg
-from pyroute2.netlink.rtnl.tcmsg import tcmsg
+# The kernel's rtnetlink numbers (linux/netlink.h, linux/rtnetlink.h, linux/pkt_sched.h): a
+# fixed ABI, written out so that importing this module does not import pyroute2, whose
+# package loads the whole library (about 90 ms). Its message classes, which encode and decode
+# requests, are imported where a request is built: a destroy, which reads only loopback
+# marks (:meth:`RouteSocket.alias`) and namespace ids, never loads it.
+NLM_F_REQUEST = 0x1
+NLM_F_ACK = 0x4
+NLM_F_REPLACE = 0x100
+NLM_F_EXCL = 0x200
+NLM_F_CREATE = 0x400
+NLM_F_DUMP = 0x300
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
+RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
+RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
+RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
+TC_H_ROOT = 0xFFFFFFFF
+IFLA_IFALIAS = 20
+_IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
 
 SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP = 1
@@ -86,7 +76,16 @@ class RouteSocket:
         # Acknowledgements of failed requests then carry the header only, not the request.
         self.sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
         self.sequence = 0
-        self.marshal = MarshalRtnl()
+        self._marshal: Any = None
+
+    @property
+    def marshal(self) -> Any:
+        """pyroute2's decoder of rtnetlink messages, made on first use."""
+        if self._marshal is None:
+            from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+
+            self._marshal = MarshalRtnl()
+        return self._marshal
 
     def enlarge(self) -> None:
         """Raise the receive buffer past rmem_max, for long runs of unread replies."""
@@ -208,10 +207,8 @@ class RouteSocket:
 
     def set_state(self, index: int, *, up: bool) -> None:
         """``ip link set DEV up|down``."""
-        message = ifinfmsg()
-        message["index"] = index
-        message["flags"] = IFF_UP if up else 0
-        message["change"] = IFF_UP
+        message = _link(index, up=up)
+        message["change"] = IFF_UP  # down as well as up
         message["attrs"] = []
         self.request(message, RTM_NEWLINK)
 
@@ -228,6 +225,8 @@ class RouteSocket:
 
     def delete_link(self, index: int) -> None:
         """``ip link del DEV``: a veth goes with its peer."""
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
         message = ifinfmsg()
         message["index"] = index
         self.request(message, RTM_DELLINK)
@@ -272,10 +271,14 @@ class RouteSocket:
     # Reads.
 
     def links(self) -> list[Message]:
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
         return self.dump(ifinfmsg(), RTM_GETLINK)
 
     def link(self, *, index: int = 0, name: str | None = None) -> Message | None:
         """Return the link with this index or name, or None if there is none."""
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
         message = ifinfmsg()
         message["index"] = index
         message["attrs"] = [("IFLA_IFNAME", name)] if name is not None else []
@@ -291,21 +294,56 @@ class RouteSocket:
                 return parsed
         return None
 
+    def alias(self, index: int) -> str | None:
+        """Return the alias of link ``index`` (``ip link show``'s ``alias``), None if it has
+        none or there is no such link. Encoded here: the one read a destroy makes."""
+        self.sequence += 1
+        body = _IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, 0, 0)
+        header = _HEADER.pack(
+            _HEADER.size + len(body), RTM_GETLINK, NLM_F_REQUEST, self.sequence, 0
+        )
+        self.sock.send(header + body)
+        data = self.sock.recv(65536)
+        for failure in _acknowledgements(data, self.sequence):
+            if failure is None or failure.errno == errno.ENODEV:
+                return None
+            raise failure
+        offset = 0
+        while offset + _HEADER.size <= len(data):
+            length, kind, _flags, number, _port = _HEADER.unpack_from(data, offset)
+            if length < _HEADER.size:
+                break
+            if kind == RTM_NEWLINK and number == self.sequence:
+                found = _attribute(
+                    data[offset + _HEADER.size + _IFINFOMSG.size : offset + length], IFLA_IFALIAS
+                )
+                return None if found is None else found.rstrip(b"\0").decode(errors="replace")
+            offset += (length + 3) & ~3
+        return None
+
     def addresses(self) -> list[Message]:
+        from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+
         return self.dump(ifaddrmsg(), RTM_GETADDR)
 
     def qdiscs(self) -> list[Message]:
+        from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
         message = tcmsg()
         message["family"] = socket.AF_UNSPEC
         return self.dump(message, RTM_GETQDISC)
 
     def routes(self, version: int = 4) -> list[Message]:
+        from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
         message = rtmsg()
         message["family"] = socket.AF_INET if version == 4 else socket.AF_INET6
         return self.dump(message, RTM_GETROUTE)
 
 
 def _address(index: int, address: ipaddress.IPv4Interface | ipaddress.IPv6Interface) -> Message:
+    from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+
     message = ifaddrmsg()
     message["family"] = socket.AF_INET if address.version == 4 else socket.AF_INET6
     message["prefixlen"] = address.network.prefixlen
@@ -322,6 +360,8 @@ def _route(
     gateway: str | None,
     oif: int | None,
 ) -> Message:
+    from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
     message = rtmsg()
     message["family"] = socket.AF_INET if version == 4 else socket.AF_INET6
     message["dst_len"] = destination.prefixlen if destination is not None else 0
@@ -341,6 +381,8 @@ def _route(
 
 
 def _qdisc(index: int) -> Message:
+    from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
     message = tcmsg()
     message["family"] = socket.AF_UNSPEC
     message["index"] = index
@@ -350,12 +392,27 @@ def _qdisc(index: int) -> Message:
 
 
 def _link(index: int, *, up: bool) -> Message:
+    from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
     message = ifinfmsg()
     message["index"] = index
     if up:
         message["flags"] = IFF_UP
         message["change"] = IFF_UP
     return message
+
+
+def _attribute(data: bytes, wanted: int) -> bytes | None:
+    """The payload of the first attribute of type ``wanted`` in a run of rtattrs."""
+    offset = 0
+    while offset + 4 <= len(data):
+        size, kind = struct.unpack_from("=HH", data, offset)
+        if size < 4:
+            break
+        if kind & 0x3FFF == wanted:  # without NLA_F_NESTED and NLA_F_NET_BYTEORDER
+            return data[offset + 4 : offset + size]
+        offset += (size + 3) & ~3
+    return None
 
 
 def _acknowledgements(data: bytes, sequence: int) -> list[NetlinkFailure | None]:

@@ -13,8 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyroute2.netlink.rtnl import TC_H_ROOT
-
 from netlab.core import addressing, names
 from netlab.core.plan import (
     AddAddress,
@@ -30,7 +28,7 @@ from netlab.core.plan import (
     SetQdisc,
 )
 from netlab.kernel import namespaces, nftables, qdisc
-from netlab.kernel.rtnl import IFF_UP, RouteSocket, attr
+from netlab.kernel.rtnl import IFF_UP, TC_H_ROOT, RouteSocket, attr
 
 RT_TABLE_MAIN = 254
 

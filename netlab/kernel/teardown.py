@@ -64,8 +64,7 @@ def is_marked(netns: str, tag: str) -> bool:
     def read() -> bool:
         namespaces.enter_here(fd)
         with RouteSocket() as sock:
-            loopback = sock.link(index=1)
-        return loopback is not None and attr(loopback, "IFLA_IFALIAS") == names.ownership_mark(tag)
+            return sock.alias(1) == names.ownership_mark(tag)
 
     try:
         return namespaces.in_thread(read)
@@ -144,8 +143,8 @@ def remove_namespaces(
                     if check_marks:
                         namespaces.enter_here(fd)
                         with RouteSocket() as sock:
-                            loopback = sock.link(index=1)
-                        if loopback is None or attr(loopback, "IFLA_IFALIAS") != mark:
+                            loopback_mark = sock.alias(1)
+                        if loopback_mark != mark:
                             report.refused.append(name)
                             continue
                     if watcher is not None:
