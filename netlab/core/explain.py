@@ -120,12 +120,15 @@ class Explanation:
 
 @dataclass(frozen=True)
 class _Port:
-    """An interface of a namespace node, on an L2 segment."""
+    """An interface of a namespace node, on an L2 segment. A down one (its link is down in
+    the design) keeps its addresses, local to its node, but the kernel drops its routes and
+    it reaches no one: its segment is its own."""
 
     node: str
     name: str
     addresses: tuple[Interface, ...]
     segment: int
+    up: bool = True
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class Model:
         holders = self.design.holders()
         bridges = {node.id for node in self.design.nodes if node.kind == "bridge"}
         for index, link in enumerate(self.design.links):
+            if not link.up:
+                continue  # each end alone
             ends = [("end", str(index), str(number)) for number in range(2)]
             join(ends[0], ends[1])
             for key, endpoint in zip(ends, link.endpoints, strict=True):
@@ -200,10 +205,15 @@ class Model:
                 owner = holders.get(endpoint.node, endpoint.node)
                 if owner in self.ports:
                     key = ("end", str(index), str(number))
-                    self._add(owner, endpoint.interface, endpoint.addresses, segment(key))
+                    self._add(
+                        owner, endpoint.interface, endpoint.addresses, segment(key), up=link.up
+                    )
 
-    def _add(self, node: str, name: str, texts: tuple[str, ...], segment: int) -> None:
-        port = _Port(node, name, tuple(ipaddress.ip_interface(text) for text in texts), segment)
+    def _add(
+        self, node: str, name: str, texts: tuple[str, ...], segment: int, *, up: bool = True
+    ) -> None:
+        addresses = tuple(ipaddress.ip_interface(text) for text in texts)
+        port = _Port(node, name, addresses, segment, up)
         self.ports[node].append(port)
         self.members.setdefault(segment, []).append(port)
 
@@ -232,8 +242,9 @@ class Model:
             )
             for port in self.ports[node]
             for item in port.addresses
-            if item.version == version
+            if item.version == version and port.up
         ]
+        down = {port.name for port in self.ports[node] if not port.up}
         for route in self.nodes[node].routes:
             destination = addressing.parse_route_destination(route.to)
             gateway = ipaddress.ip_address(route.via) if route.via else None
@@ -242,8 +253,8 @@ class Model:
                 continue
             network = destination or ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")
             dev = route.dev or self._dev_towards(node, gateway)
-            if dev is None:
-                continue
+            if dev is None or dev in down:
+                continue  # out of a down link: the kernel has no such route
             words = [route.to if destination else "default"]
             if gateway is not None:
                 words += ["via", str(gateway)]
@@ -467,18 +478,30 @@ def explain(
         fixes: tuple[Fix, ...] = (),
     ) -> Explanation:
         return Explanation(
-            source, target, address, protocol, port, outcome, reason, tuple(hops),
-            tuple(reply) if reply is not None else None, fixes,
-        )  # fmt: skip
+            source,
+            target,
+            address,
+            protocol,
+            port,
+            outcome,
+            reason,
+            tuple(hops),
+            tuple(reply) if reply is not None else None,
+            fixes,
+        )
 
     if destination.version == 6 and destination.is_link_local:
         return answer("unknown", "a link-local target depends on its interface: not predicted", [])
     nowhere = ipaddress.ip_address(0 if destination.version == 4 else "::")
     translations: dict[tuple[str, Address], Address] = {}
     request = _walk(
-        model, source, _Packet(nowhere, destination, port), tcp=protocol == "tcp",
-        translations=translations, undo=False,
-    )  # fmt: skip
+        model,
+        source,
+        _Packet(nowhere, destination, port),
+        tcp=protocol == "tcp",
+        translations=translations,
+        undo=False,
+    )
     if request.outcome != "delivered" or request.packet is None:
         fixes = _fixes(model, request, destination)
         return answer(request.outcome, request.reason, request.hops, fixes=fixes)
@@ -566,28 +589,44 @@ def _return_fixes(model: Model, request: _Walk, reply: _Walk, source: str) -> tu
     first = request.hops[0]
     source_port = model.port(source, first.out or "")
     subnet = next(
-        (item.network for item in (source_port.addresses if source_port else ())
-         if request.packet and item.version == request.packet.source.version),
+        (
+            item.network
+            for item in (source_port.addresses if source_port else ())
+            if request.packet and item.version == request.packet.source.version
+        ),
         None,
-    )  # fmt: skip
+    )
     if routers and subnet is not None:
         last = routers[-1]
-        fixes.append(Fix(
-            f"masquerade {subnet} out of {last.out} in {last.node}",
-            {"op": "add-nat", "node": last.node, "nat": {"source": str(subnet), "out": last.out}},
-        ))  # fmt: skip
+        fixes.append(
+            Fix(
+                f"masquerade {subnet} out of {last.out} in {last.node}",
+                {
+                    "op": "add-nat",
+                    "node": last.node,
+                    "nat": {"source": str(subnet), "out": last.out},
+                },
+            )
+        )
         if reply.outcome == "no-route" and reply.at == request.at:
             gateway = next(
-                (item.ip for port in model.ports[last.node] if port.name == last.out
-                 for item in port.addresses if item.version == subnet.version),
+                (
+                    item.ip
+                    for port in model.ports[last.node]
+                    if port.name == last.out
+                    for item in port.addresses
+                    if item.version == subnet.version
+                ),
                 None,
-            )  # fmt: skip
+            )
             if gateway is not None:
                 way_back = {"to": str(subnet), "via": str(gateway)}
-                fixes.append(Fix(
-                    f"add a route to {subnet} via {gateway} in {reply.at}",
-                    {"op": "add-route", "node": reply.at, "route": way_back},
-                ))  # fmt: skip
+                fixes.append(
+                    Fix(
+                        f"add a route to {subnet} via {gateway} in {reply.at}",
+                        {"op": "add-route", "node": reply.at, "route": way_back},
+                    )
+                )
     return tuple(fixes)
 
 
@@ -604,8 +643,15 @@ def matrix(design: Document) -> list[dict[str, Any]]:
             if owner == source:
                 continue
             found = explain(design, source, address, model=model)
-            cells.append({"source": source, "address": address, "node": owner,
-                          "reachable": found.reachable, "outcome": found.outcome})  # fmt: skip
+            cells.append(
+                {
+                    "source": source,
+                    "address": address,
+                    "node": owner,
+                    "reachable": found.reachable,
+                    "outcome": found.outcome,
+                }
+            )
     return cells
 
 

@@ -38,6 +38,8 @@ DESIGNS = {
     "chain-wrong-gateway": designs.NOWHERE,
     "looped": designs.looped(),
     "dual-stack": designs.dual_stack(),
+    "tutorial-2-blue-down": designs.T2_BLUE_DOWN,
+    "chain-cut": designs.CHAIN_CUT,
 }
 
 

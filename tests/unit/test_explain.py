@@ -80,6 +80,18 @@ LISTENING = chain(b_services=(service("tcp", 7),))
 ONE_WAY = chain(a_routes=(route("10.0.2.0/24", via="10.0.1.2"),), b_routes=())
 BACK_ONLY = chain(b_routes=(route("10.0.1.0/24", via="10.0.2.1"),))
 T3_NO_NAT = {**T3, "nodes": [{**T3["nodes"][0], "nat": []}, *T3["nodes"][1:]]}
+# blue's link to the bridge down in the design: its address stays, its routes go.
+T2_BLUE_DOWN = {
+    **T2,
+    "name": "blue-down",
+    "links": [T2["links"][0], {**T2["links"][1], "up": False}],
+}
+# the chain's second link down: b is cut off, and r has no route to 10.0.2.0/24.
+CHAIN_CUT = {
+    **chain(),
+    "name": "chain-cut",
+    "links": [chain()["links"][0], {**chain()["links"][1], "up": False}],
+}
 
 # (design, source, target, protocol, port, outcome, nodes passed, reply's nodes or None)
 PATHS: list[tuple[Any, ...]] = [
@@ -107,6 +119,8 @@ PATHS: list[tuple[Any, ...]] = [
     (T3, "lan", "blue", "icmp", None, "no-route", ["lan"], None),
     (UNROUTED, "a", "b", "icmp", None, "no-route", ["a"], None),
     (chain(), "a", "172.16.0.1", "icmp", None, "no-route", ["a", "r"], None),
+    (CHAIN_CUT, "a", "b", "icmp", None, "no-route", ["a", "r"], None),
+    (T2_BLUE_DOWN, "blue", "red", "icmp", None, "no-route", ["blue"], None),
     (dual_stack(), "host", "fd00:2::2", "icmp", None, "no-route", ["host"], None),
     # no-return-route
     (NO_WAY_BACK, "a", "b", "icmp", None, "no-return-route", ["a", "r", "b"], ["b"]),
@@ -123,6 +137,8 @@ PATHS: list[tuple[Any, ...]] = [
     (chain(), "a", "10.0.1.77", "icmp", None, "unreachable-next-hop", ["a"], None),
     (chain(), "a", "10.0.2.99", "icmp", None, "unreachable-next-hop", ["a", "r"], None),
     (T2, "red", "192.168.15.9", "icmp", None, "unreachable-next-hop", ["red"], None),
+    (T2_BLUE_DOWN, "red", "blue", "icmp", None, "unreachable-next-hop", ["red"], None),
+    (T2_BLUE_DOWN, "blue", "192.168.15.2", "icmp", None, "delivered", ["blue"], []),
     # port-closed
     (chain(), "a", "b", "tcp", 22, "port-closed", ["a", "r", "b"], None),
     (T4, "red", "blue", "tcp", 81, "port-closed", ["red", "blue"], None),
