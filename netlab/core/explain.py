@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 
 from netlab.core import addressing
 from netlab.core.document import NAMESPACE_KINDS, Document
+from netlab.core.impairments import impairment_summary
 from netlab.core.targets import node_addresses
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -129,6 +130,7 @@ class _Port:
     addresses: tuple[Interface, ...]
     segment: int
     up: bool = True
+    impairment: str = ""  # what the interface does to what it sends, as the canvas says it
 
 
 @dataclass(frozen=True)
@@ -205,15 +207,28 @@ class Model:
                 owner = holders.get(endpoint.node, endpoint.node)
                 if owner in self.ports:
                     key = ("end", str(index), str(number))
+                    impaired = link.impairment_of(number)
                     self._add(
-                        owner, endpoint.interface, endpoint.addresses, segment(key), up=link.up
+                        owner,
+                        endpoint.interface,
+                        endpoint.addresses,
+                        segment(key),
+                        up=link.up,
+                        impairment=impairment_summary(impaired) if impaired else "",
                     )
 
     def _add(
-        self, node: str, name: str, texts: tuple[str, ...], segment: int, *, up: bool = True
+        self,
+        node: str,
+        name: str,
+        texts: tuple[str, ...],
+        segment: int,
+        *,
+        up: bool = True,
+        impairment: str = "",
     ) -> None:
         addresses = tuple(ipaddress.ip_interface(text) for text in texts)
-        port = _Port(node, name, addresses, segment, up)
+        port = _Port(node, name, addresses, segment, up, impairment)
         self.ports[node].append(port)
         self.members.setdefault(segment, []).append(port)
 
@@ -390,9 +405,10 @@ def _walk(
                 f"no node on {node}'s {route.dev} segment has {next_hop}: the neighbour lookup "
                 "gets no answer",
             )
-        walk.hops.append(
-            replace(hop, note=hop.note or f"out of {route.dev} to {next_hop} ({owner.node})")
-        )
+        note = hop.note or f"out of {route.dev} to {next_hop} ({owner.node})"
+        if port is not None and port.impairment:  # the packet goes, changed: say how
+            note += f"; {route.dev} sends with {port.impairment}"
+        walk.hops.append(replace(hop, note=note))
         node, arrived = owner.node, owner.name
     return _stop(walk, Hop(node=node, in_=arrived), "loop", f"more than {MAX_HOPS} hops: a loop")
 

@@ -259,3 +259,18 @@ def test_bad_questions_are_refused() -> None:
         explain(load(T2), "red", "blue", protocol="tcp")
     with pytest.raises(ValueError, match="unknown change"):
         apply_fix(T2, {"op": "reboot", "node": "red"})
+
+
+def test_a_hop_out_of_an_impaired_interface_says_what_it_does_to_the_packet() -> None:
+    data = {
+        **T2,
+        "links": [
+            {**T2["links"][0], "impairment": {"delay_ms": 30, "loss_percent": 1}},
+            T2["links"][1],
+        ],
+    }
+    found = explain(load(data), "red", "blue")
+    assert found.outcome == "delivered"
+    assert found.hops[0].note == (
+        "out of veth-red to 192.168.15.2 (blue); veth-red sends with 30 ms · 1% loss"
+    )
