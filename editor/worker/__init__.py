@@ -14,6 +14,8 @@ per concern:
 - :mod:`.threads`: blocking work from the event loop.
 """
 
+from typing import Any
+
 from editor.worker.channel import (
     WORKER_CHANNEL,
     access_changed,
@@ -23,9 +25,25 @@ from editor.worker.channel import (
     nudge,
     publish,
 )
-from editor.worker.monitors import COALESCE, NeighbourTable
-from editor.worker.probes import run_probe
-from editor.worker.runner import Worker
+
+# The worker itself, its monitors and probes load on first use: the web process and the
+# command line import this package for the channel's contract (:func:`nudge`,
+# :func:`access_changed`) and never run a worker (PEP 562).
+_LAZY = {
+    "COALESCE": "editor.worker.monitors",
+    "NeighbourTable": "editor.worker.monitors",
+    "run_probe": "editor.worker.probes",
+    "Worker": "editor.worker.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
 
 __all__ = [
     "COALESCE",
