@@ -15,6 +15,7 @@ first (it does not make ``bridge``-kind bridges, nor touch the host).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import yaml
@@ -99,7 +100,7 @@ class _Reader:
             self.replay.host_id = hosts[0]
         for name, (node, paths) in resolved.items():
             self.node(str(name), node, paths)
-        for index, link in enumerate(self.topology.get("links") or []):
+        for index, link in enumerate(_list(self.topology.get("links"))):
             self.link(index, link)
         for name, (node, paths) in resolved.items():
             self.exec_lines(str(name), node, paths)
@@ -109,25 +110,21 @@ class _Reader:
     def resolve(self, name: Any, node: Any) -> tuple[dict[str, Any], dict[str, tuple[Any, ...]]]:
         """The node's settings after ``defaults``, its kind's and its group's, and the path
         each came from (for its line)."""
-        node = node if isinstance(node, dict) else {}
+        node = _mapping(node)
+        defaults = _mapping(self.topology.get("defaults"))
+        groups, kinds = _mapping(self.topology.get("groups")), _mapping(self.topology.get("kinds"))
+        group = _text(node.get("group"))
+        kind = (
+            _text(node.get("kind"))
+            or _text(_mapping(groups.get(group)).get("kind"))
+            or _text(defaults.get("kind"))
+        )
         layers: list[tuple[tuple[Any, ...], Any]] = [
-            (("topology", "defaults"), self.topology.get("defaults"))
+            (("topology", "defaults"), defaults),
+            (("topology", "kinds", kind), kinds.get(kind)),
+            (("topology", "groups", group), groups.get(group)),
+            (("topology", "nodes", name), node),
         ]
-        kind = node.get("kind")
-        group = node.get("group")
-        groups = self.topology.get("groups") or {}
-        if kind is None and isinstance(groups.get(group), dict):
-            kind = groups[group].get("kind")
-        if kind is None and isinstance(self.topology.get("defaults"), dict):
-            kind = self.topology["defaults"].get("kind")
-        kinds = self.topology.get("kinds") or {}
-        layers.append(
-            (("topology", "kinds", kind), kinds.get(kind) if isinstance(kinds, dict) else None)
-        )
-        layers.append(
-            (("topology", "groups", group), groups.get(group) if isinstance(groups, dict) else None)
-        )
-        layers.append((("topology", "nodes", name), node))
         settings: dict[str, Any] = {}
         paths: dict[str, tuple[Any, ...]] = {}
         for path, layer in layers:
@@ -165,12 +162,12 @@ class _Reader:
         else:
             made: dict[str, Any] = {"id": node_id, "kind": "namespace"}
             if kind not in NAMESPACE_KINDS:
-                made["label"] = f"{node_id} ({kind}: not imported)"
+                made["label"] = f"{node_id} ({kind or 'no kind'}: not imported)"
+                what = f"{kind} is a network system" if kind else "a node without a kind"
                 self.skip(
                     where,
                     f"kind: {kind}",
-                    f"{kind} is a network system, not a Linux "
-                    f"namespace: {node_id} is kept empty, with its links",
+                    f"{what}, not a Linux namespace: {node_id} is kept empty, with its links",
                     node_id,
                 )
             elif node.get("network-mode") == "host":
@@ -237,19 +234,19 @@ class _Reader:
         kind = link.get("type")
         ends: list[dict[str, Any] | None]
         if kind is None:
-            texts = link.get("endpoints") or []
+            texts = _list(link.get("endpoints"))
             if len(texts) != 2:
                 self.skip(path, _short(link), "a link has two endpoints")
                 return
             ends = [self.endpoint(text, (*path, "endpoints")) for text in texts]
             for family in ("ipv4", "ipv6"):
-                for end, address in zip(ends, link.get(family) or [], strict=False):
+                for end, address in zip(ends, _list(link.get(family)), strict=False):
                     if end is not None and address:
                         end.setdefault("addresses", []).append(str(address))
         elif kind == "veth":
             ends = [
                 self.extended(end, (*path, "endpoints", number))
-                for number, end in enumerate(link.get("endpoints") or [])
+                for number, end in enumerate(_list(link.get("endpoints")))
             ]
         elif kind == "host":
             self.replay.host()
@@ -324,6 +321,19 @@ class _Reader:
                 self.replay.run(statement, node_id, number, who=node_id)
 
 
+def _mapping(value: Any) -> dict[Any, Any]:
+    """``value`` if it is a map, else an empty one (a topology is anyone's text)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _node_id(name: str) -> str:
     if names.node_id_problem(name) is None:
         return name
@@ -337,6 +347,8 @@ def _position(labels: Any) -> dict[str, float] | None:
     try:
         x, y = float(labels["graph-posX"]), float(labels["graph-posY"])
     except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(x) and math.isfinite(y)):
         return None
     return {"x": int(x) if x.is_integer() else x, "y": int(y) if y.is_integer() else y}
 
