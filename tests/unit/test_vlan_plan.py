@@ -109,8 +109,11 @@ def test_sub_interfaces_are_made_on_their_parent_then_addressed_and_routed() -> 
         ("eth0.10", "10.0.10.1/24"),
         ("eth0.20", "10.0.20.1/24"),
     ]
-    actions = [step.action for step in plan.steps]
-    assert actions.index("add-veth") < actions.index("add-vlan-link") < actions.index("add-address")
+    # On an up parent (a VLAN cannot come up on a down one), then its addresses.
+    steps = plan.steps
+    up = max(i for i, s in enumerate(steps) if isinstance(s, SetLinkUp) and s.node == "router")
+    made = steps.index(next(s for s in steps if isinstance(s, AddVlanLink)))
+    assert up < made < steps.index(addresses[0])
     routed = changed(STICK, {"nodes[4].routes": [{"to": "10.9.0.0/16", "via": "10.0.20.2"}]})
     (route,) = [s for s in plan_of(routed).steps if isinstance(s, AddRoute) and s.node == "router"]
     assert route.dev == "eth0.20"

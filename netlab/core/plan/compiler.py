@@ -2,8 +2,9 @@
 
 Pure and deterministic. Order, and why: namespaces, then bridges (veth ends need their
 master to exist; VLAN filtering set before it has ports), veths, their MTUs (before
-addresses: IPv6 needs an MTU of 1280 to stay on), VLAN sub-interfaces (on their parent, its
-MTU inherited), then addresses, links up, bridge ports' VLANs (on enslaved ports), qdiscs,
+addresses: IPv6 needs an MTU of 1280 to stay on), then addresses, links up, VLAN
+sub-interfaces with their addresses (a VLAN comes up only on an up parent, and inherits its
+MTU), bridge ports' VLANs (on enslaved ports), qdiscs,
 sysctls, routes (a route needs its gateway's subnet on an up link), links the design has
 down (after the routes, which a down link could not take; routes out of a down link are left
 out: the kernel flushes them), nftables, services.
@@ -94,9 +95,9 @@ class _Compiler:
             *self.vlan_filtering(),
             *self.veths(),
             *self.mtus(),
-            *self.vlan_links(),
             *self.addresses(),
             *self.links_up(),
+            *self.vlan_links(),
             *self.bridge_vlans(),
             *self.qdiscs(),
             *self.sysctls(),
@@ -145,6 +146,10 @@ class _Compiler:
                     vlan=sub.vlan,
                     mark=self.mark,
                 )
+                for address in sub.addresses:
+                    yield AddAddress(
+                        node=node.id, netns=self.netns(node.id), dev=sub.interface, address=address
+                    )
 
     def bridge_vlans(self) -> Iterator[Step]:
         """An access port joins its VLAN untagged, a trunk its VLANs tagged; both then leave
@@ -205,12 +210,6 @@ class _Compiler:
                         netns=self.netns(end.node),
                         dev=end.interface,
                         address=address,
-                    )
-        for node in self._namespace_nodes():
-            for sub in node.subinterfaces:
-                for address in sub.addresses:
-                    yield AddAddress(
-                        node=node.id, netns=self.netns(node.id), dev=sub.interface, address=address
                     )
 
     def links_up(self) -> Iterator[Step]:
