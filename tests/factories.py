@@ -54,6 +54,39 @@ def design_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def vlan_design_data(**overrides: Any) -> dict[str, Any]:
+    """Return a router on a stick: red (VLAN 10) and blue (VLAN 20) are access ports of the
+    VLAN-filtering bridge br0; router's eth0 is a trunk of both, with a sub-interface per VLAN
+    (eth0.10: 10.0.10.1/24, eth0.20: 10.0.20.1/24) and forwarding."""
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "name": "vlan-design",
+        "nodes": [
+            node("host", "host"),
+            bridge("br0", vlan_filtering=True),
+            node("red", routes=[route("default", "10.0.10.1")]),
+            node("blue", routes=[route("default", "10.0.20.1")]),
+            node(
+                "router",
+                forwarding=True,
+                subinterfaces=[
+                    {"parent": "eth0", "vlan": 10, "addresses": ["10.0.10.1/24"]},
+                    {"parent": "eth0", "vlan": 20, "addresses": ["10.0.20.1/24"]},
+                ],
+            ),
+        ],
+        "links": [
+            link(endpoint("red", "eth0", "10.0.10.2/24"), endpoint("br0", "p-red") | {"vlan": 10}),
+            link(
+                endpoint("blue", "eth0", "10.0.20.2/24"), endpoint("br0", "p-blue") | {"vlan": 20}
+            ),
+            link(endpoint("router", "eth0"), endpoint("br0", "p-router") | {"trunk": [10, 20]}),
+        ],
+    }
+    data.update(overrides)
+    return data
+
+
 def node(id: str = "red", kind: str = "namespace", **fields: Any) -> dict[str, Any]:
     """Return a node; ``in_`` is written ``in``, ``position`` may be an (x, y) pair."""
     data: dict[str, Any] = {"id": id, "kind": kind}

@@ -79,12 +79,29 @@ class Service(Element):
     port: StrictInt
 
 
+class Subinterface(Element):
+    """A VLAN sub-interface of a node: ``ip link add link PARENT name NAME type vlan id N``.
+
+    Its frames leave through ``parent`` (one of the node's link ends) tagged with ``vlan``.
+    """
+
+    parent: StrictStr = Field(description="the link end (interface) it is stacked on")
+    vlan: StrictInt = Field(description="VLAN id, 1-4094")
+    name: StrictStr | None = Field(default=None, description="interface name (PARENT.VLAN)")
+    addresses: tuple[StrictStr, ...] = ()
+
+    @property
+    def interface(self) -> str:
+        """Its interface name: ``name``, else ``PARENT.VLAN`` (as ``ip link`` users write it)."""
+        return self.name if self.name is not None else f"{self.parent}.{self.vlan}"
+
+
 class Node(Element):
     """A node of the design: the host, a network namespace or a Linux bridge.
 
-    ``forwarding``, ``nat``, ``port_forwards``, ``routes`` and ``services`` apply to the host
-    and to namespaces; ``in`` and ``addresses`` apply to bridges. Validation reports a field
-    used on the wrong kind.
+    ``forwarding``, ``nat``, ``port_forwards``, ``routes``, ``services`` and ``subinterfaces``
+    apply to the host and to namespaces; ``in``, ``addresses`` and ``vlan_filtering`` apply to
+    bridges. Validation reports a field used on the wrong kind.
     """
 
     id: StrictStr
@@ -100,6 +117,10 @@ class Node(Element):
         default=None, alias="in", description="the node holding this bridge (default: host)"
     )
     addresses: tuple[StrictStr, ...] = ()
+    vlan_filtering: StrictBool = Field(
+        default=False, description="a bridge that forwards by VLAN (ports' vlan and trunk)"
+    )
+    subinterfaces: tuple[Subinterface, ...] = ()
 
 
 class Impairment(Element):
@@ -137,6 +158,12 @@ class Endpoint(Element):
     addresses: tuple[StrictStr, ...] = ()
     impairment: Impairment | None = Field(
         default=None, description="this interface's egress; overrides the link's, per field"
+    )
+    vlan: StrictInt | None = Field(
+        default=None, description="a bridge port's access VLAN (untagged), 1-4094"
+    )
+    trunk: tuple[StrictInt, ...] = Field(
+        default=(), description="a bridge port's tagged VLANs, 1-4094"
     )
 
 

@@ -183,15 +183,29 @@ class Model:
             parent[find(a)] = find(b)
 
         holders = self.design.holders()
-        bridges = {node.id for node in self.design.nodes if node.kind == "bridge"}
+        # A VLAN-filtering bridge is one segment per VLAN: an access port (or a plain one, in
+        # VLAN 1) joins its VLAN's; a trunk joins each of its VLANs to the frames tagged with
+        # it on the link, where the sub-interfaces of the other end are.
+        bridges = {node.id: node for node in self.design.nodes if node.kind == "bridge"}
+        end_link: dict[tuple[str, str], int] = {}
         for index, link in enumerate(self.design.links):
+            for endpoint in link.endpoints:
+                end_link[endpoint.node, endpoint.interface] = index
             if not link.up:
                 continue  # each end alone
             ends = [("end", str(index), str(number)) for number in range(2)]
             join(ends[0], ends[1])
             for key, endpoint in zip(ends, link.endpoints, strict=True):
-                if endpoint.node in bridges:
-                    join(key, ("bridge", endpoint.node))
+                bridge = bridges.get(endpoint.node)
+                if bridge is None:
+                    continue
+                if not bridge.vlan_filtering:
+                    join(key, ("bridge", bridge.id))
+                elif endpoint.trunk:
+                    for vlan in endpoint.trunk:
+                        join(("tagged", str(index), str(vlan)), ("bridge", bridge.id, str(vlan)))
+                else:
+                    join(key, ("bridge", bridge.id, str(endpoint.vlan or 1)))
         numbers: dict[tuple[str, ...], int] = {}
 
         def segment(key: tuple[str, ...]) -> int:
@@ -201,7 +215,8 @@ class Model:
             if node.kind == "bridge":
                 holder = holders.get(node.id)
                 if holder in self.ports:
-                    self._add(holder, node.id, node.addresses, segment(("bridge", node.id)))
+                    own = ("bridge", node.id, "1") if node.vlan_filtering else ("bridge", node.id)
+                    self._add(holder, node.id, node.addresses, segment(own))
         for index, link in enumerate(self.design.links):
             for number, endpoint in enumerate(link.endpoints):
                 owner = holders.get(endpoint.node, endpoint.node)
@@ -216,6 +231,14 @@ class Model:
                         up=link.up,
                         impairment=impairment_summary(impaired) if impaired else "",
                     )
+        # A sub-interface is down with its parent's link.
+        for node in self.design.nodes:
+            for sub in node.subinterfaces:
+                if node.id in self.ports and (node.id, sub.parent) in end_link:
+                    index = end_link[node.id, sub.parent]
+                    tagged = ("tagged", str(index), str(sub.vlan))
+                    up = self.design.links[index].up
+                    self._add(node.id, sub.interface, sub.addresses, segment(tagged), up=up)
 
     def _add(
         self,

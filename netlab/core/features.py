@@ -17,14 +17,18 @@ from netlab.core.problems import LINK_SEPARATOR
 class Capability:
     """A part of the kernel that a stock kernel has and a trimmed one may lack."""
 
-    name: str  # the probe's word: a qdisc kind
+    name: str  # the probe's word: a qdisc kind, or a link's
     what: str  # as a person reads it
     option: str  # the kernel's build option
 
 
 NETEM = Capability("netem", "the kernel's netem qdisc", "CONFIG_NET_SCH_NETEM")
 TBF = Capability("tbf", "the kernel's tbf qdisc", "CONFIG_NET_SCH_TBF")
-CAPABILITIES: tuple[Capability, ...] = (NETEM, TBF)
+BRIDGE_VLAN_FILTERING = Capability(
+    "bridge-vlan-filtering", "the kernel's bridge VLAN filtering", "CONFIG_BRIDGE_VLAN_FILTERING"
+)
+VLAN_8021Q = Capability("vlan", "the kernel's 802.1Q VLANs", "CONFIG_VLAN_8021Q")
+CAPABILITIES: tuple[Capability, ...] = (NETEM, TBF, BRIDGE_VLAN_FILTERING, VLAN_8021Q)
 
 # An impairment's fields as a sentence names them, in the order they are looked at.
 FEATURES: tuple[tuple[str, str], ...] = (
@@ -48,7 +52,8 @@ class Need:
 
 def needs(design: Document) -> list[Need]:
     """Return what ``design`` needs of the kernel: one need per link and capability, naming the
-    first feature (of either end) that needs it."""
+    first feature (of either end) that needs it; then a filtering bridge's, and one per node
+    with VLAN sub-interfaces, naming its first."""
     found: list[Need] = []
     for link in design.links:
         element = "link " + LINK_SEPARATOR.join(end.node for end in link.endpoints)
@@ -65,6 +70,12 @@ def needs(design: Document) -> list[Need]:
                 word for field, word in FEATURES if getattr(impairment, field) is not None
             )
             found.append(Need(element, feature, capability))
+    for node in design.nodes:
+        if node.vlan_filtering:
+            found.append(Need(f"bridge {node.id}", "VLAN filtering", BRIDGE_VLAN_FILTERING))
+        if node.subinterfaces:
+            feature = f"sub-interface {node.subinterfaces[0].interface}"
+            found.append(Need(f"{node.kind} {node.id}", feature, VLAN_8021Q))
     return found
 
 

@@ -16,7 +16,7 @@ def node_addresses(document: Document, node_id: str) -> list[str]:
     """Return the addresses (without prefix) of ``node_id``'s interfaces, in document order.
 
     For a bridge, the bridge's own addresses; for the host and namespaces, those of their
-    link ends. An unknown node has none.
+    link ends, then of their VLAN sub-interfaces. An unknown node has none.
     """
     texts: list[str] = []
     node = document.node(node_id)
@@ -26,6 +26,9 @@ def node_addresses(document: Document, node_id: str) -> list[str]:
         for endpoint in link.endpoints:
             if endpoint.node == node_id:
                 texts += endpoint.addresses
+    if node is not None:
+        for sub in node.subinterfaces:
+            texts += sub.addresses
     return [text.split("/")[0] for text in texts]
 
 
@@ -45,7 +48,8 @@ def resolve_target(document: Document, target: str) -> str:
 
 def interfaces_of(document: Document, node_id: str) -> list[str]:
     """Return the interfaces the namespace of ``node_id`` has: its loopback, its link ends,
-    and the bridges it holds with their ports. Empty for a node that is not a namespace."""
+    the bridges it holds with their ports, and its VLAN sub-interfaces. Empty for a node that is
+    not a namespace."""
     holders = document.holders()
     if holders.get(node_id) != node_id:
         return []
@@ -57,4 +61,7 @@ def interfaces_of(document: Document, node_id: str) -> list[str]:
         for endpoint in link.endpoints:
             if holders.get(endpoint.node) == node_id:
                 found.append(endpoint.interface)
+    namespace = document.node(node_id)
+    if namespace is not None:
+        found += [sub.interface for sub in namespace.subinterfaces]
     return found

@@ -55,8 +55,9 @@ NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
     "port_forwards",
     "routes",
     "services",
+    "subinterfaces",
 )
-BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses")
+BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses", "vlan_filtering")
 
 # Bounds of an impairment's fields: what netem and tbf take (32-bit bytes/s and ticks), and
 # what a lab needs (a minute of delay, 10 Gbit/s).
@@ -66,6 +67,8 @@ MAX_RATE_KBIT = 10_000_000
 MIN_MTU, MAX_MTU = 68, 65535
 # Below this the kernel turns IPv6 off on the interface (RFC 8200's minimum link MTU).
 MIN_IPV6_MTU = 1280
+# 802.1Q: 0 means "no VLAN" (priority tags) and 4095 is reserved.
+MIN_VLAN, MAX_VLAN = 1, 4094
 
 
 def load(data: Any) -> Document:
@@ -139,6 +142,8 @@ class _Checker:
         yield from self._nodes()
         yield from self._links()
         yield from self._link_settings()
+        yield from self._port_vlans()
+        yield from self._subinterfaces()
         yield from self._interfaces()
         yield from self._addresses()
         for index, node in enumerate(self.design.nodes):
@@ -230,6 +235,74 @@ class _Checker:
                     )
                 elif link.mtu < MIN_IPV6_MTU:
                     yield from self._ipv6_below_mtu(path, link)
+
+    def _port_vlans(self) -> Iterator[Problem]:
+        """A bridge port's access VLAN or trunk: on a filtering bridge, one or the other."""
+        for link_index, link in enumerate(self.design.links):
+            for end_index, endpoint in enumerate(link.endpoints):
+                if endpoint.vlan is None and not endpoint.trunk:
+                    continue
+                path = f"links[{link_index}].endpoints[{end_index}]"
+                field = "vlan" if endpoint.vlan is not None else "trunk"
+                node = self.by_id.get(endpoint.node)
+                if node is not None and node.kind != "bridge":
+                    yield Problem(
+                        f"{path}.{field}",
+                        f"only a bridge's port has a {field}; {endpoint.node} is a {node.kind} "
+                        "(a VLAN on a namespace is a sub-interface)",
+                    )
+                elif node is not None and not node.vlan_filtering:
+                    yield Problem(
+                        f"{path}.{field}",
+                        f"bridge {node.id} does not filter VLANs: set its vlan_filtering "
+                        f"to true for {endpoint.interface}'s {field}",
+                    )
+                if endpoint.vlan is not None and endpoint.trunk:
+                    yield Problem(
+                        f"{path}.trunk",
+                        f"{endpoint.interface} is an access port of VLAN {endpoint.vlan} or a "
+                        "trunk, not both",
+                    )
+                if endpoint.vlan is not None:
+                    yield from _vlan_id(f"{path}.vlan", endpoint.vlan)
+                seen: set[int] = set()
+                for index, vlan in enumerate(endpoint.trunk):
+                    yield from _vlan_id(f"{path}.trunk[{index}]", vlan)
+                    if vlan in seen:
+                        yield Problem(f"{path}.trunk[{index}]", f"VLAN {vlan} is listed twice")
+                    seen.add(vlan)
+
+    def _subinterfaces(self) -> Iterator[Problem]:
+        """A sub-interface sits on one of its node's link ends, once per VLAN."""
+        for node_index, node in enumerate(self.design.nodes):
+            ends = {
+                endpoint.interface
+                for link in self.design.links
+                for endpoint in link.endpoints
+                if endpoint.node == node.id
+            }
+            seen: dict[tuple[str, int], str] = {}
+            for index, sub in enumerate(node.subinterfaces):
+                path = f"nodes[{node_index}].subinterfaces[{index}]"
+                if sub.parent not in ends:
+                    known = ", ".join(sorted(ends)) or "none"
+                    yield Problem(
+                        f"{path}.parent",
+                        f"{node.id} has no link end {sub.parent!r} to carry VLAN {sub.vlan} "
+                        f"(it has: {known})",
+                    )
+                yield from _vlan_id(f"{path}.vlan", sub.vlan)
+                key = (sub.parent, sub.vlan)
+                if key in seen:
+                    yield Problem(
+                        f"{path}.vlan",
+                        f"VLAN {sub.vlan} on {sub.parent} is already {self.place(seen[key])}",
+                    )
+                seen.setdefault(key, path)
+                problem = names.interface_name_problem(sub.interface)
+                if problem:
+                    where = f"{path}.name" if sub.name is not None else path
+                    yield Problem(where, f"{sub.interface!r}: {problem}")
 
     def _ipv6_below_mtu(self, path: str, link: Link) -> Iterator[Problem]:
         for end_index, endpoint in enumerate(link.endpoints):
@@ -349,7 +422,7 @@ class _Checker:
             found = self.design.nodes[int(node["index"])]
             if node["list"] is None:
                 return f"{found.kind} {found.id}"
-            noun = "route" if node["list"] == "routes" else "service"
+            noun = {"routes": "route", "services": "service"}.get(node["list"], "sub-interface")
             return f"{noun} {int(node['item']) + 1} of {found.id}"
         end = _END_PLACE.match(path)
         if end:
@@ -380,6 +453,11 @@ class _Checker:
             for end_index, endpoint in enumerate(link.endpoints):
                 path = f"links[{link_index}].endpoints[{end_index}].interface"
                 yield path, self.holder_node_of(endpoint.node), endpoint.interface
+        # After the link ends they are stacked on: a clash is the sub-interface's.
+        for index, node in enumerate(self.design.nodes):
+            for sub_index, sub in enumerate(node.subinterfaces):
+                where = f"nodes[{index}].subinterfaces[{sub_index}]"
+                yield (f"{where}.name" if sub.name is not None else where), node.id, sub.interface
 
     def address_texts(self) -> Iterator[tuple[str, str, str, str]]:
         """Yield (path, namespace node id, interface, address text) for every address."""
@@ -393,6 +471,11 @@ class _Checker:
                 for address_index, text in enumerate(endpoint.addresses):
                     path = f"links[{link_index}].endpoints[{end_index}].addresses[{address_index}]"
                     yield path, self.holder_node_of(endpoint.node), endpoint.interface, text
+        for index, node in enumerate(self.design.nodes):
+            for sub_index, sub in enumerate(node.subinterfaces):
+                for address_index, text in enumerate(sub.addresses):
+                    path = f"nodes[{index}].subinterfaces[{sub_index}].addresses[{address_index}]"
+                    yield path, node.id, sub.interface, text
 
     def interfaces_in(self, namespace: str) -> set[str]:
         return self._interfaces_by_namespace.get(namespace, set())
@@ -421,7 +504,7 @@ class _Checker:
 
 
 _NODE_PLACE = re.compile(
-    r"^nodes\[(?P<index>\d+)\](?:\.(?P<list>routes|services)\[(?P<item>\d+)\])?"
+    r"^nodes\[(?P<index>\d+)\](?:\.(?P<list>routes|services|subinterfaces)\[(?P<item>\d+)\])?"
 )
 _END_PLACE = re.compile(r"^links\[(?P<link>\d+)\]\.endpoints\[(?P<end>\d+)\]")
 
@@ -442,6 +525,11 @@ def _route_key(to: str, via: str | None) -> str:
     except ValueError:
         version = 4
     return "::/0" if version == 6 else "0.0.0.0/0"
+
+
+def _vlan_id(path: str, vlan: int) -> Iterator[Problem]:
+    if not MIN_VLAN <= vlan <= MAX_VLAN:
+        yield Problem(path, f"a VLAN id is from {MIN_VLAN} to {MAX_VLAN}; {vlan} is not")
 
 
 def _impairment(path: str, impairment: Impairment) -> Iterator[Problem]:

@@ -15,6 +15,7 @@ raises :class:`ApplyError` naming the step and the kernel's reason.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import time
@@ -25,16 +26,20 @@ from netlab.core.engine import PrivilegeError, StepCallback, StepReport
 from netlab.core.plan import (
     AddAddress,
     AddBridge,
+    AddBridgeVlan,
     AddNamespace,
     AddRoute,
     AddVeth,
+    AddVlanLink,
     ApplyNftables,
+    DeleteBridgeVlan,
     Plan,
     SetLinkState,
     SetLinkUp,
     SetMtu,
     SetQdisc,
     SetSysctl,
+    SetVlanFiltering,
     StartServices,
     Step,
 )
@@ -234,6 +239,18 @@ class _Run:
             sock.set_link(index, alias=self.mark)
         elif isinstance(step, AddVeth):
             self._add_veth(step)
+        elif isinstance(step, SetVlanFiltering):
+            index = self.indexes[step.netns, step.name]
+            self.sockets[step.netns].set_vlan_filtering(index, on=step.on)
+        elif isinstance(step, AddVlanLink):
+            self._add_vlan_link(step)
+        elif isinstance(step, AddBridgeVlan | DeleteBridgeVlan):
+            self.sockets[step.netns].bridge_vlan(
+                self.indexes[step.netns, step.dev],
+                step.vlan,
+                untagged=isinstance(step, AddBridgeVlan) and step.untagged,
+                delete=isinstance(step, DeleteBridgeVlan),
+            )
         elif isinstance(step, AddAddress):
             interface = addressing.parse_interface_address(step.address)
             self.sockets[step.netns].add_address(self.indexes[step.netns, step.dev], interface)
@@ -333,6 +350,23 @@ class _Run:
         )
         index = self._learn(step.netns, step.name, index)
         self._learn(step.peer_netns, step.peer_name, peer_index)
+        sock.set_link(index, alias=self.mark)
+
+    def _add_vlan_link(self, step: AddVlanLink) -> None:
+        index = self._new_index(step.netns)
+        parent = self.indexes[step.netns, step.parent]
+        if step.netns is None:
+            self.root_links.append(step.name)
+        sock = self.sockets[step.netns]
+        try:
+            sock.add_vlan(index, step.name, parent, step.vlan)
+        except OSError as failure:
+            # A parent the design has down (a live change): made down, the 8021q module
+            # brings it up with its parent.
+            if failure.errno != errno.ENETDOWN:
+                raise
+            sock.add_vlan(index, step.name, parent, step.vlan, up=False)
+        index = self._learn(step.netns, step.name, index)
         sock.set_link(index, alias=self.mark)
 
     def _start_services(self, step: StartServices) -> None:

@@ -26,6 +26,7 @@ from netlab.core.plan import (
     ApplyNftables,
     ChangePlan,
     DeleteAddress,
+    DeleteBridgeVlan,
     DeleteLink,
     DeleteNamespace,
     DeleteNftables,
@@ -199,7 +200,9 @@ class _ChangeRun(_Run):
             if not self._change(step):
                 super()._do(step)
         except OSError as failure:
-            removing = isinstance(step, DeleteLink | DeleteAddress | DeleteRoute | DeleteQdisc)
+            removing = isinstance(
+                step, DeleteLink | DeleteAddress | DeleteRoute | DeleteQdisc | DeleteBridgeVlan
+            )
             if not self.tolerant or failure.errno not in (
                 ALREADY_GONE if removing else ALREADY_MADE
             ):

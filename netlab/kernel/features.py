@@ -3,7 +3,8 @@ that needs more.
 
 The probe is honest rather than read from /proc/config.gz (absent on many machines, and a
 module may be missing from /lib/modules): a throw-away thread moves into a new namespace of
-its own, unnamed, and asks for each qdisc on its loopback. The namespace has no name and
+its own, unnamed, and asks for each qdisc on its loopback, for a VLAN-filtering bridge, and for
+a VLAN sub-interface (of a bridge: a loopback takes no VLAN). The namespace has no name and
 dies with the thread and its socket: nothing is left to clean up, whatever happens.
 """
 
@@ -13,7 +14,7 @@ import errno
 import threading
 
 from netlab.core.document import Document, Impairment
-from netlab.core.features import CAPABILITIES, needs, refusal
+from netlab.core.features import BRIDGE_VLAN_FILTERING, CAPABILITIES, VLAN_8021Q, needs, refusal
 from netlab.core.plan import SetQdisc
 from netlab.kernel import namespaces, qdisc
 from netlab.kernel.apply import RefusedError
@@ -48,20 +49,34 @@ def _probe() -> dict[str, bool]:
     found: dict[str, bool] = {}
     with RouteSocket() as sock:
         for capability in CAPABILITIES:
-            step = SetQdisc(
-                node="probe", netns=None, dev="lo", impairment=_SAMPLES[capability.name]
-            )
-            kind, options = qdisc.options(step)
             try:
-                sock.replace_qdisc(LOOPBACK, kind, options)
+                _ask(sock, capability.name)
             except OSError as failure:
-                # ENOENT: "Specified qdisc kind is unknown" (not built, no module to load).
-                if failure.errno != errno.ENOENT:
+                # ENOENT: "Specified qdisc kind is unknown" (not built, no module to load);
+                # EOPNOTSUPP: "Unknown device type", or a bridge built without VLAN filtering.
+                if failure.errno not in (errno.ENOENT, errno.EOPNOTSUPP):
                     raise
                 found[capability.name] = False
             else:
                 found[capability.name] = True
     return found
+
+
+def _ask(sock: RouteSocket, name: str) -> None:
+    if name in _SAMPLES:
+        step = SetQdisc(node="probe", netns=None, dev="lo", impairment=_SAMPLES[name])
+        kind, options = qdisc.options(step)
+        sock.replace_qdisc(LOOPBACK, kind, options)
+        return
+    bridge = f"probe-{name}"[:15]
+    sock.add_bridge(0, bridge)
+    link = sock.link(name=bridge)
+    if link is None:
+        raise OSError(f"{bridge} vanished right after it was created")
+    if name == BRIDGE_VLAN_FILTERING.name:
+        sock.set_vlan_filtering(link["index"], on=True)
+    elif name == VLAN_8021Q.name:
+        sock.add_vlan(0, "probe.1", link["index"], 1)
 
 
 def missing(design: Document) -> list[str]:

@@ -31,7 +31,7 @@ NLM_F_REPLACE = 0x100
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
 NLM_F_DUMP = 0x300
-RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
+RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK = 16, 17, 18, 19
 RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR = 20, 21, 22
 RTM_NEWROUTE, RTM_DELROUTE, RTM_GETROUTE = 24, 25, 26
 RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC = 36, 37, 38
@@ -48,6 +48,10 @@ NLMSG_DONE = 3
 NLM_F_ACK_TLVS = 0x200
 NLMSGERR_ATTR_MSG = 1
 IFF_UP = 1
+AF_BRIDGE = 7
+BRIDGE_VLAN_INFO_PVID = 0x2
+BRIDGE_VLAN_INFO_UNTAGGED = 0x4
+RTEXT_FILTER_BRVLAN = 0x2  # a link dump of family AF_BRIDGE then lists each port's VLANs
 IFA_F_NODAD = 0x02
 RT_TABLE_MAIN = 254
 RTPROT_BOOT = 3  # what `ip route add` writes
@@ -205,6 +209,52 @@ class RouteSocket:
             message["attrs"].append(("IFLA_MTU", mtu))
         self.request(message, RTM_NEWLINK)
 
+    def set_vlan_filtering(self, index: int, *, on: bool) -> None:
+        """``ip link set BRIDGE type bridge vlan_filtering 1|0``."""
+        message = _link(index, up=False)
+        data = {"attrs": [("IFLA_BR_VLAN_FILTERING", int(on))]}
+        message["attrs"] = [
+            (
+                "IFLA_LINKINFO",
+                {"attrs": [("IFLA_INFO_KIND", "bridge"), ("IFLA_INFO_DATA", data)]},
+            )
+        ]
+        self.request(message, RTM_NEWLINK)
+
+    def add_vlan(self, index: int, name: str, parent: int, vlan: int, *, up: bool = True) -> None:
+        """``ip link add link PARENT name NAME [up] type vlan id VLAN`` (index 0: the
+        kernel's). Up needs an up parent (ENETDOWN)."""
+        message = _link(index, up=up)
+        message["attrs"] = [
+            ("IFLA_IFNAME", name),
+            ("IFLA_LINK", parent),
+            (
+                "IFLA_LINKINFO",
+                {
+                    "attrs": [
+                        ("IFLA_INFO_KIND", "vlan"),
+                        ("IFLA_INFO_DATA", {"attrs": [("IFLA_VLAN_ID", vlan)]}),
+                    ]
+                },
+            ),
+        ]
+        self.request(message, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
+
+    def bridge_vlan(
+        self, index: int, vlan: int, *, untagged: bool = False, delete: bool = False
+    ) -> None:
+        """``bridge vlan add dev PORT vid VLAN [pvid untagged]``, or ``bridge vlan del dev
+        PORT vid VLAN``: the port's entry in its bridge's VLAN table."""
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+        message = ifinfmsg()
+        message["family"] = AF_BRIDGE
+        message["index"] = index
+        flags = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED if untagged else 0
+        info = ("IFLA_BRIDGE_VLAN_INFO", {"flags": flags, "vid": vlan})
+        message["attrs"] = [("IFLA_AF_SPEC", {"attrs": [info]})]
+        self.request(message, RTM_DELLINK if delete else RTM_SETLINK)
+
     def set_state(self, index: int, *, up: bool) -> None:
         """``ip link set DEV up|down``."""
         message = _link(index, up=up)
@@ -320,6 +370,22 @@ class RouteSocket:
                 return None if found is None else found.rstrip(b"\0").decode(errors="replace")
             offset += (length + 3) & ~3
         return None
+
+    def bridge_vlans(self) -> dict[int, dict[int, int]]:
+        """Return ``{port index: {VLAN: flags}}`` of every bridge port (``bridge vlan show``)."""
+        from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
+
+        message = ifinfmsg()
+        message["family"] = AF_BRIDGE
+        message["attrs"] = [("IFLA_EXT_MASK", RTEXT_FILTER_BRVLAN)]
+        found: dict[int, dict[int, int]] = {}
+        for link in self.dump(message, RTM_GETLINK):
+            spec = link.get_attr("IFLA_AF_SPEC")
+            if spec is None:
+                continue
+            for info in spec.get_attrs("IFLA_BRIDGE_VLAN_INFO"):
+                found.setdefault(link["index"], {})[info["vid"]] = info["flags"]
+        return found
 
     def addresses(self) -> list[Message]:
         from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg

@@ -2,7 +2,7 @@
 
 Each namespace is read from one throw-away thread that enters it (opened without O_CREAT,
 so a missing namespace is reported, never made): links, addresses, routes and, where the
-plan has one, netlab's nftables table.
+plan has one, netlab's nftables table and its bridges' VLAN tables.
 """
 
 from __future__ import annotations
@@ -17,20 +17,32 @@ from netlab.core import addressing, names
 from netlab.core.plan import (
     AddAddress,
     AddBridge,
+    AddBridgeVlan,
     AddNamespace,
     AddRoute,
     AddVeth,
+    AddVlanLink,
     ApplyNftables,
+    DeleteBridgeVlan,
     Plan,
     SetLinkState,
     SetLinkUp,
     SetMtu,
     SetQdisc,
+    SetVlanFiltering,
 )
 from netlab.kernel import namespaces, nftables, qdisc
-from netlab.kernel.rtnl import IFF_UP, TC_H_ROOT, RouteSocket, attr
+from netlab.kernel.rtnl import (
+    BRIDGE_VLAN_INFO_PVID,
+    BRIDGE_VLAN_INFO_UNTAGGED,
+    IFF_UP,
+    TC_H_ROOT,
+    RouteSocket,
+    attr,
+)
 
 RT_TABLE_MAIN = 254
+ACCESS = BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED  # an access port's VLAN
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class LinkState:
     alias: str | None
     addresses: tuple[str, ...]
     mtu: int | None = None
+    vlan_filtering: bool | None = None  # a bridge's; None for other links
 
 
 @dataclass
@@ -56,6 +69,8 @@ class NamespaceState:
     routes: set[tuple[str, str | None, str | None]] = field(default_factory=set)
     nft: list[dict[str, Any]] | None = None
     root_qdiscs: dict[str, Any] = field(default_factory=dict)  # link name: decoded tcmsg
+    # Bridge ports' VLANs, {port name: {VLAN: untagged (and pvid)}}, read where asked.
+    port_vlans: dict[str, dict[int, bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,8 @@ class Drift:
     node: str
     netns: str | None
     kind: str  # namespace-missing, link-missing, link-down, link-up, mtu-changed,
-    #            qdisc-missing, qdisc-changed, qdisc-unexpected, address-missing,
+    #            qdisc-missing, qdisc-changed, qdisc-unexpected, vlan-filtering-off,
+    #            vlan-missing, vlan-changed, vlan-unexpected, address-missing,
     #            address-changed, route-missing, nftables-table-missing, nftables-rule-missing
     subject: str
     message: str
@@ -80,8 +96,11 @@ class Drift:
         }
 
 
-def read(netns: str | None, *, nft_table: str | None = None) -> NamespaceState:
-    """Return what namespace ``netns`` (None: the caller's own) holds now."""
+def read(
+    netns: str | None, *, nft_table: str | None = None, bridge_vlans: bool = False
+) -> NamespaceState:
+    """Return what namespace ``netns`` (None: the caller's own) holds now; with
+    ``bridge_vlans``, its bridge ports' VLANs too."""
     fd: int | None = None
     if netns is not None:
         try:
@@ -114,8 +133,15 @@ def read(netns: str | None, *, nft_table: str | None = None) -> NamespaceState:
                     alias=attr(message, "IFLA_IFALIAS"),
                     addresses=tuple(by_index.get(index, ())),
                     mtu=attr(message, "IFLA_MTU"),
+                    vlan_filtering=_vlan_filtering(message),
                 )
             names_by_index = {link.index: link.name for link in snapshot.links.values()}
+            if bridge_vlans:
+                for index, vlans in sock.bridge_vlans().items():
+                    if index in names_by_index:
+                        snapshot.port_vlans[names_by_index[index]] = {
+                            vid: flags & ACCESS == ACCESS for vid, flags in vlans.items()
+                        }
             for message in sock.qdiscs():
                 name = names_by_index.get(message["index"])
                 if message["parent"] == TC_H_ROOT and name is not None:
@@ -145,8 +171,10 @@ def read(netns: str | None, *, nft_table: str | None = None) -> NamespaceState:
 def check(plan: Plan) -> list[Drift]:
     """Return every difference between ``plan`` and the kernel; empty when they agree."""
     tables = {step.netns: step.table for step in plan.steps if isinstance(step, ApplyNftables)}
+    vlans = {s.netns for s in plan.steps if isinstance(s, AddBridgeVlan | DeleteBridgeVlan)}
     snapshots = {
-        netns: read(netns, nft_table=tables.get(netns)) for netns in plan.namespaces.values()
+        netns: read(netns, nft_table=tables.get(netns), bridge_vlans=netns in vlans)
+        for netns in plan.namespaces.values()
     }
     node_of = {netns: node for node, netns in plan.namespaces.items()}
     drifts: list[Drift] = []
@@ -164,6 +192,12 @@ def check(plan: Plan) -> list[Drift]:
             )
     present = {netns for netns, snapshot in snapshots.items() if snapshot.exists}
     down = {(s.netns, s.name) for s in plan.steps if isinstance(s, SetLinkState) and not s.up}
+    # The 8021q module takes a parent's VLAN sub-interfaces down with it.
+    down |= {
+        (s.netns, s.name)
+        for s in plan.steps
+        if isinstance(s, AddVlanLink) and (s.netns, s.parent) in down
+    }
     for netns, name in _links(plan):
         if netns not in present:
             continue
@@ -176,6 +210,7 @@ def check(plan: Plan) -> list[Drift]:
         elif not link.up:
             add(netns, "link-down", name, f"link {name} is down")
     _check_link_settings(plan, snapshots, present, add)
+    _check_vlans(plan, snapshots, present, add)
     for step in plan.steps:
         if isinstance(step, AddAddress) and step.netns in present:
             _check_address(step, snapshots[step.netns], add)
@@ -223,10 +258,54 @@ def _check_link_settings(
             add(netns, "qdisc-unexpected", name, f"{name} has a {kind} qdisc the design lacks")
 
 
+def _check_vlans(
+    plan: Plan, snapshots: dict[str | None, NamespaceState], present: set[str | None], add: Any
+) -> None:
+    """Filtering bridges filter; each port given VLANs has exactly those, its access VLAN
+    untagged (pvid), its trunk's tagged."""
+    wanted: dict[tuple[str | None, str], dict[int, bool]] = {}
+    for step in plan.steps:
+        if getattr(step, "netns", None) not in present:
+            continue
+        if isinstance(step, SetVlanFiltering) and step.on:
+            link = snapshots[step.netns].links.get(step.name)
+            if link is not None and not link.vlan_filtering:
+                add(
+                    step.netns,
+                    "vlan-filtering-off",
+                    step.name,
+                    f"bridge {step.name} does not filter VLANs; the design has it filter",
+                )
+        elif isinstance(step, AddBridgeVlan):
+            wanted.setdefault((step.netns, step.dev), {})[step.vlan] = step.untagged
+        elif isinstance(step, DeleteBridgeVlan):
+            wanted.setdefault((step.netns, step.dev), {})
+    for (netns, dev), vlans in wanted.items():
+        if dev not in snapshots[netns].links:
+            continue  # reported as a missing link
+        held = snapshots[netns].port_vlans.get(dev, {})
+        for vlan, untagged in sorted(vlans.items()):
+            how = "untagged" if untagged else "tagged"
+            if vlan not in held:
+                add(netns, "vlan-missing", dev, f"{dev} is not in VLAN {vlan} ({how})")
+            elif held[vlan] != untagged:
+                add(netns, "vlan-changed", dev, f"{dev} is in VLAN {vlan} but not {how}")
+        for vlan in sorted(set(held) - set(vlans)):
+            add(netns, "vlan-unexpected", dev, f"{dev} is in VLAN {vlan}, which the design lacks")
+
+
+def _vlan_filtering(message: Any) -> bool | None:
+    info = attr(message, "IFLA_LINKINFO")
+    if info is None or info.get_attr("IFLA_INFO_KIND") != "bridge":
+        return None
+    data = info.get_attr("IFLA_INFO_DATA")
+    return bool(data.get_attr("IFLA_BR_VLAN_FILTERING")) if data is not None else None
+
+
 def _links(plan: Plan) -> list[tuple[str | None, str]]:
     found: list[tuple[str | None, str]] = []
     for step in plan.steps:
-        if isinstance(step, AddBridge | AddVeth | SetLinkUp):
+        if isinstance(step, AddBridge | AddVeth | SetLinkUp | AddVlanLink):
             found.append((step.netns, step.name))
     return found
 

@@ -98,7 +98,14 @@ export function badgeImage(badges) {
 /** A link end's label: its interface and addresses (`veth-red 192.168.15.1/24`). */
 export function endLabel(end) {
   const addresses = end.addresses && end.addresses.length ? ` ${end.addresses.join(",")}` : "";
-  return `${end.interface}${addresses}`;
+  return `${end.interface}${vlanLabel(end)}${addresses}`;
+}
+
+/** A bridge port's VLANs as its end label shows them: ` VLAN 10`, ` trunk 10,20`. */
+export function vlanLabel(end) {
+  if (end.vlan !== undefined && end.vlan !== null) return ` VLAN ${end.vlan}`;
+  if (end.trunk && end.trunk.length) return ` trunk ${end.trunk.join(",")}`;
+  return "";
 }
 
 export function nodeData(node) {

@@ -12,7 +12,8 @@ itself taken into account:
 - an object that changes where the kernel can change it in place is not removed first: a
   sysctl or an MTU is written again, a route replaced (``ip route replace``), netlab's
   nftables table replaced in one transaction, an impairment's qdisc replaced
-  (``tc qdisc replace``); a link taken down is brought up again as its undo;
+  (``tc qdisc replace``), a bridge's VLAN filtering switched; a link taken down is brought up
+  again as its undo, a VLAN taken off a bridge port (its default VLAN 1) is put back;
 - removals run first, last-built first; then additions, in the new plan's order.
 
 A move of a node (a position, a label) changes no step: the plan is empty.
@@ -31,11 +32,14 @@ from netlab.core.plan.naming import Naming
 from netlab.core.plan.steps import (
     AddAddress,
     AddBridge,
+    AddBridgeVlan,
     AddNamespace,
     AddRoute,
     AddVeth,
+    AddVlanLink,
     ApplyNftables,
     DeleteAddress,
+    DeleteBridgeVlan,
     DeleteLink,
     DeleteNamespace,
     DeleteNftables,
@@ -47,6 +51,7 @@ from netlab.core.plan.steps import (
     SetMtu,
     SetQdisc,
     SetSysctl,
+    SetVlanFiltering,
     StartServices,
     Step,
     StopServices,
@@ -150,6 +155,8 @@ def _slot(step: Step) -> Key | None:
             return ("qdisc", step.netns, step.dev)
         case SetLinkState():
             return ("state", step.netns, step.name)
+        case SetVlanFiltering():
+            return ("vlan_filtering", step.netns, step.name)
     return None
 
 
@@ -168,6 +175,10 @@ def _makes(step: Step) -> Iterator[Key]:
             yield ("addressed", step.netns, step.dev)  # its gateway routes need it
         case SetLinkUp():
             yield ("up", step.netns, step.name)
+        case AddVlanLink():
+            yield ("link", step.netns, step.name)
+        case AddBridgeVlan():
+            yield ("bridge-vlan", step.netns, step.dev, step.vlan)
         case StartServices():
             yield ("services", step.tag)
     slot = _slot(step)
@@ -189,10 +200,12 @@ def _needs(step: Step) -> Iterator[Key]:
             yield ("netns", step.peer_netns)
         case AddAddress():
             yield ("link", step.netns, step.dev)
-        case SetLinkUp() | SetMtu() | SetLinkState():
+        case SetLinkUp() | SetMtu() | SetLinkState() | SetVlanFiltering():
             yield ("link", step.netns, step.name)
-        case SetQdisc():
+        case SetQdisc() | AddBridgeVlan() | DeleteBridgeVlan():
             yield ("link", step.netns, step.dev)
+        case AddVlanLink():
+            yield ("link", step.netns, step.parent)
         case AddRoute() if step.dev is not None:
             yield ("link", step.netns, step.dev)
             yield ("addressed", step.netns, step.dev)  # the kernel flushes its gateway routes
@@ -215,7 +228,7 @@ def _undo(step: Step) -> Iterator[Step]:
             yield DeleteNamespace(node=step.node, netns=step.netns)
         case AddBridge():
             yield DeleteLink(node=step.node, netns=step.netns, name=step.name)
-        case AddVeth():
+        case AddVeth() | AddVlanLink():
             yield DeleteLink(node=step.node, netns=step.netns, name=step.name)
         case AddAddress():
             yield DeleteAddress(
@@ -235,6 +248,14 @@ def _undo(step: Step) -> Iterator[Step]:
             yield DeleteQdisc(node=step.node, netns=step.netns, dev=step.dev)
         case SetLinkState():
             yield dataclasses.replace(step, up=not step.up)
+        case SetVlanFiltering():
+            yield dataclasses.replace(step, on=not step.on)
+        case AddBridgeVlan():
+            yield DeleteBridgeVlan(node=step.node, netns=step.netns, dev=step.dev, vlan=step.vlan)
+        case DeleteBridgeVlan():  # the VLAN every port is born in, as it was born
+            yield AddBridgeVlan(
+                node=step.node, netns=step.netns, dev=step.dev, vlan=step.vlan, untagged=True
+            )
         case StartServices():
             yield StopServices(tag=step.tag, services=step.services)
 

@@ -1,10 +1,13 @@
 """The compiler: a valid document in, the ordered plan of kernel operations that builds it out.
 
-Pure and deterministic. Order, and why: namespaces, then bridges (veth ends need their master
-to exist), veths, their MTUs (before addresses: IPv6 needs an MTU of 1280 to stay on), then
-addresses, links up, impairments (qdiscs), sysctls, routes (a route needs its gateway's subnet
-on an up link), links the design has down (after the routes, which a down link could not take;
-routes out of a down link are left out: the kernel flushes them), nftables, services.
+Pure and deterministic. Order, and why: namespaces, then bridges (veth ends need their
+master to exist; VLAN filtering set before it has ports), veths, their MTUs (before
+addresses: IPv6 needs an MTU of 1280 to stay on), then addresses, links up, VLAN
+sub-interfaces with their addresses (a VLAN comes up only on an up parent, and inherits its
+MTU), bridge ports' VLANs (on enslaved ports), qdiscs,
+sysctls, routes (a route needs its gateway's subnet on an up link), links the design has
+down (after the routes, which a down link could not take; routes out of a down link are left
+out: the kernel flushes them), nftables, services.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from netlab.core.plan.naming import Naming
 from netlab.core.plan.steps import (
     AddAddress,
     AddBridge,
+    AddBridgeVlan,
     AddNamespace,
     AddRoute,
     AddVeth,
+    AddVlanLink,
     ApplyNftables,
+    DeleteBridgeVlan,
     Plan,
     ServiceToStart,
     SetLinkState,
@@ -30,10 +36,13 @@ from netlab.core.plan.steps import (
     SetMtu,
     SetQdisc,
     SetSysctl,
+    SetVlanFiltering,
     StartServices,
     Step,
 )
 from netlab.core.validation import InvalidDesign, validate
+
+DEFAULT_VLAN = 1  # the VLAN a filtering bridge puts every new port in (its default_pvid)
 
 
 def compile_plan(design: Document, naming: Naming) -> Plan:
@@ -64,6 +73,13 @@ class _Compiler:
             if not link.up
             for end in link.endpoints
         }
+        # A sub-interface goes down with its parent (the 8021q module takes it down).
+        self.down_ends |= {
+            (node.id, sub.interface)
+            for node in design.nodes
+            for sub in node.subinterfaces
+            if (node.id, sub.parent) in self.down_ends
+        }
 
     def holder(self, node_id: str) -> str:
         """The namespace node holding ``node_id``'s interfaces (a bridge's holder)."""
@@ -76,10 +92,13 @@ class _Compiler:
         steps = [
             *self.namespaces(),
             *self.bridges(),
+            *self.vlan_filtering(),
             *self.veths(),
             *self.mtus(),
             *self.addresses(),
             *self.links_up(),
+            *self.vlan_links(),
+            *self.bridge_vlans(),
             *self.qdiscs(),
             *self.sysctls(),
             *self.routes(),
@@ -110,6 +129,42 @@ class _Compiler:
                     name=node.id,
                     mark=self.mark,
                 )
+
+    def vlan_filtering(self) -> Iterator[Step]:
+        for node in self.design.nodes:
+            if node.kind == "bridge" and node.vlan_filtering:
+                yield SetVlanFiltering(node=node.id, netns=self.netns(node.id), name=node.id)
+
+    def vlan_links(self) -> Iterator[Step]:
+        for node in self._namespace_nodes():
+            for sub in node.subinterfaces:
+                yield AddVlanLink(
+                    node=node.id,
+                    netns=self.netns(node.id),
+                    name=sub.interface,
+                    parent=sub.parent,
+                    vlan=sub.vlan,
+                    mark=self.mark,
+                )
+                for address in sub.addresses:
+                    yield AddAddress(
+                        node=node.id, netns=self.netns(node.id), dev=sub.interface, address=address
+                    )
+
+    def bridge_vlans(self) -> Iterator[Step]:
+        """An access port joins its VLAN untagged, a trunk its VLANs tagged; both then leave
+        VLAN 1, which a port of a filtering bridge is born in (a plain port stays there)."""
+        for link in self.design.links:
+            for end in link.endpoints:
+                if end.vlan is None and not end.trunk:
+                    continue
+                node, netns, dev = end.node, self.netns(end.node), end.interface
+                if end.vlan is not None:
+                    yield AddBridgeVlan(node, netns, dev, end.vlan, untagged=True)
+                for vlan in end.trunk:
+                    yield AddBridgeVlan(node, netns, dev, vlan)
+                if DEFAULT_VLAN not in (end.vlan, *end.trunk):
+                    yield DeleteBridgeVlan(node, netns, dev, DEFAULT_VLAN)
 
     def _first_end(self, link_index: int) -> int:
         """Which endpoint of a link is created first (with master and up in one request)."""
@@ -211,6 +266,12 @@ class _Compiler:
                 for text in end.addresses:
                     found.setdefault(end.node, []).append(
                         (end.interface, addressing.parse_interface_address(text))
+                    )
+        for node in self.design.nodes:
+            for sub in node.subinterfaces:
+                for text in sub.addresses:
+                    found.setdefault(node.id, []).append(
+                        (sub.interface, addressing.parse_interface_address(text))
                     )
         return found
 

@@ -47,6 +47,11 @@ def _tc(netns: str | None, *args: str) -> str:
     return command("tc", *where, *args)
 
 
+def _bridge(netns: str | None, *args: str) -> str:
+    where = ("-n", netns) if netns is not None else ()
+    return command("bridge", *where, *args)
+
+
 def _exec(netns: str | None, *words: str) -> str:
     where = ("ip", "netns", "exec", netns) if netns is not None else ()
     return command(*where, *words)
@@ -116,6 +121,27 @@ class AddBridge(Step):
 
 
 @dataclass(frozen=True)
+class SetVlanFiltering(Step):
+    """Make bridge ``name`` in ``netns`` forward by VLAN (``on``), or not (its undo)."""
+
+    action: ClassVar[str] = "set-vlan-filtering"
+    node: str
+    netns: str | None
+    name: str
+    on: bool = True
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        value = "1" if self.on else "0"
+        args = ("link", "set", self.name, "type", "bridge", "vlan_filtering", value)
+        return ((self.netns, args),)
+
+    @property
+    def description(self) -> str:
+        return f"VLAN filtering {'on' if self.on else 'off'} on bridge {self.name}"
+
+
+@dataclass(frozen=True)
 class AddVeth(Step):
     """Create a veth pair: ``name`` in ``netns`` (up, enslaved to ``master`` if given, marked),
     its peer ``peer_name`` directly in ``peer_netns`` (down: a peer cannot be created up, the
@@ -169,6 +195,75 @@ class AddVeth(Step):
     @property
     def description(self) -> str:
         return f"connect {self.peer_node} to {self.node} ({self.peer_name} - {self.name})"
+
+
+@dataclass(frozen=True)
+class AddVlanLink(Step):
+    """Create VLAN sub-interface ``name`` of ``node`` on ``parent`` (frames tagged ``vlan``),
+    up and marked."""
+
+    action: ClassVar[str] = "add-vlan-link"
+    node: str
+    netns: str | None
+    name: str
+    parent: str
+    vlan: int
+    mark: str
+
+    @property
+    def ip_commands(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        create = ("link", "add", "link", self.parent, "name", self.name, "up", "type", "vlan")
+        return (
+            (self.netns, (*create, "id", str(self.vlan))),
+            (self.netns, ("link", "set", self.name, "alias", self.mark)),
+        )
+
+    @property
+    def description(self) -> str:
+        return f"VLAN {self.vlan} sub-interface {self.name} on {self.node}'s {self.parent}"
+
+
+@dataclass(frozen=True)
+class AddBridgeVlan(Step):
+    """Let VLAN ``vlan`` through bridge port ``dev`` of bridge ``node``: tagged (a trunk's), or
+    ``untagged`` as the port's own (``pvid``: an access port's, untagged frames join it)."""
+
+    action: ClassVar[str] = "add-bridge-vlan"
+    node: str
+    netns: str | None
+    dev: str
+    vlan: int
+    untagged: bool = False
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        flags = ("pvid", "untagged") if self.untagged else ()
+        return (_bridge(self.netns, "vlan", "add", "dev", self.dev, "vid", str(self.vlan), *flags),)
+
+    @property
+    def description(self) -> str:
+        how = "untagged (access port)" if self.untagged else "tagged (trunk)"
+        return f"VLAN {self.vlan} {how} on {self.dev} of bridge {self.node}"
+
+
+@dataclass(frozen=True)
+class DeleteBridgeVlan(Step):
+    """Stop VLAN ``vlan`` on bridge port ``dev`` (a port of a filtering bridge is born in VLAN
+    1, untagged: an access port of another VLAN and a trunk leave it)."""
+
+    action: ClassVar[str] = "delete-bridge-vlan"
+    node: str
+    netns: str | None
+    dev: str
+    vlan: int
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        return (_bridge(self.netns, "vlan", "del", "dev", self.dev, "vid", str(self.vlan)),)
+
+    @property
+    def description(self) -> str:
+        return f"VLAN {self.vlan} off {self.dev} of bridge {self.node}"
 
 
 @dataclass(frozen=True)
@@ -624,7 +719,7 @@ class Plan:
         """Return the links this plan creates in the root namespace (host mode only)."""
         created = []
         for step in self.steps:
-            if isinstance(step, AddBridge | AddVeth) and step.netns is None:
+            if isinstance(step, AddBridge | AddVeth | AddVlanLink) and step.netns is None:
                 created.append(step.name)
             if isinstance(step, AddVeth) and step.peer_netns is None:
                 created.append(step.peer_name)

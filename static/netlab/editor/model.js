@@ -24,7 +24,7 @@ const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 // Optional fields of a node and a link end, and the value that means "absent".
 const NODE_DEFAULTS = {
   label: null, position: null, forwarding: false, nat: [], port_forwards: [], routes: [],
-  services: [], in: null, addresses: [],
+  services: [], in: null, addresses: [], vlan_filtering: false, subinterfaces: [],
 };
 
 /** Return `value` without the fields that hold their default (as the server stores it). */

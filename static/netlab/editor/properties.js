@@ -29,6 +29,13 @@ function withField(impairment, key, value) {
   return Object.keys(result).length ? result : undefined;
 }
 
+/** A list of VLAN ids typed as `10, 20`: numbers where they are, the text where not
+ * (validation says why); absent when empty. */
+function vlanList(text) {
+  const items = text.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  return items.length ? items.map((item) => numberValue(item)) : undefined;
+}
+
 function optional(text) {
   return text.trim() === "" ? undefined : text.trim();
 }
@@ -226,9 +233,23 @@ export class PropertiesPanel {
         (items, key) => update({ addresses: items }, `addresses of ${id}`, key),
         (value, path, set) => [this.#bare(path, value, set, "Address", "192.168.15.5/24", "address")],
         () => "", "address", this.#suggestButton({ bridge: id }, `${base}.addresses`)));
+      const filtering = h("input", { type: "checkbox", checked: node.vlan_filtering === true,
+        dataset: { path: `${base}.vlan_filtering` }, "data-testid": "vlan-filtering" });
+      filtering.addEventListener("change", () =>
+        update({ vlan_filtering: filtering.checked || undefined }, `VLAN filtering on ${id}`));
+      parts.push(h("label", { className: "check" }, filtering, " VLAN filtering (ports' access VLAN or trunk)"));
       return parts;
     }
     parts.push(this.#interfaces(doc, id));
+    parts.push(this.#list("VLAN sub-interfaces", `${base}.subinterfaces`, () => model.findNode(this.doc, id)?.subinterfaces || [],
+      (items, key) => update({ subinterfaces: items }, `sub-interfaces of ${id}`, key),
+      (sub, path, set) => [
+        this.#bare(`${path}.parent`, sub.parent, (parent, key) => set((sub) => ({ ...sub, parent: parent.trim() }), key), "Parent (link end)", "eth0", "subinterface-parent"),
+        this.#bare(`${path}.vlan`, sub.vlan, (vlan, key) => set((sub) => ({ ...sub, vlan: numberValue(vlan) }), key), "VLAN", "10", "subinterface-vlan"),
+        this.#bare(`${path}.name`, sub.name, (name, key) => set((sub) => clean({ ...sub, name: optional(name) }), key), "Name", sub.parent && sub.vlan ? `${sub.parent}.${sub.vlan}` : "PARENT.VLAN", "subinterface-name"),
+        this.#bare(`${path}.addresses`, (sub.addresses || []).join(", "), (text, key) => set((sub) => clean({ ...sub, addresses: vlanList(text)?.map(String) }), key), "Addresses", "10.0.10.1/24", "subinterface-addresses"),
+      ],
+      () => ({ parent: "", vlan: "" }), "sub-interface"));
     const forwarding = h("input", { type: "checkbox", checked: node.forwarding, dataset: { path: `${base}.forwarding` }, "data-testid": "forwarding" });
     forwarding.addEventListener("change", () => update({ forwarding: forwarding.checked }, `forwarding on ${id}`));
     parts.push(h("label", { className: "check" }, forwarding, " Forwarding (net.ipv4.ip_forward)"));
@@ -292,6 +313,13 @@ export class PropertiesPanel {
           (items, key) => update({ addresses: items }, `addresses of ${end.interface}`, key),
           (value, path, set) => [this.#bare(path, value, set, "Address", "192.168.15.1/24", `address-${which}`)],
           () => "", "address", this.#suggestButton({ link: index, end: which }, `${base}.addresses`)));
+      }
+      if (bridge) {
+        fieldset.append(
+          this.#text("VLAN (access port, untagged)", `${base}.vlan`, end.vlan,
+            (value, key) => update({ vlan: numberValue(value) }, `VLAN of ${end.interface}`, key), { placeholder: "1", testid: `vlan-${which}` }),
+          this.#text("Trunk (tagged VLANs)", `${base}.trunk`, (end.trunk || []).join(", "),
+            (value, key) => update({ trunk: vlanList(value) }, `trunk of ${end.interface}`, key), { placeholder: "10, 20", testid: `trunk-${which}` }));
       }
       fieldset.append(this.#impairment(`${base}.impairment`, end.impairment,
         () => model.linksOf(this.doc)[index]?.endpoints[which].impairment, `egress of ${end.interface}`,
