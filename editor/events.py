@@ -214,6 +214,7 @@ class DeploymentEvent(Message):
         "failed",
         "destroying",
         "stopped",
+        "unknown",
     ]
     error: str = ""
     namespaces: dict[str, str | None] = {}

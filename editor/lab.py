@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
 from editor import deployments
+from editor.deployments import sites
 from editor.models import Deployment, DeploymentStep, Design
 from netlab.core.document import Document
 from netlab.core.engine import DeploymentRecord
@@ -82,7 +83,9 @@ def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deploymen
     """Deploy ``design`` and wait until it runs; raise ``CommandError`` if it fails."""
     _require_privileges()
     try:
-        deployment = deployments.request_deploy(design, actor=design.owner, host_mode=host_mode)
+        deployment = deployments.request_deploy(
+            design, actor=design.owner, host_mode=host_mode, site=sites.here()
+        )
     except deployments.DeploymentRefused as error:
         raise CommandError(str(error)) from None
     out(f"deploying {design.name} as {deployment.tag}")
