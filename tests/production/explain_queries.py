@@ -44,7 +44,8 @@ UPDATE editor_design SET current_id = id * 10;
 
 INSERT INTO editor_site (id, name, underlay, max_labs, max_namespaces, labs, namespaces,
                          draining, last_seen)
-SELECT n, 'site-' || n, ('192.0.2.' || n)::inet, 0, 0, 0, 0, false, now() FROM generate_series(1, 4) n;
+SELECT n, 'site-' || n, ('192.0.2.' || n)::inet, 0, 0, 0, 0, false, now()
+FROM generate_series(1, 4) n;
 
 -- Ten runs of each design by its owner: the last one of every tenth design still live,
 -- on four sites.
