@@ -280,7 +280,10 @@ class LabConsumer(AsyncWebsocketConsumer):
         worker."""
         try:
             state, site = await database_sync_to_async(_change_at_site)(
-                self.scope["user"], self.design_id, request.action
+                self.scope["user"],
+                self.design_id,
+                request.action,
+                request.site if isinstance(request, events.DeployRequest) else None,
             )
         except (deployments.DeploymentRefused, DesignNotFound) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
@@ -332,12 +335,15 @@ def _request_change(user: User, design_id: int, action: str) -> events.Deploymen
 
 
 def _change_at_site(
-    user: User, design_id: int, action: str
+    user: User, design_id: int, action: str, chosen: str | None = None
 ) -> tuple[events.DeploymentEvent, str | None]:
-    """:func:`_request_change`, and the name of the site whose worker is to do it."""
+    """:func:`_request_change` (a deploy on site ``chosen``, if given), and the name of the
+    site whose worker is to do it."""
     if action == "deploy":
         design = access_design_for_edit(user, design_id)
-        deployment = deployments.request_deploy(design, actor=user)
+        deployment = deployments.request_deploy(
+            design, actor=user, site=chosen or deployments.PLACE
+        )
     elif action == "apply":
         design = access_design_for_edit(user, design_id)
         deployment = deployments.request_apply(design, actor=user)

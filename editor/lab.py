@@ -230,12 +230,14 @@ def status(design: Design) -> dict[str, Any]:
         "state": deployment.state if deployment else "not deployed",
         "error": deployment.error if deployment else "",
         "revision": deployment.revision.number if deployment else None,
+        "site": deployment.site.name if deployment and deployment.site else None,
         "nodes": {},
     }
     if deployment is None or deployment.state != Deployment.State.RUNNING:
         return report
     record = DeploymentRecord.from_dict(deployment.record)
-    report["nodes"] = deployments.load_engine().status(record)
+    nodes = deployments.load_engine().status(record)
+    report["nodes"] = {node: {**facts, "site": report["site"]} for node, facts in nodes.items()}
     return report
 
 

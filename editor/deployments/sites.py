@@ -1,12 +1,12 @@
 """Sites: the machines whose workers run labs, and where a new lab goes.
 
 A worker started with ``--site NAME`` registers its site (:func:`register`) and refreshes
-it on every poll (:func:`refresh`); a site not seen for ``NETLAB_SITE_TIMEOUT`` seconds is
-down. A lab is placed when it is requested (:func:`place`): on the least loaded live site
-that is not draining nor full, or on none when no site is registered (the embedded layout:
-a worker without ``--site`` runs it). The labs of a site that went down are marked
-``unknown`` (:func:`mark_lost`), and its worker checks them against their design when it
-is back (:func:`recover_unknown`).
+it at its poll, every tenth of the timeout (:func:`refresh`); a site not seen for
+``NETLAB_SITE_TIMEOUT`` seconds is down. A lab is placed when it is requested
+(:func:`place`): on the least loaded live site that is not draining nor full, or on none
+when no site is registered (the embedded layout: a worker without ``--site`` runs it).
+The labs of a site that went down are marked ``unknown`` (:func:`mark_lost`), and its
+worker checks them against their design when it is back (:func:`recover_unknown`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Deployments are rows (``editor.deployments``): consumers only *request* them and nudge
 the worker of the lab's site on its channel (:func:`~editor.worker.channel.worker_channel`).
-A worker with a site registers it when it starts and refreshes it on every poll, claims
+A worker with a site registers it when it starts and refreshes it every tenth of
+``NETLAB_SITE_TIMEOUT`` (at its poll), claims
 only its site's work, marks ``unknown`` the labs of sites that went down and checks its
 own ``unknown`` labs again (``deployments.sites``). The worker claims queued
 work atomically, runs it in a thread and publishes each ``step`` and ``deployment`` event
@@ -30,6 +31,7 @@ from types import ModuleType
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 
 from editor import deployments, events
 from editor.deployments import sites
@@ -84,6 +86,8 @@ class Worker:
         self.name = name or deployments.worker_id()
         self.poll_interval = poll_interval
         self._recovered_at = -math.inf  # the loop's time of the last recovery
+        self._site_checked_at = -math.inf  # ... and of the last refresh of its site
+        self._site_period = max(poll_interval, settings.NETLAB_SITE_TIMEOUT / 10)
         self.engine = engine
         self.counter_interval = counter_interval
         self.monitors = Monitors(
@@ -115,6 +119,7 @@ class Worker:
             )
             with contextlib.suppress(Exception):  # the poll tries again
                 await self._check_sites(recover=True)
+            self._site_checked_at = asyncio.get_running_loop().time()
         running = await in_thread(
             lambda: list(Deployment.objects.filter(state=Deployment.State.RUNNING, site=self.site))
         )
@@ -205,6 +210,7 @@ class Worker:
 
     async def _recover(self) -> None:
         """Take back the work of this host's dead workers (see ``recover_abandoned``)."""
+        now = asyncio.get_running_loop().time()
         await in_thread(
             deployments.recover_abandoned,
             worker=self.name,
@@ -212,7 +218,9 @@ class Worker:
             engine=self.engine,
             executor=self._jobs,
         )
-        if self.site is not None:
+        # Often enough for NETLAB_SITE_TIMEOUT, rarely enough to cost nothing (SQLite writes).
+        if self.site is not None and now - self._site_checked_at >= self._site_period:
+            self._site_checked_at = now
             await self._check_sites(recover=False)
 
     async def _check_sites(self, *, recover: bool) -> None:

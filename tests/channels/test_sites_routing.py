@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.utils import timezone
 from livekit import receive_until
 
 from editor import deployments
@@ -89,32 +91,83 @@ async def wait_for_state(deployment: Deployment, state: str) -> None:
 
 
 async def test_two_sites_workers_each_run_only_their_own_labs(
-    owner: Any, make_design: Any, fake_engine: None, settings: Any
+    owner: Any, make_design: Any, fake_engine: None
 ) -> None:
-    """East's worker runs east's labs and leaves west's queued; then west's runs west's.
-    (One after the other: two workers writing at once lock the in-memory SQLite test
+    """East's worker runs east's lab and leaves west's queued; then west's runs west's.
+    (One after the other, a lab each: two writers at once lock the in-memory SQLite test
     database; the claim race of tests/db races four processes over two sites.)"""
-    settings.NETLAB_MAX_RUNNING_PER_USER = 4
     await database_sync_to_async(sites.register)("east", "192.0.2.1")
     await database_sync_to_async(sites.register)("west", "192.0.2.2")
     labs = {}
-    for name in ("east", "west", "east2", "west2"):
+    for name in ("east", "west"):
         design = await database_sync_to_async(make_design)(name)
         labs[name] = await database_sync_to_async(deployments.request_deploy)(
-            design, actor=owner, site=name.rstrip("2")
+            design, actor=owner, site=name
         )
     for site, underlay in (("east", "192.0.2.1"), ("west", "192.0.2.2")):
         worker = Worker(name=f"{site}-worker", site=site, underlay=underlay, poll_interval=0.05)
         task = asyncio.create_task(worker.run())
         try:
-            for name in (site, f"{site}2"):
-                await wait_for_state(labs[name], Deployment.State.RUNNING)
-            # The monitors of a lab run in the worker that deployed it, of its site only.
-            assert set(worker._monitors) == {labs[site].pk, labs[f"{site}2"].pk}
+            await wait_for_state(labs[site], Deployment.State.RUNNING)
+            await monitored(worker, labs[site])
+            assert set(worker._monitors) == {labs[site].pk}  # of its site's lab only
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         if site == "east":
-            for name in ("west", "west2"):
-                await database_sync_to_async(labs[name].refresh_from_db)()
-                assert labs[name].state == Deployment.State.QUEUED
+            await database_sync_to_async(labs["west"].refresh_from_db)()
+            assert labs["west"].state == Deployment.State.QUEUED
+
+
+async def monitored(worker: Worker, lab: Deployment) -> None:
+    """Wait until ``worker`` runs ``lab``'s monitors (they start once the lab runs)."""
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while lab.pk not in worker._monitors:
+        assert asyncio.get_running_loop().time() < deadline, "no monitors"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_page_may_choose_its_labs_site(
+    owner: Any, make_design: Any, browser: Callable[[int], Any]
+) -> None:
+    await database_sync_to_async(sites.register)("east", "192.0.2.1")
+    await database_sync_to_async(sites.register)("west", "192.0.2.2")
+    design = await database_sync_to_async(make_design)("chosen")
+    client = browser(design.pk)
+    connected, _ = await client.connect()
+    assert connected
+    try:
+        for wrong, reason in (("north", "there is no site 'north'"), ("a b", "site")):
+            await client.send_json_to({"action": "deploy", "site": wrong})
+            refused = await receive_until(client, lambda m: m["type"] == "error")
+            assert reason in refused[-1]["message"]
+        await client.send_json_to({"action": "deploy", "site": "west"})
+        await receive_until(client, lambda m: m["type"] == "deployment" and m["tag"])
+        assert (await next_message("netlab.worker.west"))["type"] == "worker.nudge"
+    finally:
+        await client.disconnect()
+
+
+async def test_a_sites_worker_back_after_its_site_was_down_checks_its_unknown_labs(
+    owner: Any, make_design: Any, fake_engine: None, settings: Any
+) -> None:
+    """East's worker deploys a lab and stops; east is then down and the lab unknown; a new
+    east worker checks it (the in-memory engine finds no difference) and runs it again."""
+    settings.NETLAB_SITE_TIMEOUT = 30
+    await database_sync_to_async(sites.register)("east", "192.0.2.1")
+    design = await database_sync_to_async(make_design)("comeback")
+    lab = await database_sync_to_async(deployments.request_deploy)(design, actor=owner)
+    for attempt in ("first", "back"):
+        worker = Worker(name=attempt, site="east", underlay="192.0.2.1", poll_interval=0.05)
+        task = asyncio.create_task(worker.run())
+        try:
+            await wait_for_state(lab, Deployment.State.RUNNING)
+            await monitored(worker, lab)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        if attempt == "first":  # east's worker stopped 31 s ago: another site's sees it
+            gone = timezone.now() - timedelta(seconds=31)
+            await database_sync_to_async(Site.objects.filter(name="east").update)(last_seen=gone)
+            lost = await database_sync_to_async(sites.mark_lost)()
+            assert [(row.pk, row.state) for row in lost] == [(lab.pk, "unknown")]

@@ -174,3 +174,55 @@ def test_a_worker_claims_only_its_own_sites_work(owner: Any, make_design: Any) -
     assert deployments.claim_pending(worker="w", site=west) == [(on_west, "deploy")]
     assert deployments.claim_pending(worker="w") == []  # no site: only labs not placed
     assert deployments.claim_pending(worker="e", site=east) == [(on_east, "deploy")]
+
+
+def test_staff_see_sites_in_the_admin_and_drain_and_undrain_them(admin_client: Any) -> None:
+    sites.register("east", "192.0.2.1", max_labs=7)
+    west = sites.register("west", "192.0.2.2")
+    Site.objects.filter(pk=west.pk).update(last_seen=timezone.now() - timedelta(minutes=5))
+    html = admin_client.get("/admin/editor/site/").content.decode()
+    assert "east" in html
+    assert "192.0.2.1" in html
+    assert "west" in html
+    assert html.count('alt="True"') == 1  # east is up, west down (draining: both False)
+    assert html.count('alt="False"') == 3
+    for action, draining in (("drain", True), ("undrain", False)):
+        response = admin_client.post(
+            "/admin/editor/site/",
+            {"action": action, "_selected_action": [west.pk]},
+            follow=True,
+        )
+        assert response.status_code == 200
+        west.refresh_from_db()
+        assert west.draining is draining
+    assert not Site.objects.get(name="east").draining
+    assert admin_client.get("/admin/editor/site/add/").status_code == 403  # workers register
+
+
+def test_status_names_the_labs_site(owner: Any, make_design: Any) -> None:
+    from editor import lab
+
+    sites.register("east", "192.0.2.1")
+    design = make_design("one")
+    assert lab.status(design)["site"] is None  # not deployed
+    deployments.request_deploy(design, actor=owner)
+    assert lab.status(design)["site"] == "east"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "reason"),
+    [
+        (["--site", "east side", "--underlay", "192.0.2.1"], "not a slug"),
+        (["--site", "east", "--underlay", "east.example"], "not an IP address"),
+        (["--site", "east"], "--underlay ADDRESS is needed"),
+        (["--underlay", "192.0.2.1", "--max-labs", "-1"], "are counts"),
+    ],
+)
+def test_the_worker_command_refuses_a_bad_site_before_it_starts(
+    arguments: list[str], reason: str
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=reason):
+        call_command("netlab", "worker", *arguments)
+    assert not Site.objects.exists()
