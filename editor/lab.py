@@ -79,8 +79,18 @@ def _wait(deployment: Deployment, out: Output, until: set[str]) -> Deployment:
         time.sleep(POLL_SECONDS)
 
 
+def _claim_here(deployment: Deployment) -> str | None:
+    """Claim ``deployment``'s work for this process if its lab is on this machine (not
+    placed, or placed on the site named after this host); a lab of another site is left to
+    that site's worker, and followed."""
+    if deployment.site is not None and deployment.site != sites.here():
+        return None
+    return deployments.claim(deployment, worker=deployments.worker_id())
+
+
 def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deployment:
-    """Deploy ``design`` and wait until it runs; raise ``CommandError`` if it fails."""
+    """Deploy ``design`` (on this machine) and wait until it runs; raise ``CommandError`` if
+    it fails."""
     _require_privileges()
     try:
         deployment = deployments.request_deploy(
@@ -90,7 +100,7 @@ def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deploymen
         raise CommandError(str(error)) from None
     out(f"deploying {design.name} as {deployment.tag}")
     started = time.perf_counter()
-    work = deployments.claim(deployment, worker=deployments.worker_id())
+    work = _claim_here(deployment)
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:  # a running worker took it first: follow it
@@ -124,7 +134,7 @@ def apply(design: Design, *, out: Output, dry_run: bool = False) -> Deployment |
         raise CommandError(str(error)) from None
     wanted = deployment.applying_revision
     out(f"applying revision {wanted.number if wanted else '?'} to {design.name} ({deployment.tag})")
-    work = deployments.claim(deployment, worker=deployments.worker_id())
+    work = _claim_here(deployment)
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:  # a running worker took it first: follow it
@@ -209,7 +219,7 @@ def destroy(design: Design, *, out: Output, user: User | None = None) -> None:
         raise CommandError(f"{design.name} is {deployment.state}; destroy it once that ends")
     _require_privileges()
     deployments.request_destroy(deployment, actor=user)
-    work = deployments.claim(deployment, worker=deployments.worker_id())
+    work = _claim_here(deployment)
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:

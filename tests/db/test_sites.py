@@ -226,3 +226,19 @@ def test_the_worker_command_refuses_a_bad_site_before_it_starts(
     with pytest.raises(CommandError, match=reason):
         call_command("netlab", "worker", *arguments)
     assert not Site.objects.exists()
+
+
+def test_the_command_line_leaves_another_sites_lab_to_that_sites_worker(
+    owner: Any, make_design: Any
+) -> None:
+    from editor import lab
+
+    sites.register(f"{sites.default_name()[:40]}-other", "192.0.2.9")  # not this host's
+    deployment = deployments.request_deploy(make_design("one"), actor=owner)
+    assert deployment.site is not None
+    assert lab._claim_here(deployment) is None
+    deployment.refresh_from_db()
+    assert (deployment.state, deployment.worker) == (State.QUEUED, "")
+    here = sites.register(sites.default_name(), "192.0.2.1")
+    mine = deployments.request_deploy(make_design("two"), actor=owner, site=here.name)
+    assert lab._claim_here(mine) == "deploy"
