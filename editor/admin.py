@@ -1,4 +1,4 @@
-"""Django admin for designs, revisions, API tokens, and users.
+"""Django admin for designs, revisions, API tokens, users, and sites.
 
 Revisions are history: the admin shows them but cannot change them. Designs are changed
 through the editor (every save is a revision), so their fields are read-only here too.
@@ -7,6 +7,9 @@ Deleting a design or a user goes through ``services``, under the editor's rule: 
 naming the labs, while any of their labs is active (the lab's row is what lets the worker
 destroy it); ended deployments go with them. The admin's confirmation page lists the
 active labs as what blocks the deletion.
+
+Sites are registered by their workers: staff see their health and drain or undrain them
+(a draining site takes no new labs; its labs stay until destroyed).
 """
 
 from collections.abc import Iterable
@@ -20,7 +23,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from editor import deployments, permissions, services
-from editor.models import ApiToken, Deployment, Design, Revision
+from editor.deployments import sites
+from editor.models import ApiToken, Deployment, Design, Revision, Site
 
 
 class LabAwareDeletion(admin.ModelAdmin):
@@ -116,6 +120,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = (
+        "name", "underlay", "last_seen", "up", "labs", "namespaces", "max_labs",
+        "max_namespaces", "draining",
+    )  # fmt: skip
+    readonly_fields = ("name", "underlay", "last_seen", "labs", "namespaces")
+    actions = ("drain", "undrain")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a worker registers its site
+
+    @admin.display(boolean=True, description="up")
+    def up(self, site: Site) -> bool:
+        return sites.is_up(site)
+
+    @admin.action(description="Drain: take no new labs")
+    def drain(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        count = queryset.update(draining=True)
+        messages.info(request, f"{count} site(s) draining: they take no new labs")
+
+    @admin.action(description="Undrain: take new labs again")
+    def undrain(self, request: HttpRequest, queryset: QuerySet[Site]) -> None:
+        count = queryset.update(draining=False)
+        messages.info(request, f"{count} site(s) take new labs again")
 
 
 if admin.site.is_registered(get_user_model()):

@@ -127,6 +127,7 @@ class LabConsumer(AsyncWebsocketConsumer):
     lab: str = ""  # the group of the user's lab of the design, once joined
     shown: str | None = None  # the node whose tables the page shows (None: every node)
     joined: tuple[str, ...] = ()
+    watching: frozenset[str] = frozenset()  # the workers' channels told this page watches
     closed = False
 
     async def connect(self) -> None:
@@ -167,7 +168,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         if deployment is not None and deployment.state == Deployment.State.RUNNING:
             # The worker holds the kernel: it publishes the tables to the group.
             await self.channel_layer.send(
-                channel.WORKER_CHANNEL, {"type": "worker.refresh", "deployment": deployment.pk}
+                await self.lab_worker(), {"type": "worker.refresh", "deployment": deployment.pk}
             )
 
     async def disconnect(self, code: int) -> None:
@@ -182,21 +183,33 @@ class LabConsumer(AsyncWebsocketConsumer):
         if self.lab and joined:
             await self.tell_worker("worker.unwatch")
 
+    async def lab_worker(self) -> str:
+        """The channel of the worker of this page's lab (its site's)."""
+        user_id = self.scope["user"].pk
+        worker: str = await database_sync_to_async(channel.lab_channel)(self.design_id, user_id)
+        return worker
+
     async def tell_worker(self, kind: str) -> None:
         """Tell the worker this page watches (or stopped watching) its lab, and which node it
         shows: counters are read only while someone looks, and only of the nodes shown.
-        Best effort, like a nudge."""
-        with contextlib.suppress(ChannelFull):
-            await self.channel_layer.send(
-                channel.WORKER_CHANNEL,
-                {
-                    "type": kind,
-                    "design": self.design_id,
-                    "group": self.lab,
-                    "channel": self.channel_name,
-                    "node": self.shown,
-                },
-            )
+        A watch goes to the lab's site's worker, an unwatch to every worker told of a watch
+        (the lab may have moved since). Best effort, like a nudge."""
+        message = {
+            "type": kind,
+            "design": self.design_id,
+            "group": self.lab,
+            "channel": self.channel_name,
+            "node": self.shown,
+        }
+        if kind == "worker.watch":
+            told = await self.lab_worker()
+            self.watching |= {told}
+            targets = [told]
+        else:
+            targets, self.watching = sorted(self.watching), frozenset()
+        for target in targets:
+            with contextlib.suppress(ChannelFull):
+                await self.channel_layer.send(target, message)
 
     async def lab_rewatch(self, message: dict[str, Any]) -> None:
         """A restarted worker asks the open pages to say they watch."""
@@ -254,7 +267,7 @@ class LabConsumer(AsyncWebsocketConsumer):
                 "request": request.as_message(),
             }
         try:
-            await self.channel_layer.send(channel.WORKER_CHANNEL, message)
+            await self.channel_layer.send(await self.lab_worker(), message)
         except ChannelFull:  # a flood of requests: refuse this one, keep the page
             text = "the worker is busy; try again in a moment"
             node = events.node_of(request)
@@ -266,15 +279,20 @@ class LabConsumer(AsyncWebsocketConsumer):
         """Queue a deploy, a live change or a destroy, tell the page's group, and nudge the
         worker."""
         try:
-            state = await database_sync_to_async(_request_change)(
-                self.scope["user"], self.design_id, request.action
+            state, site = await database_sync_to_async(_change_at_site)(
+                self.scope["user"],
+                self.design_id,
+                request.action,
+                request.site if isinstance(request, events.DeployRequest) else None,
             )
         except (deployments.DeploymentRefused, DesignNotFound) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)
             await self.send_event(events.ErrorEvent(message=text, action=request.action))
             return
         await channel.publish(self.channel_layer, self.design_id, self.scope["user"].pk, state)
-        await channel.nudge(self.channel_layer)
+        await channel.nudge(self.channel_layer, site)
+        if channel.worker_channel(site) not in self.watching:  # a new lab, on another site
+            await self.tell_worker("worker.watch")
 
     async def preview_change(self) -> None:
         """Answer this page alone with the steps a live change would run."""
@@ -313,13 +331,26 @@ def _request_change(user: User, design_id: int, action: str) -> events.Deploymen
 
     Raises DesignNotFound (not the user's to change) or DeploymentRefused.
     """
+    return _change_at_site(user, design_id, action)[0]
+
+
+def _change_at_site(
+    user: User, design_id: int, action: str, chosen: str | None = None
+) -> tuple[events.DeploymentEvent, str | None]:
+    """:func:`_request_change` (a deploy on site ``chosen``, if given), and the name of the
+    site whose worker is to do it."""
     if action == "deploy":
         design = access_design_for_edit(user, design_id)
-        return events.deployment_event(deployments.request_deploy(design, actor=user))
-    if action == "apply":
+        deployment = deployments.request_deploy(
+            design, actor=user, site=chosen or deployments.PLACE
+        )
+    elif action == "apply":
         design = access_design_for_edit(user, design_id)
-        return events.deployment_event(deployments.request_apply(design, actor=user))
-    return events.deployment_event(_request_destroy(user, design_id))
+        deployment = deployments.request_apply(design, actor=user)
+    else:
+        deployment = _request_destroy(user, design_id)
+    site = deployment.site.name if deployment.site is not None else None
+    return events.deployment_event(deployment), site
 
 
 def _preview_change(user: User, design_id: int) -> events.PlanEvent:

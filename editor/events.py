@@ -36,9 +36,11 @@ class Message(BaseModel):
 
 
 class DeployRequest(Message):
-    """Deploy the design's current revision (refused if already queued, deploying or running)."""
+    """Deploy the design's current revision (refused if already queued, deploying or running),
+    on the site named ``site`` if given (else the least loaded live one)."""
 
     action: Literal["deploy"]
+    site: Annotated[str, Field(max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")] | None = None
 
 
 class DestroyRequest(Message):
@@ -214,6 +216,7 @@ class DeploymentEvent(Message):
         "failed",
         "destroying",
         "stopped",
+        "unknown",
     ]
     error: str = ""
     namespaces: dict[str, str | None] = {}

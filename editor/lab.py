@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import CommandError
 
 from editor import deployments
+from editor.deployments import sites
 from editor.models import Deployment, DeploymentStep, Design
 from netlab.core.document import Document
 from netlab.core.engine import DeploymentRecord
@@ -78,16 +79,28 @@ def _wait(deployment: Deployment, out: Output, until: set[str]) -> Deployment:
         time.sleep(POLL_SECONDS)
 
 
+def _claim_here(deployment: Deployment) -> str | None:
+    """Claim ``deployment``'s work for this process if its lab is on this machine (not
+    placed, or placed on the site named after this host); a lab of another site is left to
+    that site's worker, and followed."""
+    if deployment.site is not None and deployment.site != sites.here():
+        return None
+    return deployments.claim(deployment, worker=deployments.worker_id())
+
+
 def deploy(design: Design, *, out: Output, host_mode: bool = False) -> Deployment:
-    """Deploy ``design`` and wait until it runs; raise ``CommandError`` if it fails."""
+    """Deploy ``design`` (on this machine) and wait until it runs; raise ``CommandError`` if
+    it fails."""
     _require_privileges()
     try:
-        deployment = deployments.request_deploy(design, actor=design.owner, host_mode=host_mode)
+        deployment = deployments.request_deploy(
+            design, actor=design.owner, host_mode=host_mode, site=sites.here()
+        )
     except deployments.DeploymentRefused as error:
         raise CommandError(str(error)) from None
     out(f"deploying {design.name} as {deployment.tag}")
     started = time.perf_counter()
-    work = deployments.claim(deployment, worker=deployments.worker_id())
+    work = _claim_here(deployment)
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:  # a running worker took it first: follow it
@@ -121,7 +134,7 @@ def apply(design: Design, *, out: Output, dry_run: bool = False) -> Deployment |
         raise CommandError(str(error)) from None
     wanted = deployment.applying_revision
     out(f"applying revision {wanted.number if wanted else '?'} to {design.name} ({deployment.tag})")
-    work = deployments.claim(deployment, worker=deployments.worker_id())
+    work = _claim_here(deployment)
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:  # a running worker took it first: follow it
@@ -206,7 +219,7 @@ def destroy(design: Design, *, out: Output, user: User | None = None) -> None:
         raise CommandError(f"{design.name} is {deployment.state}; destroy it once that ends")
     _require_privileges()
     deployments.request_destroy(deployment, actor=user)
-    work = deployments.claim(deployment, worker=deployments.worker_id())
+    work = _claim_here(deployment)
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:
@@ -227,12 +240,14 @@ def status(design: Design) -> dict[str, Any]:
         "state": deployment.state if deployment else "not deployed",
         "error": deployment.error if deployment else "",
         "revision": deployment.revision.number if deployment else None,
+        "site": deployment.site.name if deployment and deployment.site else None,
         "nodes": {},
     }
     if deployment is None or deployment.state != Deployment.State.RUNNING:
         return report
     record = DeploymentRecord.from_dict(deployment.record)
-    report["nodes"] = deployments.load_engine().status(record)
+    nodes = deployments.load_engine().status(record)
+    report["nodes"] = {node: {**facts, "site": report["site"]} for node, facts in nodes.items()}
     return report
 
 

@@ -150,6 +150,30 @@ class ApiToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
 
+class Site(models.Model):
+    """A machine whose worker runs labs (``netlab worker --site NAME --underlay ADDRESS``).
+
+    The worker registers its site when it starts and refreshes ``last_seen`` and its counts
+    on every poll; a site not seen for ``NETLAB_SITE_TIMEOUT`` seconds is down. Labs are
+    placed on a live site that is not draining (``editor.deployments.sites``).
+    """
+
+    name = models.SlugField(max_length=50, unique=True, help_text="the worker's --site")
+    underlay = models.GenericIPAddressField(help_text="the machine's address other sites reach")
+    max_labs = models.PositiveIntegerField(default=0, help_text="0: no limit")
+    max_namespaces = models.PositiveIntegerField(default=0, help_text="0: no limit")
+    labs = models.PositiveIntegerField(default=0, help_text="active labs, as last reported")
+    namespaces = models.PositiveIntegerField(default=0, help_text="their namespaces")
+    draining = models.BooleanField(default=False, help_text="takes no new labs")
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Deployment(models.Model):
     """One run of a design's revision on the kernel: its own namespaces, named by ``tag``.
 
@@ -165,6 +189,7 @@ class Deployment(models.Model):
         FAILED = "failed"
         DESTROYING = "destroying"
         STOPPED = "stopped"
+        UNKNOWN = "unknown"  # its site is down: the lab may or may not still run
 
     ACTIVE_STATES = (
         State.QUEUED,
@@ -172,6 +197,7 @@ class Deployment(models.Model):
         State.RUNNING,
         State.APPLYING,
         State.DESTROYING,
+        State.UNKNOWN,
     )
 
     # PROTECT: a lab's row never goes behind the kernel's back. Deleting a design or a user
@@ -200,6 +226,10 @@ class Deployment(models.Model):
     worker = models.CharField(
         max_length=100, blank=True, help_text="the worker doing the pending work, if any"
     )
+    # Null: not placed, run by a worker without --site (the embedded layout, the CLI).
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="deployments"
+    )
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -211,7 +241,14 @@ class Deployment(models.Model):
             models.UniqueConstraint(
                 fields=["design", "owner"],
                 condition=models.Q(
-                    state__in=["queued", "deploying", "running", "applying", "destroying"]
+                    state__in=[
+                        "queued",
+                        "deploying",
+                        "running",
+                        "applying",
+                        "destroying",
+                        "unknown",
+                    ]
                 ),
                 name="one_active_deployment_per_design_and_owner",
             )
@@ -221,9 +258,10 @@ class Deployment(models.Model):
         indexes = [
             # A user's latest lab of a design (``deployments.latest``), ended ones included.
             models.Index(fields=["design", "owner", "-created"], name="deployment_latest"),
-            # Every worker's poll: work waiting for a worker (``claim_pending``), oldest first.
+            # Every worker's poll: work waiting for a worker of its site (``claim_pending``),
+            # oldest first.
             models.Index(
-                fields=["id"],
+                fields=["site", "id"],
                 condition=models.Q(state__in=["queued", "applying", "destroying"], worker=""),
                 name="deployment_waiting",
             ),
@@ -233,6 +271,27 @@ class Deployment(models.Model):
                 condition=models.Q(state__in=["deploying", "applying", "destroying"])
                 & ~models.Q(worker=""),
                 name="deployment_claimed",
+            ),
+            # A site's active labs: its counts, placement's load, a down site's running labs.
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(
+                    state__in=[
+                        "queued",
+                        "deploying",
+                        "running",
+                        "applying",
+                        "destroying",
+                        "unknown",
+                    ]
+                ),
+                name="deployment_site_active",
+            ),
+            # A site's lost labs, which its worker checks when it is back.
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(state="unknown"),
+                name="deployment_unknown",
             ),
         ]
 

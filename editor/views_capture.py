@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from editor import events
 from editor.permissions import DesignNotFound, access_design
-from editor.worker.channel import WORKER_CHANNEL
+from editor.worker.channel import lab_channel
 
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262_144, 1)  # Ethernet
 START_TIMEOUT = 15.0  # seconds for the worker to start the capture (or say why not)
@@ -55,7 +55,8 @@ async def capture_pcap(
     layer = get_channel_layer()
     assert layer is not None
     reply = await layer.new_channel()
-    await layer.send(WORKER_CHANNEL, {
+    worker = await database_sync_to_async(lab_channel)(design_id, user.pk)
+    await layer.send(worker, {
         "type": "worker.probe", "user": user.pk, "design": design_id, "reply": reply,
         "request": wanted.as_message(), "download": True,
     })  # fmt: skip
@@ -70,14 +71,16 @@ async def capture_pcap(
         )
     name = f"{wanted.node}-{wanted.interface}.pcap"
     response = StreamingHttpResponse(
-        _records(layer, reply, first["capture"], wanted.seconds),
+        _records(layer, worker, reply, first["capture"], wanted.seconds),
         content_type="application/vnd.tcpdump.pcap",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
-async def _records(layer: Any, reply: str, capture: str, seconds: float) -> AsyncIterator[bytes]:
+async def _records(
+    layer: Any, worker: str, reply: str, capture: str, seconds: float
+) -> AsyncIterator[bytes]:
     yield PCAP_HEADER
     finished = False
     try:
@@ -101,4 +104,4 @@ async def _records(layer: Any, reply: str, capture: str, seconds: float) -> Asyn
         if not finished:  # the download was cancelled (or timed out): stop the capture
             with contextlib.suppress(Exception):
                 stopping = {"type": "worker.probe.stop", "channel": reply, "probe": capture}
-                await layer.send(WORKER_CHANNEL, stopping)
+                await layer.send(worker, stopping)

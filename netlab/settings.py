@@ -297,6 +297,9 @@ NETLAB_MAX_LINKS = int(_env("MAX_LINKS", "2000"))
 NETLAB_MAX_RUNNING_PER_USER = int(_env("MAX_RUNNING_PER_USER", "3"))
 NETLAB_MAX_NAMESPACES = int(_env("MAX_NAMESPACES", "2000"))
 NETLAB_MAX_PROBES_PER_USER = int(_env("MAX_PROBES_PER_USER", "4"))
+# A site (a worker's machine, ``netlab worker --site``) not seen for this many seconds is
+# down: its running labs are shown as unknown until its worker is back.
+NETLAB_SITE_TIMEOUT = float(_env("SITE_TIMEOUT", "30"))
 # Probes run on threads of their own, so deployments never wait behind them; a ping-all
 # pings at most this many (source, address) pairs (a 62-node campus is about 3,400).
 NETLAB_PROBE_THREADS = int(_env("PROBE_THREADS", "8"))

@@ -12,6 +12,7 @@ record; ``on_steps`` and ``on_state`` only let a caller show progress.
 from editor.deployments.changes import check_apply, doomed_namespaces, preview, request_apply
 from editor.deployments.requests import (
     DESTROYABLE_STATES,
+    PLACE,
     DeploymentRefused,
     LabsActive,
     State,
@@ -49,6 +50,7 @@ from netlab.core.targets import node_addresses
 
 __all__ = [
     "DESTROYABLE_STATES",
+    "PLACE",
     "DeploymentRefused",
     "DeploymentStepsCallback",
     "Document",

@@ -15,16 +15,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from editor.models import Collaborator, Deployment, Design, Revision
+from editor.models import Collaborator, Deployment, Design, Revision, Site
 from netlab.core import names, targets, validation
 from netlab.core.document import Document
 from netlab.core.plan import namespace_count
 
 State = Deployment.State
 # The states in which a destroy request has something to act on: a queued lab is cancelled,
-# a running or failed one removed. A deploying or applying lab is destroyed once it ends; a
-# destroying one is on its way; a stopped one has nothing left.
-DESTROYABLE_STATES = (State.QUEUED, State.RUNNING, State.FAILED)
+# a running, failed or unknown one removed (an unknown one by its site's worker, once back).
+# A deploying or applying lab is destroyed once it ends; a destroying one is on its way; a
+# stopped one has nothing left.
+DESTROYABLE_STATES = (State.QUEUED, State.RUNNING, State.FAILED, State.UNKNOWN)
 DRAFT_PROBLEMS_NAMED = 3  # a refusal of a draft names its first problems, counts the rest
 
 
@@ -83,8 +84,17 @@ def document_of(deployment: Deployment) -> Document:
     return Document.model_validate(deployment.revision.document)
 
 
-def request_deploy(design: Design, *, actor: User, host_mode: bool = False) -> Deployment:
+PLACE = "place"  # request_deploy's site: the least loaded live site (sites.place)
+
+
+def request_deploy(
+    design: Design, *, actor: User, host_mode: bool = False, site: Site | str | None = PLACE
+) -> Deployment:
     """Queue a deployment of ``design``'s current revision for ``actor``.
+
+    ``site``: :data:`PLACE` (the least loaded live site, none when no site is registered),
+    a site's name (the user's choice), a :class:`Site`, or None (not placed: a worker
+    without ``--site`` runs it, as the command line does here).
 
     ``host_mode`` maps the design's host node onto this machine's root namespace; it is
     refused unless the server allows it (``NETLAB_HOST_MODE``). Raises
@@ -106,9 +116,14 @@ def request_deploy(design: Design, *, actor: User, host_mode: bool = False) -> D
     ):
         raise DeploymentRefused("host mode allows one deployment at a time on this machine")
     _check_quotas(design, actor)
+    if isinstance(site, str):
+        from editor.deployments.sites import place  # sites imports this module
+
+        site = place(None if site == PLACE else site)
     try:
         with transaction.atomic():
             return Deployment.objects.create(
+                site=site,
                 design=design,
                 revision=design.current,
                 owner=actor,
@@ -180,7 +195,8 @@ def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:
         state=State.STOPPED, error="cancelled before it started", updated=timezone.now()
     )
     if not cancelled:
-        Deployment.objects.filter(pk=deployment.pk, state__in=[State.RUNNING, State.FAILED]).update(
+        removable = [State.RUNNING, State.FAILED, State.UNKNOWN]
+        Deployment.objects.filter(pk=deployment.pk, state__in=removable).update(
             state=State.DESTROYING, worker="", updated=timezone.now()
         )
     deployment.refresh_from_db()

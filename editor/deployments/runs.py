@@ -23,7 +23,7 @@ from editor.deployments.changes import check_apply
 from editor.deployments.requests import may_keep, request_destroy
 from editor.deployments.steplog import DeploymentStepsCallback, StepLog, drive
 from editor.deployments.trust import Untrusted, check_deploy, recorded_namespaces
-from editor.models import Deployment
+from editor.models import Deployment, Site
 from netlab.core.engine import Engine
 
 if TYPE_CHECKING:  # the kernel's engine module is checked against the protocol, never loaded
@@ -70,9 +70,12 @@ def claim(deployment: Deployment, *, worker: str) -> str | None:
 WAITING = (State.QUEUED, State.APPLYING, State.DESTROYING)
 
 
-def claim_pending(*, worker: str, limit: int | None = None) -> list[tuple[Deployment, str]]:
-    """Claim the waiting work (oldest first, at most ``limit`` rows) for ``worker``; return
-    each row won with its work, as :func:`claim` names it.
+def claim_pending(
+    *, worker: str, site: Site | None = None, limit: int | None = None
+) -> list[tuple[Deployment, str]]:
+    """Claim the waiting work of ``site`` (oldest first, at most ``limit`` rows) for
+    ``worker``; return each row won with its work, as :func:`claim` names it. A worker
+    without a site (None) claims the labs that were not placed on one.
 
     Any number of workers may call this at once, each row going to one of them. On
     PostgreSQL the rows are locked while they are claimed (``SELECT ... FOR UPDATE SKIP
@@ -81,7 +84,7 @@ def claim_pending(*, worker: str, limit: int | None = None) -> list[tuple[Deploy
     database (``transaction_mode`` IMMEDIATE), and :func:`claim`'s conditional update keeps
     a row to one worker on both. An idle poll only reads, and locks nothing.
     """
-    pending = Deployment.objects.filter(state__in=WAITING, worker="")
+    pending = Deployment.objects.filter(state__in=WAITING, worker="", site=site)
     if not pending.exists():
         return []
     claimed = []

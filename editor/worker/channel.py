@@ -6,7 +6,10 @@ here runs work.
   such as "access changed") and their user's lab of the design (:func:`lab_group`). A
   deployment's events (its state, steps, tables and counters: tag, namespaces, MACs) go to
   its owner's lab group only, never to other readers of the design.
-- The worker listens on :data:`WORKER_CHANNEL` for ``worker.nudge`` (queued work, see
+- Each site's worker listens on its own channel (:func:`worker_channel`:
+  ``netlab.worker.SITE``, or :data:`WORKER_CHANNEL` for the worker without a site, the
+  embedded layout); everything about a lab goes to its site's (:func:`lab_channel`). It
+  listens for ``worker.nudge`` (queued work, see
   :func:`nudge`), ``worker.refresh`` (a page connected to a running lab), ``worker.watch``
   and ``worker.unwatch`` (a page opened or went), ``worker.probe`` (a probe request
   with the asking consumer's channel), ``worker.pingall.stop`` (that page's ping-alls are
@@ -30,6 +33,20 @@ from editor import events
 logger = logging.getLogger("netlab.worker")
 
 WORKER_CHANNEL = "netlab.worker"
+
+
+def worker_channel(site: str | None) -> str:
+    """The channel of site ``site``'s worker (a slug, so a valid channel name), or of the
+    worker without a site."""
+    return f"{WORKER_CHANNEL}.{site}" if site else WORKER_CHANNEL
+
+
+def lab_channel(design_id: int, user_id: int) -> str:
+    """The channel of the worker that holds the user's lab of the design (blocking: it
+    reads the database)."""
+    from editor.deployments.sites import lab_site  # the channel contract imports no models
+
+    return worker_channel(lab_site(design_id, user_id))
 
 
 def group_name(design_id: int) -> str:
@@ -75,7 +92,7 @@ def _announce_access_change(design_id: int) -> None:
         logger.exception("could not tell the pages of design %s that access changed", design_id)
 
 
-async def nudge(layer: BaseChannelLayer) -> None:
-    """Tell a worker there is queued work. Best effort: the worker also polls."""
+async def nudge(layer: BaseChannelLayer, site: str | None = None) -> None:
+    """Tell site ``site``'s worker there is queued work. Best effort: the worker also polls."""
     with contextlib.suppress(ChannelFull):
-        await layer.send(WORKER_CHANNEL, {"type": "worker.nudge"})
+        await layer.send(worker_channel(site), {"type": "worker.nudge"})

@@ -55,11 +55,17 @@ class Probes:
     """
 
     def __init__(
-        self, layer: BaseChannelLayer, *, driver: ModuleType | None = None, name: str = ""
+        self,
+        layer: BaseChannelLayer,
+        *,
+        driver: ModuleType | None = None,
+        name: str = "",
+        site: str | None = None,
     ) -> None:
         self.layer = layer
         self.driver = driver
         self.name = name  # the worker's, for its log
+        self.site = site  # the worker's site: a console's change is nudged there
         self.running: Counter[int] = Counter()  # user id: probes running
         self._cancels: dict[str, set[threading.Event]] = {}  # reply channel: its probes
         self._stops: dict[str, set[threading.Event]] = {}  # reply channel: its ping-alls
@@ -175,7 +181,9 @@ class Probes:
                 stop=stop,
                 capture=capture,
                 download=bool(message.get("download")),
-                nudge=lambda: asyncio.run_coroutine_threadsafe(nudge(self.layer), loop).result(),
+                nudge=lambda: asyncio.run_coroutine_threadsafe(
+                    nudge(self.layer, self.site), loop
+                ).result(),
             )
         except (deployments.DeploymentRefused, DesignNotFound, ValueError) as error:
             text = "no such design" if isinstance(error, DesignNotFound) else str(error)

@@ -1,7 +1,11 @@
 """The worker: claims queued deployments and runs them, and serves the worker's channel.
 
 Deployments are rows (``editor.deployments``): consumers only *request* them and nudge
-the worker on :data:`~editor.worker.channel.WORKER_CHANNEL`. The worker claims queued
+the worker of the lab's site on its channel (:func:`~editor.worker.channel.worker_channel`).
+A worker with a site registers it when it starts and refreshes it every tenth of
+``NETLAB_SITE_TIMEOUT`` (at its poll), claims
+only its site's work, marks ``unknown`` the labs of sites that went down and checks its
+own ``unknown`` labs again (``deployments.sites``). The worker claims queued
 work atomically, runs it in a thread and publishes each ``step`` and ``deployment`` event
 to the lab's group. It also scans the database every ``poll_interval`` seconds, so a lost
 nudge (or one sent while no worker ran) only delays work. Each scan first recovers the
@@ -27,10 +31,12 @@ from types import ModuleType
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 
 from editor import deployments, events
-from editor.models import Deployment
-from editor.worker.channel import WORKER_CHANNEL, publish
+from editor.deployments import sites
+from editor.models import Deployment, Site
+from editor.worker.channel import publish, worker_channel
 from editor.worker.monitors import Monitors
 from editor.worker.probes import Probes
 from editor.worker.threads import in_thread
@@ -48,7 +54,9 @@ class Worker:
     ``probes`` and ``observer`` are the modules that run probes and read namespaces
     (``netlab.kernel.probes`` and ``observe`` by default); tests above the kernel may pass
     doubles of each. ``counter_interval`` is the period of the counters' polling, in
-    seconds.
+    seconds. ``site`` (a site's name, with its ``underlay`` address and capacity) makes it
+    that site's worker; without one it runs the labs not placed on a site (the embedded
+    layout).
     """
 
     def __init__(
@@ -61,17 +69,31 @@ class Worker:
         probes: ModuleType | None = None,
         observer: ModuleType | None = None,
         counter_interval: float = 1.0,
+        site: str | None = None,
+        underlay: str = "",
+        max_labs: int = 0,
+        max_namespaces: int = 0,
     ) -> None:
+        if site is not None:  # refused before anything starts: the caller says why
+            sites.check_name(site)
+            sites.check_underlay(underlay)
+        self.site_name = site
+        self.underlay = underlay
+        self.capacity = (max_labs, max_namespaces)
+        self.site: Site | None = None  # registered when it runs
+        self.channel = worker_channel(site)
         self.layer = layer or get_channel_layer()
         self.name = name or deployments.worker_id()
         self.poll_interval = poll_interval
         self._recovered_at = -math.inf  # the loop's time of the last recovery
+        self._site_checked_at = -math.inf  # ... and of the last refresh of its site
+        self._site_period = max(poll_interval, settings.NETLAB_SITE_TIMEOUT / 10)
         self.engine = engine
         self.counter_interval = counter_interval
         self.monitors = Monitors(
             self.layer, observer=observer, counter_interval=counter_interval, name=self.name
         )
-        self.probes = Probes(self.layer, driver=probes, name=self.name)
+        self.probes = Probes(self.layer, driver=probes, name=self.name, site=site)
         # The tests read these: each lab's watching pages, each user's probes running and
         # each running deployment's monitors (the same objects as the concerns' own).
         self._viewers = self.monitors.viewers
@@ -86,8 +108,20 @@ class Worker:
     async def run(self) -> None:
         """Restart the monitors of running deployments, then serve until cancelled."""
         self.probes.start()
+        if self.site_name is not None:
+            max_labs, max_namespaces = self.capacity
+            self.site = await in_thread(
+                sites.register,
+                self.site_name,
+                self.underlay,
+                max_labs=max_labs,
+                max_namespaces=max_namespaces,
+            )
+            with contextlib.suppress(Exception):  # the poll tries again
+                await self._check_sites(recover=True)
+            self._site_checked_at = asyncio.get_running_loop().time()
         running = await in_thread(
-            lambda: list(Deployment.objects.filter(state=Deployment.State.RUNNING))
+            lambda: list(Deployment.objects.filter(state=Deployment.State.RUNNING, site=self.site))
         )
         for deployment in running:
             self.monitors.start(deployment)
@@ -134,7 +168,7 @@ class Worker:
 
     async def _receive(self) -> None:
         while True:
-            message = await self.layer.receive(WORKER_CHANNEL)
+            message = await self.layer.receive(self.channel)
             kind = message.get("type")
             if kind == "worker.nudge":
                 self._wake.set()
@@ -163,22 +197,52 @@ class Worker:
 
     # -- deployments -----------------------------------------------------------------------
 
-    async def _recover(self) -> None:
-        """Take back the work of this host's dead workers (see ``recover_abandoned``)."""
+    def _publisher(self) -> deployments.StateCallback:
+        """An ``on_state`` for a thread: publishes each changed lab's state to its pages."""
         loop = asyncio.get_running_loop()
 
-        def on_state(changed: Deployment) -> None:  # called from the recovery's thread
+        def on_state(changed: Deployment) -> None:  # called from a blocking thread
             event = events.deployment_event(changed)
             coroutine = publish(self.layer, changed.design_id, changed.owner_id, event)
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
 
+        return on_state
+
+    async def _recover(self) -> None:
+        """Take back the work of this host's dead workers (see ``recover_abandoned``)."""
+        now = asyncio.get_running_loop().time()
         await in_thread(
             deployments.recover_abandoned,
             worker=self.name,
-            on_state=on_state,
+            on_state=self._publisher(),
             engine=self.engine,
             executor=self._jobs,
         )
+        # Often enough for NETLAB_SITE_TIMEOUT, rarely enough to cost nothing (SQLite writes).
+        if self.site is not None and now - self._site_checked_at >= self._site_period:
+            self._site_checked_at = now
+            await self._check_sites(recover=False)
+
+    async def _check_sites(self, *, recover: bool) -> None:
+        """Say this site is alive, mark the labs of sites that went down ``unknown``, and
+        check this site's own ``unknown`` labs (at start, or when it was thought down)."""
+        site = self.site
+        assert site is not None
+        on_state = self._publisher()
+        was_seen = site.last_seen
+        await in_thread(sites.refresh, site, executor=self._jobs)
+        await in_thread(sites.mark_lost, on_state, executor=self._jobs)
+        if recover or was_seen < await in_thread(sites.deadline):
+            back = await in_thread(
+                sites.recover_unknown,
+                site,
+                on_state=on_state,
+                engine=self.engine,
+                executor=self._jobs,
+            )
+            for deployment in back:
+                if deployment.state == Deployment.State.RUNNING:
+                    self.monitors.start(deployment)
 
     async def _claim_and_run(self) -> None:
         # Taking back a dead worker's work can wait for the poll: a nudge (a page asked for
@@ -187,7 +251,9 @@ class Worker:
         if now - self._recovered_at >= self.poll_interval:
             await self._recover()
             self._recovered_at = now
-        claimed = await in_thread(deployments.claim_pending, worker=self.name, executor=self._jobs)
+        claimed = await in_thread(
+            deployments.claim_pending, worker=self.name, site=self.site, executor=self._jobs
+        )
         for deployment, work in claimed:
             self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
 

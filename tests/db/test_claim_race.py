@@ -1,5 +1,6 @@
 """Any number of workers claim safely: worker processes, each with its own connection, race
-for many waiting deployments, and each is claimed exactly once (the run's database:
+for many waiting deployments on two sites, two workers a site, and each is claimed exactly
+once, by a worker of its site (the run's database:
 PostgreSQL's row locks under ``--postgres``, SQLite's database lock otherwise).
 
 The workers are processes (``claimrace.py``), as real workers are. On PostgreSQL they share
@@ -25,6 +26,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 RACER = Path(__file__).resolve().parent / "claimrace.py"
 WORKERS = 4
 JOBS = 240
+SITES = ["east", "west"]  # claimrace's
 WORK = {"queued": "deploy", "applying": "apply", "destroying": "destroy"}
 CLAIMED = {"deploy": "deploying", "apply": "applying", "destroy": "destroying"}
 
@@ -57,12 +59,16 @@ def run(env: dict[str, str], *arguments: str) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_racing_workers_claim_each_job_exactly_once(race_env: dict[str, str]) -> None:
     run(race_env, str(RACER), "setup", str(JOBS))
-    waiting = {pk: WORK[state] for pk, state, _ in json.loads(run(race_env, str(RACER), "rows"))}
+    rows = json.loads(run(race_env, str(RACER), "rows"))
+    waiting = {pk: WORK[state] for pk, state, _, _ in rows}
+    placed = {pk: site for pk, _, _, site in rows}
     assert len(waiting) == JOBS
+    assert set(placed.values()) == set(SITES)
     names = [f"racer-{number}" for number in range(WORKERS)]
+    site_of = {name: SITES[number % len(SITES)] for number, name in enumerate(names)}
     workers = [
         subprocess.Popen(
-            [sys.executable, str(RACER), "worker", name],
+            [sys.executable, str(RACER), "worker", name, site_of[name]],
             env=race_env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -97,8 +103,9 @@ def test_racing_workers_claim_each_job_exactly_once(race_env: dict[str, str]) ->
     assert set(times) == set(waiting)  # every job claimed
     assert set(times.values()) == {1}  # and none twice
     winner = {pk: (name, work) for name, claims in won.items() for pk, work in claims}
-    for pk, state, worker in json.loads(run(race_env, str(RACER), "rows")):
+    for pk, state, worker, site in json.loads(run(race_env, str(RACER), "rows")):
         assert winner[pk] == (worker, waiting[pk])  # the row says who won it, and its work
+        assert site_of[worker] == site  # a worker of the row's site
         assert state == CLAIMED[waiting[pk]]
     shares = {name: len(claims) for name, claims in won.items()}
     print(f"{connection.vendor}: {JOBS} jobs, {WORKERS} workers {shares}, {elapsed:.2f} s")

@@ -42,12 +42,19 @@ FROM generate_series(1, 200000) n;
 
 UPDATE editor_design SET current_id = id * 10;
 
--- Ten runs of each design by its owner: the last one of every tenth design still live.
+INSERT INTO editor_site (id, name, underlay, max_labs, max_namespaces, labs, namespaces,
+                         draining, last_seen)
+SELECT n, 'site-' || n, ('192.0.2.' || n)::inet, 0, 0, 0, 0, false, now()
+FROM generate_series(1, 4) n;
+
+-- Ten runs of each design by its owner: the last one of every tenth design still live,
+-- on four sites.
 INSERT INTO editor_deployment (id, design_id, revision_id, owner_id, tag, prefix, host_mode,
-                               state, namespaces, record, worker, error, created, updated)
+                               state, namespaces, record, worker, error, created, updated,
+                               site_id)
 SELECT n, 1 + (n - 1) / 10, n, 1 + (1 + (n - 1) / 10) % 2000, to_hex(n), 'netlab-', false,
        CASE WHEN n % 100 = 0 THEN 'running' WHEN n % 10 = 0 THEN 'failed' ELSE 'stopped' END,
-       '{}', '{}', '', '', now() - (200000 - n) * interval '1 minute', now()
+       '{}', '{}', '', '', now() - (200000 - n) * interval '1 minute', now(), 1 + n % 4
 FROM generate_series(1, 200000) n;
 
 INSERT INTO editor_deploymentstep (deployment_id, action, index, total, description, shell,
@@ -61,16 +68,19 @@ ANALYZE;
 
 def queries() -> dict[str, Callable[[], Any]]:
     """The queries, as the code makes them (ids of a user with history, and a live lab)."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Count, Exists, OuterRef
 
     from editor import deployments
+    from editor.deployments import sites
     from editor.deployments.steplog import _UPDATE
-    from editor.models import Deployment, DeploymentStep, Design, Revision
+    from editor.models import Deployment, DeploymentStep, Design, Revision, Site
 
     state = Deployment.State
     design = Design.objects.get(pk=4321)
     live = Deployment.objects.filter(state=state.RUNNING).order_by("pk")[5]
-    waiting = Deployment.objects.filter(state__in=deployments.runs.WAITING, worker="")
+    site = Site.objects.get(name="site-2")
+    waiting = Deployment.objects.filter(state__in=deployments.runs.WAITING, worker="", site=site)
+    site_active = Deployment.objects.filter(site=site, state__in=Deployment.ACTIVE_STATES)
     running = Deployment.objects.filter(design=OuterRef("pk"), state=state.RUNNING)
     return {
         "worker: poll for waiting work (exists)": lambda: waiting[:1],
@@ -78,6 +88,21 @@ def queries() -> dict[str, Callable[[], Any]]:
             waiting.select_related("revision")
             .order_by("pk")
             .select_for_update(skip_locked=True, of=("self",))[:1]
+        ),
+        "worker: its site's counts": lambda: site_active.values_list("namespaces", flat=True),
+        "worker: a down site's running labs": lambda: Deployment.objects.filter(
+            state=state.RUNNING, site__in=Site.objects.filter(last_seen__lt=sites.deadline())
+        ),
+        "worker: its site's unknown labs": lambda: Deployment.objects.filter(
+            site=site, state=state.UNKNOWN
+        ),
+        "pages: placement, active labs per site": lambda: (
+            Deployment.objects.filter(
+                site__in=Site.objects.all(), state__in=Deployment.ACTIVE_STATES
+            )
+            .values_list("site")
+            .annotate(count=Count("id"))
+            .values_list("site", "count")
         ),
         "worker: recover abandoned work": lambda: Deployment.objects.filter(
             state__in=[state.DEPLOYING, state.APPLYING, state.DESTROYING]

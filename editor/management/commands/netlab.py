@@ -22,6 +22,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from editor import console, deployments, explaining, lab, services
+from editor.deployments import sites
 from editor.models import Design
 from netlab.core import codec, interop, validation
 from netlab.core.document import Document
@@ -187,8 +188,19 @@ class Command(BaseCommand):
         serve = commands.add_parser("serve", help="serve netlab (HTTP and websockets) with daphne")
         serve.add_argument("--host", default="127.0.0.1")
         serve.add_argument("--port", type=int, default=int(os.environ.get("NETLAB_PORT", "8000")))
-        commands.add_parser(
+        worker = commands.add_parser(
             "worker", help="run the worker alone (the production layout; needs NETLAB_REDIS_URL)"
+        )
+        worker.add_argument(
+            "--site",
+            nargs="?",
+            const="",
+            help="run the labs placed on this site (a slug; default: the host name)",
+        )
+        worker.add_argument("--underlay", help="the IP address other sites reach this one at")
+        worker.add_argument("--max-labs", type=int, default=0, help="the site's labs (0: any)")
+        worker.add_argument(
+            "--max-namespaces", type=int, default=0, help="the site's namespaces (0: any)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -428,9 +440,27 @@ class Command(BaseCommand):
                 "warning: NETLAB_REDIS_URL is not set; run the worker inside `netlab serve`, "
                 "or point both at the same Redis"
             )
-        self.stdout.write(f"netlab worker {Worker().name} started")
+        site = options.site
+        if site is not None or options.underlay is not None:
+            site = site or sites.default_name()
+            if not options.underlay:
+                raise CommandError(f"site {site}: --underlay ADDRESS is needed with --site")
+            if options.max_labs < 0 or options.max_namespaces < 0:
+                raise CommandError("--max-labs and --max-namespaces are counts (0: no limit)")
+        settings_of_site = {
+            "site": site,
+            "underlay": options.underlay or "",
+            "max_labs": options.max_labs,
+            "max_namespaces": options.max_namespaces,
+        }
+        try:
+            worker = Worker(**settings_of_site)
+        except sites.BadSite as error:
+            raise CommandError(str(error)) from None
+        where = f" for site {site} ({worker.underlay})" if site else ""
+        self.stdout.write(f"netlab worker {worker.name}{where} started")
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run_worker(Worker))
+            asyncio.run(_run_worker(lambda: Worker(**settings_of_site)))
 
 
 async def _run_worker(worker_class: Any) -> None:

@@ -30,6 +30,7 @@ const STATE_HINTS = {
   failed: "The deployment failed; what had been made was rolled back.",
   destroying: "The worker is removing the lab from the kernel.",
   stopped: "The lab was destroyed: nothing of it is left in the kernel.",
+  unknown: "The lab's site is down: its worker checks the lab against the design when it is back.",
 };
 
 const PHASES = { deploy: "Deploy", apply: "Apply", destroy: "Destroy" };
