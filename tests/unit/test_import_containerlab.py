@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from factories import tutorial_data
+from factories import tutorial_data, vlan_design_data
 
 from netlab.core import interop
 from netlab.core.interop import containerlab
@@ -348,3 +348,9 @@ def test_hostile_names_are_quoted_in_exec_lines() -> None:
     assert "- ip address add 10.0.0.1/24 dev x\n" in text
     # every exec line reads back as the words written
     assert same_lab(read(text).data) == same_lab(data)
+
+
+def test_vlan_settings_are_said_not_exported() -> None:
+    text = containerlab.write(load(vlan_design_data()))
+    header = " ".join(line for line in text.splitlines() if line.startswith("#"))
+    assert "Not exported: the VLAN settings of" in header

@@ -593,6 +593,18 @@ def _header(document: Document, host_id: str | None, holders: dict[str, str]) ->
     ]
     if down:
         lines.append(f"Down in the design (containerlab brings every link up): {', '.join(down)}.")
+    vlans = [node.id for node in document.nodes if node.vlan_filtering or node.subinterfaces]
+    vlans += [
+        f"{end.node}'s {end.interface}"
+        for link in document.links
+        for end in link.endpoints
+        if end.vlan is not None or end.trunk
+    ]
+    if vlans:
+        lines.append(
+            f"Not exported: the VLAN settings of {', '.join(vlans)} (containerlab has "
+            "no field for them; set them by exec lines or by hand)."
+        )
     services = [node.id for node in document.nodes if node.services]
     if services:
         lines.append(
