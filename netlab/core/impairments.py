@@ -38,6 +38,14 @@ def tbf_burst(rate_kbit: float, mtu: int) -> int:
     return max(int(rate_kbit * 1000 / 8 * TBF_BURST_MS / 1000), 2 * (mtu + ETHERNET_HEADER))
 
 
+# The impairment fields that are percentages, and netem's word for each.
+PERCENTAGES = (
+    ("loss_percent", "loss"),
+    ("corrupt_percent", "corrupt"),
+    ("duplicate_percent", "duplicate"),
+)
+
+
 def number(value: float) -> str:
     """A number as tc reads it and a person writes it: ``30``, ``0.5``, never ``1e+07``."""
     as_float = float(value)
@@ -51,11 +59,7 @@ def netem_words(impairment: Impairment) -> tuple[str, ...]:
         words += ["delay", f"{number(impairment.delay_ms)}ms"]
         if impairment.jitter_ms is not None:
             words.append(f"{number(impairment.jitter_ms)}ms")
-    for field, word in (
-        ("loss_percent", "loss"),
-        ("corrupt_percent", "corrupt"),
-        ("duplicate_percent", "duplicate"),
-    ):
+    for field, word in PERCENTAGES:
         value = getattr(impairment, field)
         if value is not None:
             words += [word, f"{number(value)}%"]
@@ -93,11 +97,7 @@ def impairment_summary(impairment: Impairment) -> str:
         if impairment.jitter_ms:
             delay += f" ± {number(impairment.jitter_ms)} ms"
         parts.append(delay)
-    for field, word in (
-        ("loss_percent", "loss"),
-        ("corrupt_percent", "corrupt"),
-        ("duplicate_percent", "duplicate"),
-    ):
+    for field, word in PERCENTAGES:
         value = getattr(impairment, field)
         if value is not None:
             parts.append(f"{number(value)}% {word}")

@@ -5,6 +5,7 @@ its line and node; and design -> containerlab -> design is the same lab."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -354,3 +355,9 @@ def test_vlan_settings_are_said_not_exported() -> None:
     text = containerlab.write(load(vlan_design_data()))
     header = " ".join(line for line in text.splitlines() if line.startswith("#"))
     assert "Not exported: the VLAN settings of" in header
+
+
+def test_a_large_rate_is_written_as_a_whole_number() -> None:
+    data = copy.deepcopy(RICH)
+    data["links"][1]["impairment"]["rate_kbit"] = 10_000_000
+    assert "--rate 10000000" in containerlab.write(load(data))

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from netlab.core import codec, names, shell
+from netlab.core import codec, impairments, names, shell
 from netlab.core.document import Document, Link, Node
 from netlab.core.interop import Note, Translation
 from netlab.core.interop.script import Replay, design_name, statements
@@ -478,7 +478,7 @@ def _netem_lines(document: Document, holders: dict[str, str]) -> list[str]:
             for field, flag, unit in NETEM_FLAGS:
                 value = getattr(impairment, field)
                 if value is not None:
-                    words += [flag, f"{value:g}{unit}"]
+                    words += [flag, f"{impairments.number(value)}{unit}"]
             lines.append(f"  {shell.command(*words)}")
             if impairment.duplicate_percent is not None:
                 lines.append(f"  ({end.node}'s {end.interface}: duplication has no netem set flag)")
