@@ -10,6 +10,10 @@ active labs as what blocks the deletion.
 
 Sites are registered by their workers: staff see their health and drain or undrain them
 (a draining site takes no new labs; its labs stay until destroyed).
+
+Every command loads this module (``django.setup`` runs the admin's autodiscovery), so the
+services and the deployments, which load the document model, are imported where an admin
+action needs them: ``netlab list`` should not pay for them.
 """
 
 from collections.abc import Iterable
@@ -22,8 +26,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from editor import deployments, permissions, services
-from editor.deployments import sites
+from editor import permissions
 from editor.models import ApiToken, Deployment, Design, Revision, Site
 
 
@@ -40,11 +43,15 @@ class LabAwareDeletion(admin.ModelAdmin):
         # Django lists every PROTECT row as blocking, ended deployments too; those are
         # removed with the object by services: only active labs block.
         deleted, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        from editor import deployments
+
         active = self.labs_of(objs).filter(state__in=Deployment.ACTIVE_STATES)
         protected = [deployments.describe(lab) for lab in active.select_related("design", "owner")]
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        from editor import deployments
+
         try:
             self.delete_with_labs(obj, actor=permissions.signed_in_user(request))
         except deployments.LabsActive as error:  # a lab requested since the confirmation
@@ -91,6 +98,8 @@ class DesignAdmin(LabAwareDeletion):
         return Deployment.objects.filter(design__in=list(objects))
 
     def delete_with_labs(self, obj: Design, *, actor: User) -> None:
+        from editor import services
+
         services.delete_design(obj, actor=actor)
 
 
@@ -136,6 +145,8 @@ class SiteAdmin(admin.ModelAdmin):
 
     @admin.display(boolean=True, description="up")
     def up(self, site: Site) -> bool:
+        from editor.deployments import sites
+
         return sites.is_up(site)
 
     @admin.action(description="Drain: take no new labs")
@@ -162,4 +173,6 @@ class NetlabUserAdmin(LabAwareDeletion, UserAdmin):
         return Deployment.objects.filter(Q(owner__in=users) | Q(design__owner__in=users))
 
     def delete_with_labs(self, obj: Any, *, actor: User) -> None:
+        from editor import services
+
         services.delete_user(obj, actor=actor)

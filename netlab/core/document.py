@@ -36,6 +36,9 @@ class Element(BaseModel):
         frozen=True,
         populate_by_name=True,
         serialize_by_alias=True,
+        # Validators are built when a document is first read, not when this module is
+        # imported: commands that never read one (netlab status) start ~40 ms sooner.
+        defer_build=True,
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from factories import changed, design_data, tutorial_path
 
+from editor.management.commands import netlab as command_line
 from editor.models import ApiToken, Design, Revision
 from netlab.core import codec
+from netlab.core.interop import containerlab
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +246,35 @@ def test_bad_file_exits_non_zero_through_manage_py(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "not valid JSON" in captured.err
     assert "Traceback" not in captured.err
+
+
+# start-up
+
+START_UP = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netlab.settings")
+import django
+django.setup()
+from editor.management.commands.netlab import Command
+Command().create_parser("manage.py", "netlab").parse_args(["list"])
+heavy = ("pydantic", "netlab.core.document", "editor.deployments", "editor.services", "daphne")
+print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] in heavy
+    or name in heavy)))
+"""
+
+
+def test_start_up_loads_neither_the_document_model_nor_the_services():
+    """Setting Django up and parsing a command's arguments (all of ``netlab list`` but its
+    one query) loads neither pydantic, the document model, the services nor the server."""
+    root = Path(__file__).resolve().parents[2]
+    found = subprocess.run(
+        [sys.executable, "-c", START_UP], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == []
+
+
+def test_the_command_line_names_the_exporters_default_image():
+    assert command_line.CONTAINERLAB_IMAGE == containerlab.DEFAULT_IMAGE
 
 
 # list, token, ensure-admin

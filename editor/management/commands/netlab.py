@@ -2,6 +2,9 @@
 
 Each subcommand parses its arguments, finds what it acts on and calls ``editor.services``;
 errors are one line on stderr and a non-zero exit status, never a traceback.
+
+Each handler imports the services it calls: they load the document model and the engine,
+which ``netlab list`` never needs and whose import was a third of its start-up.
 """
 
 from __future__ import annotations
@@ -14,20 +17,22 @@ import shlex
 import signal
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
-from editor import console, deployments, explaining, lab, services
-from editor.deployments import sites
 from editor.models import Design
-from netlab.core import codec, interop, validation
-from netlab.core.document import Document
-from netlab.core.interop import containerlab
-from netlab.core.validation import InvalidDesign
+
+if TYPE_CHECKING:
+    from netlab.core import interop
+    from netlab.core.document import Document
+    from netlab.core.validation import InvalidDesign
+
+# The exporter's default image (containerlab.DEFAULT_IMAGE, checked by a unit test), named
+# here so that parsing the arguments does not load the exporter.
+CONTAINERLAB_IMAGE = "alpine:3"
 
 
 def find_design(reference: str) -> Design:
@@ -75,6 +80,9 @@ def invalid_file(path: str, error: InvalidDesign) -> CommandError:
 
 def read_document(path: str) -> Document:
     """Return the valid design in file ``path``; raise :class:`CommandError` listing problems."""
+    from netlab.core import codec
+    from netlab.core.validation import InvalidDesign
+
     text = read_file(path)
     try:
         return codec.load_text(text, codec.guess_format(path))
@@ -110,8 +118,8 @@ class Command(BaseCommand):
         )
         exports.add_argument(
             "--image",
-            default=containerlab.DEFAULT_IMAGE,
-            help=f"containerlab: the image of linux nodes (default {containerlab.DEFAULT_IMAGE})",
+            default=CONTAINERLAB_IMAGE,
+            help=f"containerlab: the image of linux nodes (default {CONTAINERLAB_IMAGE})",
         )
 
         validates = commands.add_parser("validate", help="check a design file, saving nothing")
@@ -208,6 +216,13 @@ class Command(BaseCommand):
         handler(Namespace(**options))
 
     def handle_import(self, options: Namespace) -> None:
+        import yaml
+
+        from editor import services
+        from netlab.core import interop, validation
+        from netlab.core.document import Document
+        from netlab.core.validation import InvalidDesign
+
         text = read_file(options.file)
         filename = Path(options.file).name
         if options.dry_run:
@@ -242,6 +257,12 @@ class Command(BaseCommand):
             self.stderr.write(str(note))
 
     def handle_export(self, options: Namespace) -> None:
+        from editor import deployments, lab
+        from netlab.core import codec
+        from netlab.core.document import Document
+        from netlab.core.interop import containerlab
+        from netlab.core.validation import InvalidDesign
+
         design = find_design(options.design)
         document = Document.model_validate(design.document)
         scripted = {"sh": "a script", "containerlab": "a containerlab topology"}
@@ -276,14 +297,20 @@ class Command(BaseCommand):
             )
 
     def handle_deploy(self, options: Namespace) -> None:
+        from editor import lab
+
         design = find_design(options.design)
         lab.deploy(design, host_mode=options.host_mode, out=self.stdout.write)
 
     def handle_apply(self, options: Namespace) -> None:
+        from editor import lab
+
         design = find_design(options.design)
         lab.apply(design, dry_run=options.dry_run, out=self.stdout.write)
 
     def handle_status(self, options: Namespace) -> None:
+        from editor import lab
+
         design = find_design(options.design)
         report = lab.status(design)
         if options.json:
@@ -299,6 +326,8 @@ class Command(BaseCommand):
                 )
 
     def handle_check(self, options: Namespace) -> None:
+        from editor import lab
+
         drift = lab.check(find_design(options.design))
         for item in drift:
             self.stdout.write(f"{item['node']}: {item['message']}")
@@ -307,10 +336,14 @@ class Command(BaseCommand):
         self.stdout.write("the kernel matches the design")
 
     def handle_ping(self, options: Namespace) -> None:
+        from editor import lab
+
         design = find_design(options.design)
         lab.ping(design, options.source, options.target, options.count, out=self.stdout.write)
 
     def handle_explain(self, options: Namespace) -> None:
+        from editor import explaining
+
         design = find_design(options.design)
         try:
             if options.matrix:
@@ -353,6 +386,8 @@ class Command(BaseCommand):
             self.stdout.write(f"observed: {answer['observed']['said']} ({agrees})")
 
     def handle_capture(self, options: Namespace) -> None:
+        from editor import lab
+
         lab.capture(
             find_design(options.design),
             options.node,
@@ -365,6 +400,8 @@ class Command(BaseCommand):
         )
 
     def handle_exec(self, options: Namespace) -> None:
+        from editor import console
+
         design = find_design(options.design)
         # One word is the line as typed ('ip -br a', '!cat /etc/hosts'); several are quoted.
         words = options.words
@@ -383,20 +420,28 @@ class Command(BaseCommand):
             raise CommandError(f"exit status {outcome.exit_code}", returncode=outcome.exit_code)
 
     def handle_destroy(self, options: Namespace) -> None:
+        from editor import lab
+
         user = find_user(options.user) if options.user else None
         lab.destroy(find_design(options.design), out=self.stdout.write, user=user)
 
     def handle_cleanup(self, options: Namespace) -> None:
+        from editor import lab
+
         removed = lab.cleanup()
         for name in removed:
             self.stdout.write(f"removed {name}")
         self.stdout.write(f"{len(removed)} orphans removed")
 
     def handle_token(self, options: Namespace) -> None:
+        from editor import services
+
         user = find_user(options.user)
         self.stdout.write(services.create_token(user=user, name=options.name))
 
     def handle_ensure_admin(self, options: Namespace) -> None:
+        from editor import services
+
         password = services.ensure_admin()
         if password is not None:
             self.stdout.write(
@@ -430,6 +475,7 @@ class Command(BaseCommand):
     def handle_worker(self, options: Namespace) -> None:
         from django.conf import settings
 
+        from editor.deployments import sites
         from editor.worker import Worker
 
         self.check(display_num_errors=True)
