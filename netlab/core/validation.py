@@ -9,11 +9,14 @@ and the canvas can all point at it. The first two stages live in :mod:`netlab.co
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import math
 import re
+import threading
 import weakref
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -75,7 +78,15 @@ def load(data: Any) -> Document:
     """Return the valid design that ``data`` describes, or raise :class:`InvalidDesign`.
 
     Each problem names its element (:attr:`Problem.element`) as the canvas shows it.
+    Data found valid is remembered by its content (see :data:`_LOADED`).
     """
+    key = _content_key(data)
+    if key is not None:
+        with _LOADED_LOCK:
+            known = _LOADED.get(key)
+            if known is not None:
+                _LOADED.move_to_end(key)
+                return known
     try:
         design = parse(data)
     except InvalidDesign as error:
@@ -83,7 +94,36 @@ def load(data: Any) -> Document:
     problems = validate(design)
     if problems:
         raise InvalidDesign(name_elements(data, problems))
+    if key is not None:
+        with _LOADED_LOCK:
+            _LOADED[key] = design
+            while len(_LOADED) > LOADED_SIZE:
+                _LOADED.popitem(last=False)
     return design
+
+
+# Valid documents by a digest of their data's canonical JSON, the most recently read last:
+# a revision is read again by each deploy, check and explanation, and in the embedded layout
+# the worker reads what the web process validated when it was saved. The digest takes 1 ms
+# for a star of 200 (parsing and checking it, 18 ms; a star of 1000, 4 ms against 130 ms).
+LOADED_SIZE = 8  # a star of 1000 holds 2.4 MiB
+_LOADED: OrderedDict[bytes, Document] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+
+
+def _content_key(data: Any) -> bytes | None:
+    """The digest of ``data`` as canonical JSON; None for data that is not exactly JSON.
+
+    Data that reads back unequal is not remembered: JSON would make one text of ``{1: x}``
+    and ``{"1": x}`` (or of a tuple and a list), which need not be equally valid.
+    """
+    try:
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if json.loads(text) != data:
+        return None
+    return hashlib.sha256(text.encode()).digest()
 
 
 def problems_of(data: Any) -> list[Problem]:
@@ -274,13 +314,12 @@ class _Checker:
 
     def _subinterfaces(self) -> Iterator[Problem]:
         """A sub-interface sits on one of its node's link ends, once per VLAN."""
+        ends_of: dict[str, set[str]] = defaultdict(set)
+        for link in self.design.links:
+            for endpoint in link.endpoints:
+                ends_of[endpoint.node].add(endpoint.interface)
         for node_index, node in enumerate(self.design.nodes):
-            ends = {
-                endpoint.interface
-                for link in self.design.links
-                for endpoint in link.endpoints
-                if endpoint.node == node.id
-            }
+            ends = ends_of[node.id]
             seen: dict[tuple[str, int], str] = {}
             for index, sub in enumerate(node.subinterfaces):
                 path = f"nodes[{node_index}].subinterfaces[{index}]"

@@ -7,6 +7,7 @@ its message.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from factories import (
     tutorial_data,
 )
 
-from netlab.core import codec
+from netlab.core import codec, validation
 from netlab.core.document import Document
 from netlab.core.problems import element_name
 from netlab.core.validation import InvalidDesign, Problem, format_path, load, problems_of
@@ -1084,6 +1085,29 @@ def test_problem_order_is_stable() -> None:
     first = problems_of(FIVE_ERRORS)
     assert all(problems_of(FIVE_ERRORS) == first for _ in range(3))
     assert problems_of(reordered) == first
+
+
+def test_valid_data_is_remembered_by_its_content() -> None:
+    """Loading equal data again (another copy, keys in another order) gives the document
+    found valid the first time; invalid data is checked every time."""
+    data = changed(T4, {"name": "remembered"})
+    reordered = json.loads(json.dumps({key: data[key] for key in reversed(data)}))
+    assert load(reordered) is load(data)
+    for _ in range(2):
+        with pytest.raises(InvalidDesign):
+            load(FIVE_ERRORS)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{1: "x"}, {"a": (1, 2)}, {"a": float("nan")}, {"a": {1, 2}}, [{"a": b"x"}]],
+    ids=["integer-key", "tuple", "nan", "set", "bytes"],
+)
+def test_data_that_is_not_exactly_json_is_not_remembered(data: Any) -> None:
+    """JSON writes {1: x} and {"1": x} alike: such data gets no digest, so a document found
+    valid can never be mistaken for data that only looks the same as JSON."""
+    assert validation._content_key(data) is None
+    assert validation._content_key(json.loads(json.dumps({"1": "x"}))) is not None
 
 
 def test_invalid_design_lists_every_problem() -> None:
