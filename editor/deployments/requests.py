@@ -191,8 +191,12 @@ def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:
     """Ask for ``deployment`` to be destroyed. A queued one is simply cancelled."""
     # ``updated`` is set by hand: update() skips auto_now, and pages order the state
     # messages they receive by it.
-    cancelled = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED).update(
-        state=State.STOPPED, error="cancelled before it started", updated=timezone.now()
+    # A running lab (the usual case) is one conditional update: a row is made queued and
+    # never goes back to it, so only one read queued may still be.
+    cancelled = deployment.state == State.QUEUED and bool(
+        Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED).update(
+            state=State.STOPPED, error="cancelled before it started", updated=timezone.now()
+        )
     )
     if not cancelled:
         removable = [State.RUNNING, State.FAILED, State.UNKNOWN]

@@ -52,19 +52,25 @@ def claim(deployment: Deployment, *, worker: str) -> str | None:
     Returns "deploy", "apply" or "destroy" when this call won the work, None when there is none or
     another worker already has it.
     """
-    deploys = Deployment.objects.filter(pk=deployment.pk, state=State.QUEUED, worker="")
-    if deploys.update(state=State.DEPLOYING, worker=worker, updated=timezone.now()):
-        deployment.refresh_from_db()
-        return "deploy"
-    changes = Deployment.objects.filter(pk=deployment.pk, state=State.APPLYING, worker="")
-    if changes.update(worker=worker):
-        deployment.refresh_from_db()
-        return "apply"
-    destroys = Deployment.objects.filter(pk=deployment.pk, state=State.DESTROYING, worker="")
-    if destroys.update(worker=worker):
-        deployment.refresh_from_db()
-        return "destroy"
+    # The state the row was read in is tried first: one conditional update, not three,
+    # for a fresh row; a stale one still finds its work among the others.
+    for state in sorted(CLAIMS, key=lambda state: state != deployment.state):
+        work, changes = CLAIMS[state]
+        won = Deployment.objects.filter(pk=deployment.pk, state=state, worker="")
+        if won.update(worker=worker, **changes()):
+            # A fresh row reloads only what the claim wrote (the related rows read with it
+            # stay cached); a stale one, everything.
+            fresh = state == deployment.state
+            deployment.refresh_from_db(fields=["state", "worker", "updated"] if fresh else None)
+            return work
     return None
+
+
+CLAIMS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+    State.QUEUED: ("deploy", lambda: {"state": State.DEPLOYING, "updated": timezone.now()}),
+    State.APPLYING: ("apply", dict),
+    State.DESTROYING: ("destroy", dict),
+}
 
 
 WAITING = (State.QUEUED, State.APPLYING, State.DESTROYING)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from editor import deployments
+from editor import deployments, events
 from editor.models import Deployment
 from editor.worker import Worker
 
@@ -141,6 +141,35 @@ def test_a_destroy_abandoned_by_a_dead_worker_is_released_to_run_again(
     deployment.refresh_from_db()
     assert (deployment.state, deployment.worker) == (Deployment.State.DESTROYING, "")
     assert deployments.claim(deployment, worker="next") == "destroy"
+
+
+def test_a_claim_of_a_row_read_before_its_state_changed_finds_its_work(
+    queued: Deployment,
+) -> None:
+    """A stale row (read queued, destroyed since) is claimed for what it now waits for, and
+    read again whole."""
+    Deployment.objects.filter(pk=queued.pk).update(
+        state=Deployment.State.DESTROYING, error="asked twice"
+    )
+    assert queued.state == Deployment.State.QUEUED
+    assert deployments.claim(queued, worker="next") == "destroy"
+    assert (queued.state, queued.worker, queued.error) == (
+        Deployment.State.DESTROYING,
+        "next",
+        "asked twice",
+    )
+    assert deployments.claim(queued, worker="other") is None
+
+
+def test_claimed_work_keeps_its_revision_read_with_it(
+    queued: Deployment, django_assert_num_queries: Any
+) -> None:
+    """claim_pending reads each row with its revision; the claim does not drop it, so the
+    worker's first event needs no query."""
+    [(deployment, work)] = deployments.claim_pending(worker="next")
+    assert work == "deploy" and deployment.state == Deployment.State.DEPLOYING
+    with django_assert_num_queries(0):
+        events.deployment_event(deployment)
 
 
 @pytest.mark.parametrize(
