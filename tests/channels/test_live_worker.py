@@ -167,7 +167,7 @@ def test_claimed_work_keeps_its_revision_read_with_it(
     """claim_pending reads each row with its revision; the claim does not drop it, so the
     worker's first event needs no query."""
     [(deployment, work)] = deployments.claim_pending(worker="next")
-    assert work == "deploy" and deployment.state == Deployment.State.DEPLOYING
+    assert (work, deployment.state) == ("deploy", Deployment.State.DEPLOYING)
     with django_assert_num_queries(0):
         events.deployment_event(deployment)
 
