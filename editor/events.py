@@ -19,6 +19,7 @@ from editor import deployments
 MAX_PING_COUNT = 100
 MAX_REQUEST_CHARACTERS = 4096  # every valid request is far shorter
 MAX_CELLS_PER_MESSAGE = 500  # ping-all cells in one pingall.cells message
+MAX_TABLES_PER_MESSAGE = 100  # node tables in one tables message (a hub's links are large)
 
 
 class Message(BaseModel):
@@ -492,6 +493,21 @@ class CountersEvent(Message):
     complete: bool = True
 
 
+class TablesEvent(Message):
+    """Node tables published together: those a lab's monitors published within a moment of
+    each other (as a big lab's monitors start, or a page connects to it), at most
+    :data:`MAX_TABLES_PER_MESSAGE`, in the order they were published. A table published
+    alone is sent as its own message."""
+
+    type: Literal["tables"] = "tables"
+    tables: list[
+        Annotated[
+            LinksEvent | RoutesEvent | NeighboursEvent | CountersEvent,
+            Field(discriminator="type"),
+        ]
+    ]
+
+
 class ErrorEvent(Message):
     """A request was refused or failed; nothing changed. ``action`` names the request when
     it could be read, ``node`` the node it was about (a console line, a capture, a ping)."""
@@ -537,6 +553,7 @@ Event = Annotated[
     | LinksEvent
     | RoutesEvent
     | CountersEvent
+    | TablesEvent
     | ErrorEvent,
     Field(discriminator="type"),
 ]

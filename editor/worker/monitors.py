@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import math
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -35,6 +36,7 @@ from editor.worker.threads import in_thread
 logger = logging.getLogger("netlab.worker")
 
 COALESCE = 0.075  # seconds: a namespace publishes each table at most this often
+BATCH = 0.05  # seconds: a lab's pages get at most one message of tables this often
 STARTING_AT_ONCE = 8  # monitors opening and reading their first tables at the same time
 # The tables a change of each kind of netlink event may alter. IPv4 routes through a link
 # that goes down vanish without a route event, and its neighbours are flushed.
@@ -101,6 +103,62 @@ class NeighbourTable:
         return tuple(self.entries.values())
 
 
+class TableBatches:
+    """The tables monitors publish, to each lab group a burst at a time.
+
+    A table published after a quiet spell goes at once, as its own message; those that
+    follow within :data:`BATCH` seconds go together in ``tables`` messages. A lab of 1000
+    namespaces publishes ~4000 tables as its monitors start or a page connects: one message
+    each was a storm of up to 2,400 messages a second to every page.
+    """
+
+    def __init__(self, layer: BaseChannelLayer) -> None:
+        self.layer = layer
+        self._pending: dict[str, list[events.Message]] = {}
+        self._sent_at: dict[str, float] = {}  # the loop's time of a group's last message
+        self._flushing: dict[str, asyncio.Task[None]] = {}
+
+    async def send(self, group: str, event: events.Message) -> None:
+        now = asyncio.get_running_loop().time()
+        if group not in self._pending and now - self._sent_at.get(group, -math.inf) >= BATCH:
+            self._sent_at[group] = now
+            await self.layer.group_send(group, envelope(event))
+            return
+        self._pending.setdefault(group, []).append(event)
+        if group not in self._flushing:
+            self._flushing[group] = asyncio.create_task(
+                self._flush(group), name=f"netlab-tables-{group}"
+            )
+
+    async def _flush(self, group: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending.get(group):
+                wait = self._sent_at.get(group, -math.inf) + BATCH - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                batch = self._pending.pop(group, [])
+                self._sent_at[group] = loop.time()
+                for start in range(0, len(batch), events.MAX_TABLES_PER_MESSAGE):
+                    tables = batch[start : start + events.MAX_TABLES_PER_MESSAGE]
+                    message = tables[0] if len(tables) == 1 else events.TablesEvent(tables=tables)
+                    await self.layer.group_send(group, envelope(message))
+        finally:
+            self._flushing.pop(group, None)
+
+    def drop(self, group: str) -> None:
+        """Forget what group ``group`` has yet to get (its lab is going)."""
+        self._pending.pop(group, None)
+        self._sent_at.pop(group, None)
+        flushing = self._flushing.pop(group, None)
+        if flushing is not None:
+            flushing.cancel()
+
+    def drop_all(self) -> None:
+        for group in {*self._pending, *self._flushing}:
+            self.drop(group)
+
+
 class Monitors:
     """The monitors and counters of the running deployments one worker knows, and the pages
     that watch each lab.
@@ -130,6 +188,7 @@ class Monitors:
         # Deployment id: its monitors, by namespace.
         self.tasks: dict[int, dict[str, asyncio.Task[None]]] = {}
         self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
+        self._batches = TableBatches(layer)
         # A lab of 1000 namespaces starts 1000 monitors: a few at a time, or their start
         # fills the loop and the threads, and a page's destroy waited 5 s to be heard.
         self._starting = asyncio.Semaphore(STARTING_AT_ONCE)
@@ -181,6 +240,8 @@ class Monitors:
         """Stop the monitors of a deployment and forget its counters."""
         tasks = list(self.tasks.pop(deployment_id, {}).values())
         stopped = self.running.pop(deployment_id, None)
+        if stopped is not None:
+            self._batches.drop(lab_group(stopped.design_id, stopped.owner_id))
         for netns in stopped.namespaces.values() if stopped else ():
             self._counters.pop(netns, None)
         for task in tasks:
@@ -192,6 +253,7 @@ class Monitors:
         tasks = [task for group in self.tasks.values() for task in group.values()]
         self.tasks.clear()
         self.running.clear()
+        self._batches.drop_all()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -222,8 +284,8 @@ class Monitors:
                 if kinds - {"neighbours"}:
                     await self._publish_state(group, node, netns, kinds)
                 else:
-                    await self.layer.group_send(
-                        group, envelope(events.neighbours_event(node, netns, table.rows()))
+                    await self._batches.send(
+                        group, events.neighbours_event(node, netns, table.rows())
                     )
                 # Changes arriving now wait for the next round: the rate limit of a burst.
                 await asyncio.sleep(COALESCE)
@@ -298,7 +360,7 @@ class Monitors:
             self._counters[netns] = snapshot.counters
             found.append(events.counters_event(node, netns, snapshot.counters))
         for event in found:
-            await self.layer.group_send(group, envelope(event))
+            await self._batches.send(group, event)
 
     async def refresh(self, deployment_id: int) -> None:
         """Publish every table and the counters of a running deployment (a page connected)."""
@@ -351,7 +413,7 @@ class Monitors:
                 if found != before and deployment.pk in self.running:
                     self._counters[netns] = found
                     event = events.counters_event(node, netns, found, before)
-                    await self.layer.group_send(group, envelope(event))
+                    await self._batches.send(group, event)
 
     async def rewatch(self) -> None:
         """Ask the open pages of every running deployment to say so again (a restarted

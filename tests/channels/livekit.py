@@ -38,22 +38,34 @@ def communicator(
     return client
 
 
+def unbatched(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages a ``tables`` message carries (node tables published together), or the
+    message itself."""
+    return list(message["tables"]) if message["type"] == "tables" else [message]
+
+
 async def receive_until(
     client: WebsocketCommunicator,
     wanted: Callable[[dict[str, Any]], bool],
     timeout: float = TIMEOUT,
 ) -> list[dict[str, Any]]:
-    """Return every message received up to and including the first one ``wanted`` accepts."""
+    """Return every message received up to and including the first one ``wanted`` accepts,
+    the tables of a ``tables`` message each as its own (those after the one accepted are
+    kept for the next call)."""
     seen: list[dict[str, Any]] = []
+    backlog: list[dict[str, Any]] = client.__dict__.setdefault("netlab_backlog", [])
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        left = deadline - asyncio.get_running_loop().time()
-        if left <= 0:
-            raise AssertionError(f"the awaited message never came; got {seen}")
-        try:
-            message = await client.receive_json_from(timeout=left)
-        except TimeoutError:
-            raise AssertionError(f"the awaited message never came; got {seen}") from None
-        seen.append(message)
-        if wanted(message):
+        if not backlog:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"the awaited message never came; got {seen}")
+            try:
+                message = await client.receive_json_from(timeout=left)
+            except TimeoutError:
+                raise AssertionError(f"the awaited message never came; got {seen}") from None
+            backlog.extend(unbatched(message))
+        each = backlog.pop(0)
+        seen.append(each)
+        if wanted(each):
             return seen

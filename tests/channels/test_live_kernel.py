@@ -16,7 +16,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from livekit import receive_until, steps_in
+from livekit import receive_until, steps_in, unbatched
 
 from editor.events import EVENT
 
@@ -85,7 +85,8 @@ async def test_deploy_ping_neighbours_destroy(
     assert (done["sent"], done["received"]) == (3, len(answered))
 
     blue_mac = await asyncio.to_thread(mac_of, blue, "veth-blue")
-    neighbours = [m for _, m in arrivals if m["type"] == "neighbours"]
+    tables = [table for _, m in arrivals for table in unbatched(m)]
+    neighbours = [m for m in tables if m["type"] == "neighbours"]
 
     def red_knows_blue(message: dict[str, Any]) -> bool:
         return (

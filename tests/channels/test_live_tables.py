@@ -11,13 +11,15 @@ from typing import Any
 import live_fake_observe as fake
 import pytest
 from channels.db import database_sync_to_async
-from livekit import receive_until
+from channels.layers import get_channel_layer
+from livekit import receive_until, unbatched
 
-from editor import deployments
+from editor import deployments, events
 from editor.events import EVENT
 from editor.models import Deployment
 from editor.worker import Worker
 from editor.worker.channel import lab_group
+from editor.worker.monitors import BATCH, TABLES, TableBatches
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,8 +78,9 @@ async def test_a_page_gets_every_table_of_every_namespace_on_connect(
     while not wanted <= seen:
         message = await client.receive_json_from(timeout=5)
         EVENT.validate_python(message)
-        if "node" in message:
-            seen.add((message["type"], message["node"]))
+        for table in unbatched(message):
+            if "node" in table:
+                seen.add((table["type"], table["node"]))
     await client.disconnect()
 
 
@@ -241,3 +244,51 @@ async def test_a_snapshot_resets_the_neighbour_table(running: Deployment, browse
         ),
     )
     await client.disconnect()
+
+
+async def test_tables_published_together_reach_the_page_in_few_messages(
+    running: Deployment, browser: Any
+) -> None:
+    """A page's connect publishes four tables of each node at once: they come in fewer
+    messages than tables, the first alone, the rest in ``tables`` messages."""
+    client = await opened(browser, running)
+    wanted = {(kind, node) for kind in TABLES for node in running.namespaces}
+    seen: set[tuple[str, str]] = set()
+    messages: list[dict[str, Any]] = []
+    while not wanted <= seen:
+        message = await client.receive_json_from(timeout=5)
+        EVENT.validate_python(message)
+        if message["type"] not in ("deployment", "steps"):
+            messages.append(message)
+        seen |= {(table["type"], table["node"]) for table in unbatched(message) if "node" in table}
+    tables = [table for message in messages for table in unbatched(message)]
+    assert any(message["type"] == "tables" for message in messages)
+    assert len(messages) < len(tables)
+    await client.disconnect()
+
+
+async def test_table_batches_send_the_first_at_once_and_drop_a_going_labs() -> None:
+    """Alone after a quiet spell: its own message; right after: together; a lab going:
+    what it had yet to send is dropped."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("lab-x", channel)
+    batches = TableBatches(layer)
+
+    def links(node: str) -> events.LinksEvent:
+        return events.LinksEvent(node=node, netns=f"ns-{node}", links=[])
+
+    await batches.send("lab-x", links("a"))
+    first = (await layer.receive(channel))["event"]
+    assert (first["type"], first["node"]) == ("links", "a")
+    for node in ("b", "c", "d"):
+        await batches.send("lab-x", links(node))
+    together = (await asyncio.wait_for(layer.receive(channel), 1))["event"]
+    assert together["type"] == "tables"
+    assert [table["node"] for table in together["tables"]] == ["b", "c", "d"]
+    for node in ("e", "f"):
+        await batches.send("lab-x", links(node))
+    batches.drop("lab-x")
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 3 * BATCH)
+    await layer.group_discard("lab-x", channel)

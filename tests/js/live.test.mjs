@@ -111,6 +111,25 @@ test("neighbours new since the node's previous table are fresh; the first table 
   assert.equal(live.fresh.get("red").size, 0);
 });
 
+test("a tables message is each of its tables, as if each had come alone, in order", () => {
+  const live = new LiveState();
+  live.apply(deployment("running"));
+  const zero = { rx_bytes: 0, tx_bytes: 0, rx_packets: 0, tx_packets: 0 };
+  const changed = live.apply({ type: "tables", tables: [
+    neighbours("red", [entry("192.168.15.5", "aa:aa:aa:aa:aa:aa")]),
+    { type: "links", node: "blue", netns: "b", links: [{ name: "veth-blue", up: true }] },
+    { type: "counters", node: "hub", netns: "h", complete: true, interfaces: { p1: zero, p2: zero } },
+    { type: "counters", node: "hub", netns: "h", complete: false, interfaces: { p2: { ...zero, rx_bytes: 7 } } },
+    { type: "ping.reply", node: "red" }, // not a table: ignored
+  ] });
+  assert.deepEqual(changed.sort(), ["counters", "links", "neighbours"]);
+  assert.equal(live.received, 2);
+  assert.equal(live.tables.neighbours.get("red").rows.length, 1);
+  assert.equal(live.tables.links.get("blue").netns, "b");
+  assert.deepEqual(live.tables.counters.get("hub").rows.map((row) => [row.name, row.rx_bytes]), [["p1", 0], ["p2", 7]]);
+  assert.equal(live.ping, null);
+});
+
 test("tables go when the lab stops running", () => {
   const live = new LiveState();
   live.apply(deployment("running"));

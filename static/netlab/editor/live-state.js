@@ -101,6 +101,10 @@ export class LiveState {
       case "deployment": return this.#deployment(event);
       case "step": return this.#step(event);
       case "steps": return [...new Set(event.steps.flatMap((step) => this.#step(step)))];
+      case "tables": // node tables published together: each as if it had come alone
+        return [...new Set(event.tables
+          .filter((table) => TABLES.includes(table.type) && typeof table.node === "string")
+          .flatMap((table) => this.#table(table)))];
       case "ping.reply":
         if (!this.ping || this.ping.source !== event.source || this.ping.target !== event.target) {
           this.ping = { source: event.source, target: event.target, replies: [], done: null };
