@@ -190,13 +190,18 @@ def is_state(*states: str) -> Callable[[dict[str, Any]], bool]:
     return lambda message: message["type"] == "deployment" and message["state"] in states
 
 
-def table_of(node: str, address: str, present: bool = True) -> Callable[[dict[str, Any]], bool]:
-    def wanted(message: dict[str, Any]) -> bool:
-        if message["type"] != "neighbours" or message["node"] != node:
-            return False
-        return any(entry["address"] == address for entry in message["entries"]) == present
+def tables_in(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The node tables a message carries: a ``tables`` message's, or the message itself."""
+    return list(message["tables"]) if message["type"] == "tables" else [message]
 
-    return wanted
+
+def table_of(node: str, address: str, present: bool = True) -> Callable[[dict[str, Any]], bool]:
+    def one(table: dict[str, Any]) -> bool:
+        if table["type"] != "neighbours" or table["node"] != node:
+            return False
+        return any(entry["address"] == address for entry in table["entries"]) == present
+
+    return lambda message: any(one(table) for table in tables_in(message))
 
 
 async def deploy(watcher: Watcher, timeout: float = 600) -> dict[str, Any]:
@@ -296,9 +301,10 @@ async def fan_out(layout: Layout, token: str, design_id: int) -> dict[str, Any]:
         ends = await mark("10.254.0.2")
         groups = [
             [
-                json.dumps(message, sort_keys=True)
+                json.dumps(table, sort_keys=True)
                 for _, message in watcher.messages[start + 1 : end]
-                if message["type"] == "neighbours"
+                for table in tables_in(message)
+                if table["type"] == "neighbours"
             ]
             for watcher, start, end in zip(watchers, starts, ends, strict=True)
         ]
