@@ -36,6 +36,10 @@ from editor.worker.threads import in_thread
 logger = logging.getLogger("netlab.worker")
 
 COALESCE = 0.075  # seconds: a namespace publishes each table at most this often
+# ... and, when reading its tables takes long (a hub of 1000 ports: ~50 ms), spends at most
+# about a tenth of the time reading them: its events (1000 ports' IPv6 addresses settling)
+# made it republish 300 KiB a dozen times a second, and starve the other monitors' start.
+READING_SHARE = 0.1
 BATCH = 0.05  # seconds: a lab's pages get at most one message of tables this often
 STARTING_AT_ONCE = 8  # monitors opening and reading their first tables at the same time
 # The tables a change of each kind of netlink event may alter. IPv4 routes through a link
@@ -189,6 +193,7 @@ class Monitors:
         self.tasks: dict[int, dict[str, asyncio.Task[None]]] = {}
         self._neighbours: dict[str, NeighbourTable] = {}  # netns: kept from its events
         self._batches = TableBatches(layer)
+        self._reading: dict[str, float] = {}  # netns: how long its last snapshot took
         # A lab of 1000 namespaces starts 1000 monitors: a few at a time, or their start
         # fills the loop and the threads, and a page's destroy waited 5 s to be heard.
         self._starting = asyncio.Semaphore(STARTING_AT_ONCE)
@@ -265,7 +270,8 @@ class Monitors:
         The neighbour table is kept in memory from the monitor's events (a
         :class:`NeighbourTable`, reset by every snapshot); other events only mark which
         tables changed, read again from a snapshot. A publisher sends each changed kind's
-        whole table at once, then at most once per :data:`COALESCE` seconds, so a single
+        whole table at once, then at most once per :data:`COALESCE` seconds (longer where
+        reading the tables takes long: :data:`READING_SHARE`), so a single
         change reaches pages without delay and a burst (a lab being built, a link flapping)
         costs a few messages, not one per event. A neighbour change alone needs no kernel
         dump: its table is published from memory.
@@ -288,7 +294,8 @@ class Monitors:
                         group, events.neighbours_event(node, netns, table.rows())
                     )
                 # Changes arriving now wait for the next round: the rate limit of a burst.
-                await asyncio.sleep(COALESCE)
+                reading = self._reading.get(netns, 0.0)
+                await asyncio.sleep(max(COALESCE, reading / READING_SHARE))
 
         publishing = asyncio.create_task(publisher(), name=f"netlab-publish-{netns}")
         try:
@@ -320,6 +327,7 @@ class Monitors:
             if self._neighbours.get(netns) is table:
                 del self._neighbours[netns]
             self._open.pop(netns, None)
+            self._reading.pop(netns, None)
 
     async def _publish_state(
         self, group: str, node: str, netns: str, kinds: set[str], *, counters: bool = False
@@ -333,11 +341,14 @@ class Monitors:
         table = self._neighbours.get(netns)
         mark = table.begin() if table is not None else 0
         monitor = self._open.get(netns)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         try:
             if monitor is not None:  # its socket, in the loop: no thread, no namespace switch
                 snapshot = await monitor.snapshot()
             else:
                 snapshot = await asyncio.to_thread(self.observer.snapshot, netns)
+            self._reading[netns] = loop.time() - began
         except BaseException as error:
             if table is not None:
                 table.end()
