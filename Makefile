@@ -71,9 +71,19 @@ test: lint
 	$(VENV)/bin/pytest
 	$(VENV)/bin/pytest --postgres tests/db tests/channels
 
-# The engine against ip scripts, then end to end (CLI, websocket) next to it, then the
-# gallery and dashboard with 60 public designs of 1000 nodes (root).
+# The engine against ip scripts and Mininet (Debian's, with Linux bridges: bridge-utils),
+# then end to end (CLI, websocket) next to it, then the gallery and dashboard with 60 public
+# designs of 1000 nodes (root).
+BENCH_PACKAGES := mininet bridge-utils
+
 bench: setup
+	@for package in $(BENCH_PACKAGES); do \
+	  dpkg-query -W -f '$${Status}' $$package 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the benchmark:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 	$(PY) -m netlab.bench
 	$(PY) tests/production/bench_e2e.py
 	$(PY) tests/production/bench_pages.py

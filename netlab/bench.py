@@ -9,7 +9,9 @@ two topologies for each size N, in one run:
 
 Each lab is built four ways: netlab's engine in-process; the rendered ``--format sh`` script
 (one ``ip`` command per step, the tutorial's way); ``ip -batch`` (one ``ip`` process per
-namespace and phase, derived from the same plan); Mininet when it is importable. The running
+namespace and phase, derived from the same plan); Mininet (Debian's ``mininet``, when
+installed: ``make bench`` installs it) from ``netlab.mininet_anchor``, in a namespace of
+its own. The running
 lab is also changed live: one more link, planned and applied in place (``engine.change``),
 and back. Medians
 over ``--runs`` runs. The engine's destroy is timed until the kernel holds nothing (see
@@ -26,6 +28,7 @@ import os
 import platform
 import resource
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -232,25 +235,61 @@ def _change_times(design: Document, runs: int, state_dir: str) -> tuple[list[flo
     return times, len(engine.change_plan(design, wanted, record).steps)
 
 
-def _mininet(design: Document, runs: int) -> float | None:
-    try:
-        import mininet  # noqa: F401 - only to know whether it is there
-    except ImportError:
+MININET_PYTHON = "/usr/bin/python3"  # Debian's mininet package is for the system's Python
+
+
+def _mininet(design: Document, runs: int) -> dict[str, float] | None:
+    """Median deploy and destroy times (s) of ``design`` built by Mininet, or None when
+    Debian's ``mininet`` is not installed (``make bench`` installs it).
+
+    Mininet makes its switches and their links in the namespace it runs in: it runs in a
+    namespace of its own (``unshare --net --mount``), gone with it, as host mode is tested.
+    """
+    found = subprocess.run(
+        [MININET_PYTHON, "-c", "import mininet.net"], capture_output=True, check=False
+    )
+    if found.returncode != 0:
         return None
-    return None  # a Mininet port of the topologies is left for when it is installed
+    anchor = Path(__file__).with_name("mininet_anchor.py")
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as data:
+        data.write(codec.dump(design, "json"))
+        data.flush()
+        command = ["unshare", "--net", "--mount", "--", MININET_PYTHON, str(anchor)]
+        process = subprocess.Popen(
+            [*command, data.name, str(runs)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its hosts' shells die with the group if it hangs
+        )
+        try:
+            out, err = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise RuntimeError(f"Mininet did not build {design.name} in 600 s") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"Mininet failed on {design.name}: {err.strip()[-500:]}")
+    times: dict[str, float] = json.loads(out.splitlines()[-1])
+    return times
 
 
 def table(rows: list[tuple[str, int, dict[str, Any]]]) -> str:
     header = (
         "| lab | N | validate + compile | engine deploy | engine destroy | script (1 ip/step) "
-        "| ip -batch | script / engine | batch / engine | Mininet | one-link live change "
+        "| ip -batch | script / engine | batch / engine | Mininet deploy / destroy "
+        "| one-link live change "
         "| engine Python peak | process max RSS |\n"
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
         "| ---: |\n"
     )
     body = ""
     for lab, size, m in rows:
-        mininet = f"{m['mininet']:.3f} s" if m["mininet"] is not None else "not installed"
+        mininet = (
+            f"{m['mininet']['deploy']:.3f} s / {m['mininet']['destroy']:.3f} s"
+            if m["mininet"] is not None
+            else "not installed"
+        )
         body += (
             f"| {lab} | {size} | {m['compile']:.3f} s | {m['engine']:.3f} s | "
             f"{m['destroy']:.3f} s | "
