@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from io import StringIO
@@ -271,6 +272,27 @@ def test_start_up_loads_neither_the_document_model_nor_the_services():
         [sys.executable, "-c", START_UP], cwd=root, capture_output=True, text=True, check=True
     )
     assert found.stdout.split() == []
+
+
+def test_a_reader_that_leaves_stops_the_output_not_the_command(tmp_path):
+    """`netlab validate FILE | (exit)`: the closed pipe drops the output, without a
+    traceback, and the command ends as it would have."""
+    root = Path(__file__).resolve().parents[2]
+    path = write(tmp_path, "lab.yaml", tutorial_path(2).read_text())
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "netlab", "validate", path],
+            cwd=root,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def test_the_command_line_names_the_exporters_default_image():

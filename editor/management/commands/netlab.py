@@ -15,13 +15,14 @@ import json
 import os
 import shlex
 import signal
+import sys
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
 from editor.models import Design
 
@@ -88,6 +89,30 @@ def read_document(path: str) -> Document:
         return codec.load_text(text, codec.guess_format(path))
     except InvalidDesign as error:
         raise invalid_file(path, error) from None
+
+
+class ReaderMayLeave(OutputWrapper):
+    """Standard output whose reader may stop reading (``netlab status | head -1``): the
+    command goes on, its work finished, its output dropped; a deploy is never left half
+    made for a closed pipe."""
+
+    gone = False
+
+    # OutputWrapper.write itself overrides TextIOBase.write with this signature.
+    def write(  # type: ignore[override]
+        self, msg: str = "", style_func: Any = None, ending: str | None = None
+    ) -> None:
+        if self.gone:
+            return
+        try:
+            super().write(msg, style_func, ending)
+            self.flush()
+        except BrokenPipeError:
+            self.gone = True
+            # What is still buffered would fail again when the interpreter exits.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 class Command(BaseCommand):
@@ -213,6 +238,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         handler = getattr(self, "handle_" + options["subcommand"].replace("-", "_"))
+        output = ReaderMayLeave(cast(TextIO, self.stdout._out), self.stdout.ending)
+        output.style_func = self.stdout.style_func
+        self.stdout = output
         handler(Namespace(**options))
 
     def handle_import(self, options: Namespace) -> None:
