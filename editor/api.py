@@ -25,10 +25,11 @@ from editor.api_common import (
     DesignSummaryOut,
     ErrorOut,
     ProblemOut,
+    WarningOut,
     design_out,
     summary_out,
 )
-from editor.deployments import LabsActive
+from editor.deployments import LabsActive, capabilities
 from editor.middleware import too_large_message
 from editor.models import Revision
 from editor.params import DesignId, RevisionNumber
@@ -80,6 +81,8 @@ api = NetlabAPI(
 class ValidationOut(Schema):
     valid: bool
     problems: list[ProblemOut]
+    # Added with warnings: never part of ``valid``.
+    warnings: list[WarningOut] = []
 
 
 class RevisionSummaryOut(Schema):
@@ -279,10 +282,15 @@ def read_revision(request: SignedInRequest, design_id: DesignId, number: Revisio
     openapi_extra=DOCUMENT_BODY,
     tags=["documents"],
 )
-def validate_document(request: SignedInRequest) -> dict[str, Any]:
-    """Check a document without saving it; answers the list of problems (empty when valid)."""
-    problems = validation.problems_of(_document_body(request))
-    return {"valid": not problems, "problems": _problems(problems)}
+def validate_document(request: SignedInRequest, design: int | None = None) -> dict[str, Any]:
+    """Check a document without saving it; answers the list of problems (empty when valid)
+    and of warnings, which refuse nothing: MTUs that disagree, and what the kernel of the
+    site the lab would run on lacks (the site of the user's lab of ``design``, else where a
+    new lab would go; none when no site has published its kernel's capabilities)."""
+    data = _document_body(request)
+    problems = validation.problems_of(data)
+    warnings = capabilities.warnings_of(data, design_id=design, user_id=request.user.pk)
+    return {"valid": not problems, "problems": _problems(problems), "warnings": _problems(warnings)}
 
 
 @api.get("/schema", auth=None, tags=["documents"])

@@ -49,6 +49,12 @@ class ProblemOut(Schema):
     sentence: str = ""
 
 
+class WarningOut(ProblemOut):
+    """A problem that refuses nothing (netlab.core.consistency, a site's kernel)."""
+
+    severity: str = "warning"
+
+
 class ErrorOut(Schema):
     detail: str
     problems: list[ProblemOut] = []

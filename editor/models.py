@@ -166,6 +166,11 @@ class Site(models.Model):
     namespaces = models.PositiveIntegerField(default=0, help_text="their namespaces")
     draining = models.BooleanField(default=False, help_text="takes no new labs")
     last_seen = models.DateTimeField()
+    # {capability name: bool} (netlab.core.features.CAPABILITIES), probed by the worker when
+    # it starts; empty until it has: the web process cannot probe a kernel.
+    capabilities = models.JSONField(
+        default=dict, blank=True, help_text="what its kernel has, as its worker probed it"
+    )
 
     class Meta:
         ordering = ["name"]

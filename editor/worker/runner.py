@@ -34,7 +34,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 
 from editor import deployments, events
-from editor.deployments import sites
+from editor.deployments import capabilities, sites
 from editor.models import Deployment, Site
 from editor.worker.channel import publish, worker_channel
 from editor.worker.monitors import Monitors
@@ -117,6 +117,9 @@ class Worker:
                 max_labs=max_labs,
                 max_namespaces=max_namespaces,
             )
+            # Published for the editor's marks; a worker runs labs without it.
+            with contextlib.suppress(Exception):
+                await in_thread(capabilities.publish, self.site)
             with contextlib.suppress(Exception):  # the poll tries again
                 await self._check_sites(recover=True)
             self._site_checked_at = asyncio.get_running_loop().time()

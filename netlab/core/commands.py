@@ -22,9 +22,12 @@ from typing import Any
 METACHARACTERS = set(";|&$`<>()\\\n\r")
 UNDERSTOOD = (
     "show commands of ip (addr, link, route, neigh; -s, -br, -j), ping, tracepath, ss, "
-    "bridge fdb|link show, nft list ruleset, sysctl reads; and as edits of the design: "
-    "ip addr add|del, ip route add|del|replace, ip link add NAME type bridge|veth peer name "
-    "PEER, ip link set DEV up|down|mtu N|master BRIDGE|netns NODE, "
+    "bridge fdb|link|vlan show, nft list ruleset, sysctl reads; and as edits of the design: "
+    "ip addr add|del, ip route add|del|replace, ip link add NAME type bridge [vlan_filtering "
+    "0|1]|veth peer name PEER, ip link add link PARENT name PARENT.N type vlan id N, "
+    "ip link set DEV up|down|mtu N|master BRIDGE|netns NODE, "
+    "ip link set BRIDGE type bridge vlan_filtering 0|1, "
+    "bridge vlan add|del dev PORT vid N [pvid untagged], "
     "sysctl -w net.ipv4.ip_forward=0|1, "
     "iptables -t nat -A POSTROUTING ... -j MASQUERADE, iptables -t nat -A PREROUTING ... "
     "-j DNAT --to-destination ADDRESS[:PORT]"
@@ -92,11 +95,13 @@ def parse(line: str) -> Diagnostic | Edit:
     if program == "bridge":
         if (
             len(arguments) >= 1
-            and arguments[0] in ("fdb", "link")
+            and arguments[0] in ("fdb", "link", "vlan")
             and arguments[1:2] in ([], ["show"])
         ):
             return Diagnostic(tuple(words))
-        raise Refused("bridge: only fdb show and link show are run")
+        if arguments[:1] == ["vlan"] and arguments[1:2] and arguments[1] in ADD_VERBS | DEL_VERBS:
+            return _bridge_vlan(arguments[1], arguments[2:])
+        raise Refused("bridge: fdb, link and vlan show are run; vlan add and del are edits")
     if program == "nft":
         if arguments in (["list", "ruleset"], ["-j", "list", "ruleset"]):
             return Diagnostic(tuple(words))
@@ -189,13 +194,37 @@ def _route(verb: str, rest: list[str]) -> Edit:
 
 
 def _link_add(rest: list[str]) -> Edit:
-    words = rest[1:] if rest[:1] == ["name"] else rest
+    # "link PARENT" and "name NAME" come in any order before "type".
+    words = list(rest)
+    options = words[: words.index("type")] if "type" in words else words
+    parent = _after(words, "link") if "link" in options else None
+    if parent is not None:
+        at = words.index("link")
+        del words[at : at + 2]
+    if "name" in options:
+        at = words.index("name")
+        words = [words[at + 1], *words[:at], *words[at + 2 :]] if at + 1 < len(words) else []
     name = words[0] if words else ""
-    if not name or name.startswith("-"):
+    if not name or name.startswith("-") or name == "type":
         raise Refused("ip link add needs a name")
     kind = _after(words, "type")
+    if kind == "vlan":
+        if parent is None:
+            raise Refused("a VLAN sub-interface needs its parent: link PARENT")
+        vlan = _vlan_id(_after(words, "id"))
+        fields: dict[str, Any] = {"parent": parent, "vlan": vlan}
+        if name != f"{parent}.{vlan}":
+            fields["name"] = name
+        return Edit(
+            "add-subinterface", fields, f"add sub-interface {name} (VLAN {vlan} on {parent})"
+        )
+    if parent is not None:
+        raise Refused(f"link {parent}: only a VLAN (type vlan id N) is stacked on a link here")
     if kind == "bridge":
-        return Edit("add-bridge", {"name": name}, f"add bridge {name}")
+        fields = {"name": name}
+        if "vlan_filtering" in words:
+            fields["vlan_filtering"] = _flag(_after(words, "vlan_filtering"), "vlan_filtering")
+        return Edit("add-bridge", fields, f"add bridge {name}")
     if kind == "veth":
         head = words[: words.index("peer")] if "peer" in words else words
         tail = words[words.index("peer") + 1 :] if "peer" in words else []
@@ -208,7 +237,44 @@ def _link_add(rest: list[str]) -> Edit:
             if "netns" in side:
                 fields[key] = _after(side, "netns")
         return Edit("add-veth", fields, f"add veth {name} - {peer}")
-    raise Refused(f"type {kind}: only veth and bridge links are made here")
+    raise Refused(f"type {kind}: only veth, bridge and vlan links are made here")
+
+
+def _vlan_id(text: str) -> int:
+    if not text.isdigit():
+        raise Refused(f"VLAN {text!r}: one VLAN id, a whole number from 1 to 4094")
+    return int(text)
+
+
+def _flag(text: str, name: str) -> bool:
+    if text not in ("0", "1"):
+        raise Refused(f"{name} is 0 or 1")
+    return text == "1"
+
+
+def _bridge_vlan(verb: str, rest: list[str]) -> Edit:
+    """``bridge vlan add dev PORT vid N pvid untagged`` (an access port of VLAN N), ``... vid
+    N`` (N tagged: the port is a trunk); ``del`` takes N off."""
+    dev = _after(rest, "dev")
+    vlan = _vlan_id(_after(rest, "vid"))
+    flags = {word for word in rest if word in ("pvid", "untagged")}
+    unknown = [word for word in rest if word not in ("dev", dev, "vid", str(vlan), "pvid",
+                                                     "untagged", "master")]  # fmt: skip
+    if "self" in rest:
+        raise Refused("bridge vlan ... self: a bridge's own VLANs are not in the design")
+    if unknown:
+        raise Refused(f"bridge vlan: {unknown[0]!r} is not understood here")
+    if verb in DEL_VERBS:
+        return Edit("delete-bridge-vlan", {"dev": dev, "vlan": vlan}, f"{dev} leaves VLAN {vlan}")
+    if flags == {"pvid", "untagged"}:
+        return Edit(
+            "set-access-vlan", {"dev": dev, "vlan": vlan}, f"{dev}: access port of VLAN {vlan}"
+        )
+    if flags:
+        raise Refused(
+            "a port here is an access port (vid N pvid untagged) or a trunk (vid N, tagged)"
+        )
+    return Edit("add-trunk-vlan", {"dev": dev, "vlan": vlan}, f"{dev}: trunk carrying VLAN {vlan}")
 
 
 def _link_set(rest: list[str]) -> Edit:
@@ -216,6 +282,13 @@ def _link_set(rest: list[str]) -> Edit:
     if not words:
         raise Refused("ip link set needs a device")
     dev, settings = words[0], words[1:]
+    if settings[:3] == ["type", "bridge", "vlan_filtering"] and len(settings) == 4:
+        value = _flag(settings[3], "vlan_filtering")
+        return Edit(
+            "set-vlan-filtering",
+            {"bridge": dev, "value": value},
+            f"bridge {dev} {'filters' if value else 'does not filter'} VLANs",
+        )
     if settings == ["up"]:
         return Edit("link-up", {"dev": dev}, f"bring {dev} up")
     if settings == ["down"]:
@@ -348,10 +421,20 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
         found: dict[str, Any] = next(link for link in links if end in link.get("endpoints", []))
         return found
 
+    def sub_named(name: str) -> dict[str, Any] | None:
+        subs: list[dict[str, Any]] = node.get("subinterfaces", [])
+        return next((sub for sub in subs if _sub_name(sub) == name), None)
+
+    def port_named(name: str) -> dict[str, Any]:
+        end = end_named(name)
+        if _kind(nodes, end.get("node")) != "bridge":
+            raise Refused(f"{name} is not a bridge's port: VLANs on {node_id} are sub-interfaces")
+        return end
+
     if edit.kind in ("add-address", "delete-address"):
         bridge = next((item for item in nodes if item.get("id") == fields["dev"]
                        and item.get("kind") == "bridge"), None)  # fmt: skip
-        target = bridge if bridge is not None else end_named(fields["dev"])
+        target = bridge or sub_named(fields["dev"]) or end_named(fields["dev"])
         addresses = list(target.get("addresses", []))
         if edit.kind == "add-address":
             if fields["address"] in addresses:
@@ -374,7 +457,31 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
             routes.append(dict(fields["route"]))
         node["routes"] = routes
     elif edit.kind == "add-bridge":
-        nodes.append({"id": fields["name"], "kind": "bridge", "in": node_id})
+        made = {"id": fields["name"], "kind": "bridge", "in": node_id}
+        if fields.get("vlan_filtering"):
+            made["vlan_filtering"] = True
+        nodes.append(made)
+    elif edit.kind == "set-vlan-filtering":
+        bridge = next((item for item in nodes if item.get("id") == fields["bridge"]
+                       and item.get("kind") == "bridge"), None)  # fmt: skip
+        if bridge is None or _holder(nodes, bridge["id"]) != node_id:
+            raise Refused(f"{node_id} holds no bridge {fields['bridge']!r}")
+        if fields["value"]:
+            bridge["vlan_filtering"] = True
+        else:
+            bridge.pop("vlan_filtering", None)
+    elif edit.kind == "add-subinterface":
+        parent = end_named(fields["parent"])
+        if parent.get("node") != node_id:
+            raise Refused(f"{fields['parent']} is a bridge's port: a sub-interface sits on a "
+                          f"link end of {node_id}")  # fmt: skip
+        subs = [dict(sub) for sub in node.get("subinterfaces", [])]
+        made = {key: fields[key] for key in ("parent", "vlan", "name") if key in fields}
+        if any(_sub_name(sub) == _sub_name(made) for sub in subs):
+            raise Refused(f"{node_id} has {_sub_name(made)} already")
+        node["subinterfaces"] = [*subs, made]
+    elif edit.kind in ("set-access-vlan", "add-trunk-vlan", "delete-bridge-vlan"):
+        _port_vlan(port_named(fields["dev"]), edit.kind, fields["dev"], fields["vlan"])
     elif edit.kind == "add-veth":
         ends = [(fields.get(key, node_id), fields[name]) for key, name in
                 (("netns", "name"), ("peer_netns", "peer"))]  # fmt: skip
@@ -383,6 +490,9 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
             if other is None or other.get("kind") == "bridge":
                 raise Refused(f"no namespace node {holder!r} in the design")
         links.append({"endpoints": [{"node": holder, "interface": name} for holder, name in ends]})
+    elif edit.kind == "delete-link" and sub_named(fields["name"]) is not None:
+        gone = sub_named(fields["name"])
+        node["subinterfaces"] = [sub for sub in node["subinterfaces"] if sub is not gone]
     elif edit.kind == "delete-link":
         end = end_named(fields["name"])
         links[:] = [link for link in links if end not in link.get("endpoints", [])]
@@ -391,7 +501,10 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
                    and _holder(nodes, item["id"]) == node_id for item in nodes)  # fmt: skip
         if held and edit.kind != "link-up":  # a bridge is up in a design, its MTU its ports'
             raise Refused(f"{fields['dev']} is a bridge: set its ports' links instead")
-        if not held:
+        sub = sub_named(fields["dev"])
+        if sub is not None and edit.kind != "link-up":  # up with its parent, at its MTU
+            raise Refused(f"{fields['dev']} is a sub-interface: set {sub['parent']}'s link instead")
+        if not held and sub is None:
             link = link_of(end_named(fields["dev"]))
             if edit.kind == "set-mtu":
                 link["mtu"] = fields["mtu"]  # a link's MTU is both ends'
@@ -418,6 +531,42 @@ def apply_edit(data: dict[str, Any], node_id: str, edit: Edit) -> dict[str, Any]
     else:
         raise Refused(f"no such edit {edit.kind!r}")
     return result
+
+
+def _sub_name(sub: dict[str, Any]) -> str:
+    return str(sub.get("name") or f"{sub.get('parent')}.{sub.get('vlan')}")
+
+
+def _kind(nodes: list[dict[str, Any]], node_id: Any) -> Any:
+    return next((item.get("kind") for item in nodes if item.get("id") == node_id), None)
+
+
+def _port_vlan(end: dict[str, Any], kind: str, dev: str, vlan: int) -> None:
+    """Make bridge port ``end`` an access port of ``vlan``, add it to its trunk, or take it
+    off; a port is one or the other, as in the design."""
+    trunk = list(end.get("trunk", []))
+    if kind == "set-access-vlan":
+        end["vlan"] = vlan
+        end.pop("trunk", None)
+    elif kind == "add-trunk-vlan":
+        if "vlan" in end:
+            raise Refused(f"{dev} is an access port of VLAN {end['vlan']}: a port here is an "
+                          "access port or a trunk, not both")  # fmt: skip
+        if vlan in trunk:
+            raise Refused(f"{dev} carries VLAN {vlan} already")
+        end["trunk"] = [*trunk, vlan]
+    elif end.get("vlan") == vlan:
+        del end["vlan"]
+    elif vlan in trunk:
+        trunk.remove(vlan)
+        if trunk:
+            end["trunk"] = trunk
+        else:
+            del end["trunk"]
+    elif vlan == 1 and ("vlan" in end or trunk):
+        pass  # the kernel's default VLAN, which a port given VLANs leaves in the design
+    else:
+        raise Refused(f"{dev} is not in VLAN {vlan}")
 
 
 def _holder(nodes: list[dict[str, Any]], node_id: Any) -> Any:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from netlab.core.document import Document
 from netlab.core.impairments import qdisc_kind
-from netlab.core.problems import LINK_SEPARATOR
+from netlab.core.problems import LINK_SEPARATOR, Problem
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Need:
     element: str  # "link red — v-net-0"
     feature: str  # "delay"
     capability: Capability
+    path: str = ""  # where in the document: "links[0]", "nodes[2].vlan_filtering"
 
 
 def needs(design: Document) -> list[Need]:
@@ -55,7 +56,7 @@ def needs(design: Document) -> list[Need]:
     first feature (of either end) that needs it; then a filtering bridge's, and one per node
     with VLAN sub-interfaces, naming its first."""
     found: list[Need] = []
-    for link in design.links:
+    for link_index, link in enumerate(design.links):
         element = "link " + LINK_SEPARATOR.join(end.node for end in link.endpoints)
         seen: set[str] = set()
         for index in range(len(link.endpoints)):
@@ -69,21 +70,37 @@ def needs(design: Document) -> list[Need]:
             feature = next(
                 word for field, word in FEATURES if getattr(impairment, field) is not None
             )
-            found.append(Need(element, feature, capability))
-    for node in design.nodes:
+            found.append(Need(element, feature, capability, f"links[{link_index}]"))
+    for index, node in enumerate(design.nodes):
         if node.vlan_filtering:
-            found.append(Need(f"bridge {node.id}", "VLAN filtering", BRIDGE_VLAN_FILTERING))
+            path = f"nodes[{index}].vlan_filtering"
+            found.append(Need(f"bridge {node.id}", "VLAN filtering", BRIDGE_VLAN_FILTERING, path))
         if node.subinterfaces:
             feature = f"sub-interface {node.subinterfaces[0].interface}"
-            found.append(Need(f"{node.kind} {node.id}", feature, VLAN_8021Q))
+            path = f"nodes[{index}].subinterfaces[0]"
+            found.append(Need(f"{node.kind} {node.id}", feature, VLAN_8021Q, path))
     return found
+
+
+def lack(need: Need, kernel: str = "this kernel") -> str:
+    """``delay needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM), which this kernel
+    lacks`` (``kernel`` names whose: "site lab-2's kernel")."""
+    capability = need.capability
+    return f"{need.feature} needs {capability.what} ({capability.option}), which {kernel} lacks"
 
 
 def refusal(need: Need) -> str:
     """``link red — v-net-0: delay needs the kernel's netem qdisc (CONFIG_NET_SCH_NETEM),
     which this kernel lacks``."""
-    capability = need.capability
-    return (
-        f"{need.element}: {need.feature} needs {capability.what} ({capability.option}), "
-        "which this kernel lacks"
-    )
+    return f"{need.element}: {lack(need)}"
+
+
+def warnings(design: Document, have: dict[str, bool], kernel: str) -> list[Problem]:
+    """Return a warning at each element of ``design`` needing what ``have`` (a kernel's
+    capabilities, as its worker published them) says that ``kernel`` lacks: the editor's
+    marks before a deploy. A capability ``have`` does not name is not warned about."""
+    return [
+        Problem(need.path, lack(need, kernel), severity="warning")
+        for need in needs(design)
+        if have.get(need.capability.name) is False
+    ]

@@ -35,12 +35,15 @@ class Problem:
 
     ``element`` names the node or link the path is in as the user sees it on the canvas
     (``red``, ``red — v-net-0``); empty for the design itself, or before it is known (see
-    :func:`name_elements`). It takes no part in comparisons.
+    :func:`name_elements`). It takes no part in comparisons. ``severity`` is "error" for a
+    problem (the design is refused) or "warning" (told, never refusing: see
+    :mod:`netlab.core.consistency`).
     """
 
     path: str
     message: str
     element: str = field(default="", compare=False)
+    severity: str = field(default="error", compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -53,13 +56,17 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         """The JSON form: ``path`` and ``message`` (the contract since the first round),
-        ``element`` and ``sentence`` (added for the problem list)."""
-        return {
+        ``element`` and ``sentence`` (added for the problem list); a warning adds
+        ``severity: "warning"`` (a problem's four fields are unchanged)."""
+        found = {
             "path": self.path,
             "message": self.message,
             "element": self.element,
             "sentence": self.sentence,
         }
+        if self.severity != "error":
+            found["severity"] = self.severity
+        return found
 
 
 _ELEMENT_PATH = re.compile(r"^(?P<kind>nodes|links)\[(?P<index>\d+)\]")

@@ -17,14 +17,22 @@ import re
 import threading
 import weakref
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
 
-from netlab.core import addressing, names
-from netlab.core.document import NAMESPACE_KINDS, Document, Impairment, Link, Node
+from netlab.core import addressing, consistency, names
+from netlab.core.document import (
+    NAMESPACE_KINDS,
+    Document,
+    Endpoint,
+    Impairment,
+    Link,
+    Node,
+    Subinterface,
+)
 from netlab.core.problems import (
     LINK_SEPARATOR,
     MAX_DATA_PROBLEMS,
@@ -49,6 +57,7 @@ __all__ = [
     "parse",
     "problems_of",
     "validate",
+    "warnings_of",
 ]
 
 # Fields that only make sense on some kinds of node, with the reason given to the user.
@@ -133,6 +142,20 @@ def problems_of(data: Any) -> list[Problem]:
     except InvalidDesign as error:
         return error.problems
     return []
+
+
+def warnings_of(
+    data: Any, also: Callable[[Document], list[Problem]] | None = None
+) -> list[Problem]:
+    """Return the warnings of ``data`` (:mod:`netlab.core.consistency`), then ``also``'s
+    (e.g. what a site's kernel lacks), each naming its element; empty when its shape is wrong
+    (the problems say why). Warnings never make a document invalid."""
+    try:
+        design = parse(data)
+    except InvalidDesign:
+        return []
+    found = consistency.warnings(design) + (also(design) if also is not None else [])
+    return name_elements(data, found)
 
 
 def parse(data: Any) -> Document:
@@ -352,6 +375,27 @@ class _Checker:
                         f"IPv6 needs an MTU of at least {MIN_IPV6_MTU} and this link's is "
                         f"{link.mtu}: the kernel turns IPv6 off on {endpoint.interface}",
                     )
+            # A VLAN sub-interface takes its parent's MTU.
+            for where, sub, address_index in self._subinterface_addresses(endpoint):
+                if ":" in sub.addresses[address_index]:
+                    yield Problem(
+                        f"{where}.addresses[{address_index}]",
+                        f"IPv6 needs an MTU of at least {MIN_IPV6_MTU} and {sub.interface} takes "
+                        f"{sub.parent}'s, {link.mtu}: the kernel turns IPv6 off on it",
+                    )
+
+    def _subinterface_addresses(
+        self, endpoint: Endpoint
+    ) -> Iterator[tuple[str, Subinterface, int]]:
+        """Yield (path, sub-interface, address index) for each address of the sub-interfaces
+        stacked on ``endpoint``."""
+        for node_index, node in enumerate(self.design.nodes):
+            if node.id != endpoint.node:
+                continue
+            for sub_index, sub in enumerate(node.subinterfaces):
+                if sub.parent == endpoint.interface:
+                    for address_index in range(len(sub.addresses)):
+                        yield f"nodes[{node_index}].subinterfaces[{sub_index}]", sub, address_index
 
     def _interfaces(self) -> Iterator[Problem]:
         """Interface names are unique within each namespace, bridges included."""

@@ -23,7 +23,7 @@ from netlab.core.engine import (
 )
 from netlab.core.plan import ChangePlan, Naming, Plan, compile_plan, plan_change
 from netlab.kernel import change as changes
-from netlab.kernel import features, journal, state, teardown
+from netlab.kernel import features, journal, settle, state, teardown
 from netlab.kernel.apply import (
     Applied,
     ApplyError,
@@ -100,6 +100,7 @@ def change(
     applied = changes.apply_change(
         the_change, state_dir=state_dir, on_step=on_step, fail_after=fail_after
     )
+    settle.wait_for_ipv6(the_change.steps)
     return _record(the_change.new, applied, state_dir)
 
 
@@ -150,6 +151,7 @@ def deploy(
     the_plan = plan(design, tag=tag or names.new_tag(), prefix=prefix, host_mode=host_mode)
     features.require(design)
     applied = apply(the_plan, state_dir=state_dir, on_step=on_step, fail_after=fail_after)
+    settle.wait_for_ipv6(the_plan.steps)
     return _record(the_plan, applied, state_dir)
 
 

@@ -20,6 +20,7 @@ export const COLOURS = {
   selected: "#1f6feb",
   good: "#2e7d32",
   bad: "#c62828",
+  warn: "#b26a00",
   busy: "#f0a800",
   changed: "#f9a825",
   moved: "#8e24aa",

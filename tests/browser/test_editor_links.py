@@ -46,3 +46,30 @@ def test_a_link_is_impaired_resized_and_taken_down_in_its_properties(page: Page)
     editor.save()
     editor.by_testid("link-loss_percent").fill("150")
     expect(editor.by_testid("properties")).to_contain_text("a percentage is at most 100")
+
+
+BRIDGE = yaml.safe_load((EXAMPLES / "2-bridge.yaml").read_text())
+
+
+def test_a_bridge_port_with_a_larger_mtu_is_warned_about_not_refused(page: Page) -> None:
+    """A warning is listed after the problems, in its own colour, and outlines its link; the
+    design is saved as a revision, not a draft."""
+    editor = EditorPage(page).open(create_design(page, BRIDGE))
+    editor.click("l:0")
+    editor.by_testid("link-mtu").fill("9000")
+    editor.settle()
+    expect(editor.by_testid("problem-summary")).to_have_text("No problems · 1 warning")
+    warning = editor.by_testid("problems").locator('li[data-severity="warning"]')
+    expect(warning).to_have_count(1)
+    expect(warning).to_contain_text("is a port of bridge v-net-0 with MTU 9000, larger than")
+    assert page.evaluate(
+        "() => window.netlabEditor.canvas.cy.getElementById('l:0').hasClass('caution')"
+    )
+    editor.save()
+    expect(page.get_by_text("(draft)")).to_have_count(0)
+    editor.by_testid("link-mtu").fill("")
+    editor.settle()
+    expect(editor.by_testid("problem-summary")).to_have_text("No problems")
+    assert not page.evaluate(
+        "() => window.netlabEditor.canvas.cy.getElementById('l:0').hasClass('caution')"
+    )

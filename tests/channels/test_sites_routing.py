@@ -19,6 +19,7 @@ from editor import deployments
 from editor.deployments import sites
 from editor.models import Deployment, Site
 from editor.worker import WORKER_CHANNEL, Worker
+from netlab.core.features import CAPABILITIES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,6 +112,9 @@ async def test_two_sites_workers_each_run_only_their_own_labs(
             await wait_for_state(labs[site], Deployment.State.RUNNING)
             await monitored(worker, labs[site])
             assert set(worker._monitors) == {labs[site].pk}  # of its site's lab only
+            # Its kernel's capabilities are published for the editor's marks.
+            row = await database_sync_to_async(Site.objects.get)(name=site)
+            assert set(row.capabilities) == {capability.name for capability in CAPABILITIES}
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

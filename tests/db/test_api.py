@@ -221,10 +221,10 @@ def test_missing_revision_is_404(token_client, make_design):
 
 
 def test_validate_a_valid_document(token_client):
-    """POST /api/validate answers valid and no problems for a good document."""
+    """POST /api/validate answers valid, no problems and no warnings for a good document."""
     response = post_json(token_client, "/api/validate", design_data())
     assert response.status_code == 200
-    assert response.json() == {"valid": True, "problems": []}
+    assert response.json() == {"valid": True, "problems": [], "warnings": []}
     assert counts() == (0, 0)
 
 

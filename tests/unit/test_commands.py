@@ -88,7 +88,7 @@ REFUSED = [
     ("sysctl -w kernel.panic=1", "only forwarding"),
     ("iptables -A INPUT -j DROP", "only the nat table"),
     ("nft flush ruleset", "only list ruleset"),
-    ("ip link add x type vxlan id 4", "only veth and bridge"),
+    ("ip link add x type vxlan id 4", "only veth, bridge and vlan"),
     ("'unterminated", "cannot read the line"),
     ("", "an empty line"),
 ]

@@ -170,7 +170,7 @@ REPORTED = [
     ("apk add iperf3", "line 1: 'apk add iperf3' not imported (installs a package)"),
     ("ip netns add $NS", "uses a shell variable"),
     ("ip netns add a | tee x", "uses the shell ('|')"),
-    ("ip link add v type vxlan id 4", "only veth and bridge links"),
+    ("ip link add v type vxlan id 4", "only veth, bridge and vlan links"),
     ("for n in a b; do ip netns add $n; done", "shell control flow"),
     ("curl http://192.0.2.1", "'curl' is not a command netlab translates"),
     ("ip netns add 'a b'", "node id 'a b' must be"),

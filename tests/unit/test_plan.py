@@ -175,6 +175,8 @@ def test_routes_resolve_their_device_from_the_gateway() -> None:
 
 
 def test_ipv6_default_route_and_forwarding() -> None:
+    """A v6 default route, v6 forwarding, and, first, no duplicate address detection in the
+    namespaces with IPv6 (so a router's link-local address works as soon as its link is up)."""
     data = design_data(
         nodes=[host(forwarding=True), node("red", routes=[route("default", "fd00::1")])],
         links=[link(endpoint("host", "h0", "fd00::1/64"), endpoint("red", "r0", "fd00::2/64"))],
@@ -183,9 +185,16 @@ def test_ipv6_default_route_and_forwarding() -> None:
     (route_step,) = steps_of(plan, AddRoute)
     assert route_step.shell == (f"ip -n netlab-{TAG}-1 route add ::/0 via fd00::1 dev r0",)
     assert [step.shell for step in steps_of(plan, SetSysctl)] == [
+        (f"ip netns exec netlab-{TAG}-0 sysctl -w net.ipv6.conf.default.accept_dad=0",),
+        (f"ip netns exec netlab-{TAG}-1 sysctl -w net.ipv6.conf.default.accept_dad=0",),
         (f"ip netns exec netlab-{TAG}-0 sysctl -w net.ipv4.ip_forward=1",),
         (f"ip netns exec netlab-{TAG}-0 sysctl -w net.ipv6.conf.all.forwarding=1",),
     ]
+    kinds = [type(step).__name__ for step in plan.steps]
+    assert kinds.index("SetSysctl") < kinds.index("AddVeth")
+    # An IPv4-only design changes nothing of IPv6.
+    assert not [step for step in steps_of(plan_of(tutorial_data(4)), SetSysctl)
+                if "accept_dad" in step.key]  # fmt: skip
 
 
 def test_nat_and_port_forward_make_one_inet_table() -> None:

@@ -316,6 +316,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{options.file}: valid ({len(document.nodes)} nodes, {len(document.links)} links)"
         )
+        from netlab.core import consistency
+
+        # Warnings refuse nothing: the exit status stays 0.
+        for warning in consistency.warnings(document):
+            self.stdout.write(f"{options.file}: warning: {warning}")
 
     def handle_list(self, options: Namespace) -> None:
         for design in Design.objects.select_related("owner").order_by("pk"):

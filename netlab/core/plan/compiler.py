@@ -91,6 +91,7 @@ class _Compiler:
     def plan(self) -> Plan:
         steps = [
             *self.namespaces(),
+            *self.ipv6_at_once(),
             *self.bridges(),
             *self.vlan_filtering(),
             *self.veths(),
@@ -118,6 +119,20 @@ class _Compiler:
         for node_id, netns in self.netns_of_node.items():
             if netns is not None:
                 yield AddNamespace(node=node_id, netns=netns, mark=self.mark)
+
+    def ipv6_at_once(self) -> Iterator[Step]:
+        # Measured here: a router resolves a forwarded packet's next hop only from a link-local
+        # address that passed duplicate address detection, 1-2 s after its link is up; until
+        # then IPv6 across a router fails. A lab's addresses are unique (validation) and its
+        # link-local ones come from random MACs: the interfaces made next skip DAD.
+        for node in self._namespace_nodes():
+            netns = self.netns_of_node[node.id]
+            if netns is not None and any(
+                address.version == 6 for _, address in self._interface_addresses(node.id)
+            ):
+                yield SetSysctl(
+                    node=node.id, netns=netns, key="net.ipv6.conf.default.accept_dad", value="0"
+                )
 
     def bridges(self) -> Iterator[Step]:
         for node in self.design.nodes:

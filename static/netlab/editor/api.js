@@ -37,10 +37,16 @@ async function request(method, url, body = undefined, { signal } = {}) {
   return data;
 }
 
-/** The problems of a document: [{path, message}], empty when it is valid. */
-export async function validate(doc, options) {
-  const answer = await request("POST", "/api/validate", doc, options);
-  return answer.problems;
+/**
+ * The problems of a document ([{path, message, element, sentence}], empty when it is valid)
+ * and its warnings (the same, with severity "warning": they refuse nothing). With `designId`,
+ * the warnings include what the kernel of the site that design's lab runs on (or would run
+ * on) lacks.
+ */
+export async function validate(doc, options = {}, designId = null) {
+  const query = designId ? `?design=${encodeURIComponent(designId)}` : "";
+  const answer = await request("POST", `/api/validate${query}`, doc, options);
+  return { problems: answer.problems, warnings: answer.warnings || [] };
 }
 
 /** Save `doc` as a new revision; answers the design (id, name, revision, document, draft,

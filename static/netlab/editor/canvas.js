@@ -22,6 +22,9 @@ const MARKS = [
   { selector: ".invalid", style: { "border-width": 3, "border-color": COLOURS.bad,
     "border-style": "double" } },
   { selector: "edge.invalid", style: { "line-color": COLOURS.bad, "line-style": "dashed" } },
+  // A warning refuses nothing: a plain outline in the warning colour, under a problem's.
+  { selector: ".caution:not(.invalid)", style: { "border-width": 3, "border-color": COLOURS.warn } },
+  { selector: "edge.caution:not(.invalid)", style: { "line-color": COLOURS.warn } },
   // The live lab: the outline says a node's state, the underlay its ping-all reachability,
   // a link's colour its interfaces' state.
   { selector: "node.live-deploying, node.live-destroying", style: {
@@ -363,14 +366,16 @@ export class Canvas {
     this.handlers.onSelect(this.selection());
   }
 
-  /** Mark the elements with problems: `marks` maps element keys to messages. */
-  markProblems(marks) {
+  /** Mark the elements with problems and warnings: each maps element keys to messages. */
+  markProblems(marks, warnings = new Map()) {
     const cy = this.cy;
     cy.batch(() => {
-      cy.elements(".invalid").forEach((element) => {
-        if (!marks.has(element.id())) element.removeClass("invalid");
-      });
-      for (const key of marks.keys()) cy.getElementById(key).addClass("invalid");
+      for (const [found, mark] of [[marks, "invalid"], [warnings, "caution"]]) {
+        cy.elements(`.${mark}`).forEach((element) => {
+          if (!found.has(element.id())) element.removeClass(mark);
+        });
+        for (const key of found.keys()) cy.getElementById(key).addClass(mark);
+      }
     });
   }
 

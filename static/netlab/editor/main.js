@@ -199,8 +199,8 @@ class Editor {
     this.validation?.controller.abort();
     const controller = new AbortController();
     this.validation = { doc, controller };
-    api.validate(doc, { signal: controller.signal }).then((problems) => {
-      if (doc === this.doc) this.showProblems(doc, problems);
+    api.validate(doc, { signal: controller.signal }, this.state.designId).then(({ problems, warnings }) => {
+      if (doc === this.doc) this.showProblems(doc, problems, warnings);
     }, (error) => {
       if (error.name !== "AbortError") this.problemList.show(doc, this.state.problems, { error: error.message });
     }).finally(() => {
@@ -208,9 +208,10 @@ class Editor {
     });
   }
 
-  showProblems(doc, problems) {
+  showProblems(doc, problems, warnings = []) {
     this.state.validated = doc;
     this.state.problems = problems;
+    this.state.warnings = warnings;
     this.displayProblems();
   }
 
@@ -222,9 +223,10 @@ class Editor {
   displayProblems() {
     const doc = this.state.validated || this.doc;
     const problems = this.visibleProblems();
-    this.problemList.show(doc, problems, { pending: this.state.validated !== this.doc });
+    const warnings = this.state.warnings;
+    this.problemList.show(doc, problems, { pending: this.state.validated !== this.doc, warnings });
     this.panel.showProblems(problems);
-    this.canvas.markProblems(problemsByElement(doc, problems));
+    this.canvas.markProblems(problemsByElement(doc, problems), problemsByElement(doc, warnings));
   }
 
   /** Select the element a problem is about and put the focus on its field. */

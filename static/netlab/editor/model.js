@@ -195,15 +195,47 @@ export function renameNode(doc, oldId, newId) {
   return withLinks(withNodes(doc, nodes), links);
 }
 
-/** Replace one end of link `index` by `changes` applied to it. */
+/**
+ * Replace one end of link `index` by `changes` applied to it. A renamed end takes its node's
+ * sub-interfaces with it (their `parent`), and so the interfaces named after it (`eth0.10`,
+ * in routes' `dev`, NAT's `out` and port forwards' `in`); not when another end of that node has
+ * the old or the new name (which end the sub-interfaces sit on would be a guess).
+ */
 export function updateEndpoint(doc, index, end, changes) {
+  const before = linksOf(doc)[index]?.endpoints?.[end];
   const links = linksOf(doc).map((link, position) => {
     if (position !== index) return link;
     const endpoints = link.endpoints.map((endpoint, which) =>
       which === end ? cleanEndpoint(endpoint, changes) : endpoint);
     return { ...link, endpoints };
   });
-  return withLinks(doc, links);
+  const renamed = withLinks(doc, links);
+  const name = changes.interface;
+  if (!before || typeof name !== "string" || name === before.interface) return renamed;
+  return followParent(renamed, before.node, before.interface, name);
+}
+
+function followParent(doc, nodeId, oldName, newName) {
+  const names = linksOf(doc).flatMap((link) => (link.endpoints || [])
+    .filter((end) => end.node === nodeId).map((end) => end.interface));
+  if (names.includes(oldName) || names.filter((name) => name === newName).length > 1) return doc;
+  const node = findNode(doc, nodeId);
+  if (!node || !(node.subinterfaces || []).some((sub) => sub.parent === oldName)) return doc;
+  const moved = new Map();  // a sub-interface's default name, old to new
+  const subinterfaces = node.subinterfaces.map((sub) => {
+    if (sub.parent !== oldName) return sub;
+    if (!sub.name) moved.set(`${oldName}.${sub.vlan}`, `${newName}.${sub.vlan}`);
+    return { ...sub, parent: newName };
+  });
+  const follow = (value) => (moved.has(value) ? moved.get(value) : value);
+  const routes = (node.routes || []).map((route) => (moved.has(route.dev) ? { ...route, dev: follow(route.dev) } : route));
+  const nat = (node.nat || []).map((rule) => (moved.has(rule.out) ? { ...rule, out: follow(rule.out) } : rule));
+  const forwards = (node.port_forwards || []).map((rule) => (moved.has(rule.in) ? { ...rule, in: follow(rule.in) } : rule));
+  const changes = { subinterfaces };
+  if (node.routes) changes.routes = routes;
+  if (node.nat) changes.nat = nat;
+  if (node.port_forwards) changes.port_forwards = forwards;
+  return withNodes(doc, nodesOf(doc).map((item) => (item === node ? { ...item, ...changes } : item)));
 }
 
 /** Set fields of link `index` itself (impairment, mtu, up); undefined removes one. */

@@ -47,6 +47,8 @@ export function problemsByElement(doc, problems) {
   return marks;
 }
 
+const plural = (count, noun) => `${count} ${noun}${count > 1 ? "s" : ""}`;
+
 export class ProblemList {
   /**
    * @param root the list element (data-testid="problems")
@@ -59,25 +61,30 @@ export class ProblemList {
     this.onPick = onPick;
   }
 
-  show(doc, problems, { pending = false, error = null } = {}) {
+  show(doc, problems, { pending = false, error = null, warnings = [] } = {}) {
     // Each problem reads as a sentence naming its element ("red — v-net-0: '192.168.15.300/24':
     // 300 is not a valid byte"); its document path is the button's title. Text nodes only:
-    // the messages quote what the user typed.
-    this.root.replaceChildren(...problems.map((problem) => {
+    // the messages quote what the user typed. Warnings follow, marked as such: they refuse
+    // nothing (data-severity="warning").
+    const item = (problem, severity) => {
       const target = targetOfPath(doc, problem.path);
       const sentence = sentenceOf(doc, problem);
       const element = problem.element ?? elementName(doc, problem.path);
       const text = element && sentence.startsWith(`${element}: `)
         ? [h("strong", {}, element), sentence.slice(element.length)] : [sentence];
-      return h("li", {},
-        h("button", { type: "button", className: "problem", title: problem.path || "the document",
+      const title = `${severity === "warning" ? "warning: " : ""}${problem.path || "the document"}`;
+      return h("li", { dataset: { severity } },
+        h("button", { type: "button", className: `problem ${severity}`, title,
           dataset: { path: problem.path }, onclick: () => this.onPick(target, problem.path) }, text));
-    }));
+    };
+    this.root.replaceChildren(...problems.map((problem) => item(problem, "error")),
+      ...warnings.map((warning) => item(warning, "warning")));
     this.root.dataset.count = String(problems.length);
+    this.root.dataset.warnings = String(warnings.length);
+    const told = problems.length ? plural(problems.length, "problem") : "No problems";
     if (error) this.summary.textContent = `Cannot check the design: ${error}`;
     else if (pending) this.summary.textContent = "Checking…";
-    else this.summary.textContent = problems.length
-      ? `${problems.length} problem${problems.length > 1 ? "s" : ""}` : "No problems";
+    else this.summary.textContent = warnings.length ? `${told} · ${plural(warnings.length, "warning")}` : told;
     this.summary.classList.toggle("bad", problems.length > 0 || Boolean(error));
   }
 }

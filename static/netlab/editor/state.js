@@ -22,6 +22,8 @@ export class EditorState {
     this.history = new History(doc);
     /** The server's problems of `validated` (the document last checked). */
     this.problems = [];
+    /** ... and its warnings (severity "warning": MTUs, what the site's kernel lacks). */
+    this.warnings = [];
     this.validated = null;
     this.saving = false;
     /** Whether `doc` has positions computed on opening that the saved revision lacks. */
