@@ -22,6 +22,7 @@ from netlab.core.plan import (
     AddRoute,
     AddVeth,
     AddVlanLink,
+    AddVxlan,
     ApplyNftables,
     DeleteBridgeVlan,
     Plan,
@@ -233,7 +234,7 @@ def _check_link_settings(
     """MTUs, and each link's root qdisc: the impairment's, or none of netlab's kinds."""
     impaired = {(s.netns, s.dev): s for s in plan.steps if isinstance(s, SetQdisc)}
     for step in plan.steps:
-        if isinstance(step, SetMtu) and step.netns in present:
+        if isinstance(step, SetMtu | AddVxlan) and step.netns in present:
             link = snapshots[step.netns].links.get(step.name)
             if link is not None and link.mtu != step.mtu:
                 add(
@@ -305,9 +306,9 @@ def _vlan_filtering(message: Any) -> bool | None:
 def _links(plan: Plan) -> list[tuple[str | None, str]]:
     found: list[tuple[str | None, str]] = []
     for step in plan.steps:
-        if isinstance(step, AddBridge | AddVeth | SetLinkUp | AddVlanLink):
+        if isinstance(step, AddBridge | AddVeth | SetLinkUp | AddVlanLink | AddVxlan):
             found.append((step.netns, step.name))
-    return found
+    return list(dict.fromkeys(found))  # a tunnel's end is made, then brought up
 
 
 def _check_address(step: AddAddress, snapshot: NamespaceState, add: Any) -> None:
