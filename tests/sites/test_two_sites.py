@@ -4,9 +4,10 @@ Each site is a network namespace this test makes (``sitekit``: underlay 10.255.N
 on a veth between them, nothing else). Its worker (``manage.py netlab worker --site NAME
 --underlay ADDRESS``) runs inside it, entered with ``nsenter --net`` (only the network
 namespace: the lab namespaces it makes are named under this machine's /run/netns, as the
-kernel tests' are). Both workers and the command line share one SQLite database file: no
-network at all between them, and no channel layer needed (the workers find their work by
-polling the database). Each worker has its own state directory, as two machines would.
+kernel tests' are). Both workers and the command line share one SQLite database file and a
+Redis channel layer on a unix socket: no network at all between them (a socket file is
+reached from any network namespace). Each worker has its own state directory, as two
+machines would.
 Everything is stopped by PID and removed at the end, pass or fail.
 """
 
@@ -35,6 +36,7 @@ pytestmark = [
     pytest.mark.sites,
     pytest.mark.skipif(os.geteuid() != 0, reason="a site's worker needs root"),
     pytest.mark.skipif(shutil.which("nsenter") is None, reason="nsenter (util-linux) is missing"),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
 ]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -78,6 +80,8 @@ class Machines:
         self.root = root
         self.prefix = prefix
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.redis_socket = root / "redis.sock"
         self.env = {
             key: value for key, value in os.environ.items() if not key.startswith("NETLAB_")
         }
@@ -88,7 +92,18 @@ class Machines:
             NETLAB_STATE_DIR=str(root / "state-cli"),
             NETLAB_NETNS_PREFIX=prefix,
             NETLAB_SITE_TIMEOUT=str(SITE_TIMEOUT),
+            NETLAB_REDIS_URL=f"unix://{self.redis_socket}",
         )  # fmt: skip
+
+    def start_redis(self) -> None:
+        """Redis on a unix socket only (``--port 0``: no TCP at all), nothing kept on disk."""
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", str(self.redis_socket),
+             "--unixsocketperm", "700", "--dir", str(self.root), "--save", "",
+             "--appendonly", "no"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self.redis_socket.exists, "Redis's socket")
 
     def manage(self, *arguments: str, check: bool = True) -> str:
         command = " ".join(arguments)
@@ -149,6 +164,9 @@ class Machines:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+        if self.redis is not None:
+            self.redis.terminate()
+            self.redis.wait(timeout=10)
         for state in self.root.glob("state-*"):
             engine.cleanup(set(), state_dir=str(state))
 
@@ -161,6 +179,7 @@ def machines() -> Iterator[tuple[Machines, Site, Site]]:
     try:
         with two_sites(prefix) as (a, b):
             try:
+                made.start_redis()
                 made.manage("migrate", "--verbosity", "0")
                 made.manage("netlab", "ensure-admin")
                 made.start_worker(a)
@@ -188,6 +207,8 @@ def _ours(prefix: str, sites: tuple[Site, Site]) -> list[str]:
 
 def test_a_lab_across_two_sites(machines: tuple[Machines, Site, Site]) -> None:
     made, a, b = machines
+    for site in ("a", "b"):  # both reach the channel layer
+        assert "NETLAB_REDIS_URL is not set" not in made.log(site)
     across = made.import_lab(lab("across", {"host": "a", "red": "a", "blue": "b"}))
     made.manage("netlab", "deploy", across)
     status = made.status(across)
@@ -216,6 +237,7 @@ def test_a_lab_across_two_sites(machines: tuple[Machines, Site, Site]) -> None:
             ["ip", "-n", site.netns, "-d", "link"], capture_output=True, text=True
         )
         assert "vxlan" not in links.stdout
+    assert "Traceback" not in made.logs()
 
 
 def test_a_site_whose_worker_dies_leaves_the_other_sites_labs_running(
