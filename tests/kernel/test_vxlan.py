@@ -78,7 +78,21 @@ def test_a_lab_across_two_sites_pings_over_its_tunnel(kit: Kit) -> None:
         assert tunnel["ifalias"] == "netlab:vxtest"
         assert engine.check(lab, record_a) == []
         assert engine.check(lab, record_b) == []
-        # The tunnel's end gone: check says so.
+        # The tunnel's end changed (another VNI, made down in blue's namespace: it opens no
+        # socket), then gone: check says so.
+        vni = str(sites.vni(41, 0) + 1)
+        subprocess.run(["ip", "-n", blue, "link", "del", "eth0"], check=True)
+        subprocess.run(
+            ["ip", "-n", blue, "link", "add", "eth0", "mtu", "1450", "type", "vxlan", "id", vni,
+             "local", b.underlay, "remote", a.underlay, "dstport", "4789"],
+            check=True,
+        )  # fmt: skip
+        found = {drift.kind: drift.message for drift in engine.check(lab, record_b)}
+        assert set(found) == {"link-down", "address-missing", "tunnel-changed"}
+        assert found["tunnel-changed"] == (
+            f"eth0 is VXLAN {vni} from {b.underlay} to {a.underlay}, not VXLAN "
+            f"{sites.vni(41, 0)} from {b.underlay} to {a.underlay}"
+        )
         subprocess.run(["ip", "-n", blue, "link", "del", "eth0"], check=True)
         assert [drift.kind for drift in engine.check(lab, record_b)] == ["link-missing"]
         namespaces.run_inside(
