@@ -51,7 +51,7 @@ def main_site(document: Document) -> Site | None:
 
 def check_pins(document: Document) -> None:
     """Refuse a lab pinned to a site that does not exist, is draining or is down."""
-    from editor.deployments.sites import is_up  # sites imports requests, which imports this
+    from editor.deployments.sites import is_up  # sites imports runs, which imports this
 
     for name in core_sites.pinned(document):
         site = Site.objects.filter(name=name).first()
@@ -231,7 +231,7 @@ def has_parts(deployment: Deployment) -> bool:
 def _settle(deployment: Deployment, done: Iterable[str]) -> tuple[list[SitePart], list[str]]:
     """Wait until every part of ``deployment`` is in a state of ``done``, or its site is
     down; return the parts, and the sentences for those whose site went down."""
-    from editor.deployments.sites import is_up
+    from editor.deployments.sites import is_up  # as above
 
     done = set(done)
     while True:
