@@ -3,7 +3,7 @@
 // examples, revisions and diffs (preview.js). Each adds only the styles of its own marks
 // (selection, problems and the live lab; a diff's changes).
 
-import { holderOf, nodesOf, linksOf } from "./editor/model.js";
+import { findNode, holderOf, nodesOf, linksOf } from "./editor/model.js";
 import { isLossy, linkLabel } from "./impairment.js";
 
 /** Colours by meaning, so a node kind or a state looks the same everywhere. */
@@ -30,10 +30,11 @@ export const nodeKey = (id) => `n:${id}`;
 export const linkKey = (index) => `l:${index}`;
 export const holderKey = (bridgeId) => `h:${bridgeId}`;
 
-/** A node's label: its id, its own label, and a bridge's own addresses. */
+/** A node's label: its id, its own label, its site, and a bridge's own addresses. */
 export function nodeLabel(node) {
   const lines = [node.id];
   if (node.label) lines.push(node.label);
+  if (node.site) lines.push(`site ${node.site}`);
   if (node.kind === "bridge" && Array.isArray(node.addresses) && node.addresses.length) {
     lines.push(node.addresses.join(", "));
   }
@@ -116,12 +117,28 @@ export function nodeData(node) {
   return data;
 }
 
-export function linkData(link, index) {
+/** The site a node is pinned to: a host's or namespace's own, a bridge's holder's; else null. */
+export function siteOf(doc, node) {
+  const owner = node && node.kind === "bridge" ? findNode(doc, holderOf(doc, node)) : node;
+  return (owner && owner.site) || null;
+}
+
+/** The two sites a link joins when its ends are pinned to two (a VXLAN tunnel), else null. */
+export function crossedSites(doc, link) {
+  const [a, b] = link.endpoints.map((end) => siteOf(doc, findNode(doc, end.node)));
+  return a && b && a !== b ? [a, b] : null;
+}
+
+export function linkData(link, index, doc = null) {
   const [a, b] = link.endpoints;
   const data = { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
     sourceLabel: endLabel(a), targetLabel: endLabel(b) };
-  // Impairments, MTU and state: a label in the middle, dashed for loss, faded when down.
-  const label = linkLabel(link);
+  // Impairments, MTU and state: a label in the middle, dashed for loss, faded when down; a
+  // link between two sites, drawn double, names them.
+  const sites = doc ? crossedSites(doc, link) : null;
+  if (sites) data.tunnel = true;
+  const label = [sites ? `VXLAN ${sites[0]} - ${sites[1]}` : "", linkLabel(link)]
+    .filter(Boolean).join(" · ");
   if (label) data.linkLabel = label;
   if (isLossy(link)) data.lossy = true;
   if (link.up === false) data.down = true;
@@ -138,7 +155,7 @@ export function holderElement(doc, bridge) {
 export function elements(doc) {
   return [
     ...nodesOf(doc).map((node) => ({ group: "nodes", data: nodeData(node), position: { ...node.position } })),
-    ...linksOf(doc).map((link, index) => ({ group: "edges", data: linkData(link, index) })),
+    ...linksOf(doc).map((link, index) => ({ group: "edges", data: linkData(link, index, doc) })),
     ...nodesOf(doc).filter((node) => node.kind === "bridge").map((bridge) => holderElement(doc, bridge)),
   ];
 }
@@ -186,6 +203,7 @@ export const STYLE = [
     label: "data(linkLabel)", "font-size": 9, "min-zoomed-font-size": 8, "text-rotation": "autorotate",
     color: COLOURS.label, "text-background-color": COLOURS.canvas, "text-background-opacity": 0.85,
     "text-background-padding": 1 } },
+  { selector: "edge[?tunnel]", style: { "line-style": "double", width: 5 } },
   { selector: "edge[?lossy]", style: { "line-style": "dashed" } },
   { selector: "edge[?down]", style: { "line-style": "dotted", opacity: 0.45 } },
   { selector: "edge.holder", style: {

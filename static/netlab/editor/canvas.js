@@ -218,7 +218,7 @@ export class Canvas {
       links.forEach((link, index) => {
         const element = cy.getElementById(linkKey(index));
         if (element.nonempty() && oldLinks[index] === link) return;
-        const data = linkData(link, index);
+        const data = linkData(link, index, doc);
         if (element.nonempty() && element.data("source") === data.source && element.data("target") === data.target) {
           element.data(data);
           return;
