@@ -3,7 +3,7 @@
 // examples, revisions and diffs (preview.js). Each adds only the styles of its own marks
 // (selection, problems and the live lab; a diff's changes).
 
-import { findNode, holderOf, nodesOf, linksOf } from "./editor/model.js";
+import { holderOf, nodesOf, linksOf } from "./editor/model.js";
 import { isLossy, linkLabel } from "./impairment.js";
 
 /** Colours by meaning, so a node kind or a state looks the same everywhere. */
@@ -23,6 +23,7 @@ export const COLOURS = {
   busy: "#f0a800",
   changed: "#f9a825",
   moved: "#8e24aa",
+  tunnel: "#00838f",
 };
 
 /** Canvas element ids: a node by its id, a link by its index, a bridge's holder edge. */
@@ -117,28 +118,36 @@ export function nodeData(node) {
   return data;
 }
 
-/** The site a node is pinned to: a host's or namespace's own, a bridge's holder's; else null. */
-export function siteOf(doc, node) {
-  const owner = node && node.kind === "bridge" ? findNode(doc, holderOf(doc, node)) : node;
-  return (owner && owner.site) || null;
+/** Each node's pinned site (a host's or namespace's own, a bridge's holder's), else null. */
+export function sitesOf(doc) {
+  const byId = new Map(nodesOf(doc).map((node) => [node.id, node]));
+  const sites = new Map();
+  for (const node of byId.values()) {
+    const owner = node.kind === "bridge" ? byId.get(holderOf(doc, node)) : node;
+    sites.set(node.id, (owner && owner.site) || null);
+  }
+  return sites;
 }
 
 /** The two sites a link joins when its ends are pinned to two (a VXLAN tunnel), else null. */
-export function crossedSites(doc, link) {
-  const [a, b] = link.endpoints.map((end) => siteOf(doc, findNode(doc, end.node)));
+export function crossedSites(link, sites) {
+  const [a, b] = link.endpoints.map((end) => sites.get(end.node) || null);
   return a && b && a !== b ? [a, b] : null;
 }
 
-export function linkData(link, index, doc = null) {
+/** A link's canvas data; `sites` (``sitesOf``) tells a link between two sites. */
+export function linkData(link, index, sites = null) {
   const [a, b] = link.endpoints;
   const data = { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
     sourceLabel: endLabel(a), targetLabel: endLabel(b) };
   // Impairments, MTU and state: a label in the middle, dashed for loss, faded when down; a
-  // link between two sites, drawn double, names them.
-  const sites = doc ? crossedSites(doc, link) : null;
-  if (sites) data.tunnel = true;
-  const label = [sites ? `VXLAN ${sites[0]} - ${sites[1]}` : "", linkLabel(link)]
-    .filter(Boolean).join(" · ");
+  // link between two sites, cased in the tunnel's colour, names them.
+  const crossing = sites ? crossedSites(link, sites) : null;
+  if (crossing) {
+    data.tunnel = true;
+    data.sites = crossing.join(" - ");
+  }
+  const label = [crossing ? `VXLAN ${data.sites}` : "", linkLabel(link)].filter(Boolean).join(" · ");
   if (label) data.linkLabel = label;
   if (isLossy(link)) data.lossy = true;
   if (link.up === false) data.down = true;
@@ -153,9 +162,10 @@ export function holderElement(doc, bridge) {
 
 /** Every element of `doc`: its nodes (at their positions), its links and the bridges' holders. */
 export function elements(doc) {
+  const sites = sitesOf(doc);
   return [
     ...nodesOf(doc).map((node) => ({ group: "nodes", data: nodeData(node), position: { ...node.position } })),
-    ...linksOf(doc).map((link, index) => ({ group: "edges", data: linkData(link, index, doc) })),
+    ...linksOf(doc).map((link, index) => ({ group: "edges", data: linkData(link, index, sites) })),
     ...nodesOf(doc).filter((node) => node.kind === "bridge").map((bridge) => holderElement(doc, bridge)),
   ];
 }
@@ -203,7 +213,8 @@ export const STYLE = [
     label: "data(linkLabel)", "font-size": 9, "min-zoomed-font-size": 8, "text-rotation": "autorotate",
     color: COLOURS.label, "text-background-color": COLOURS.canvas, "text-background-opacity": 0.85,
     "text-background-padding": 1 } },
-  { selector: "edge[?tunnel]", style: { "line-style": "double", width: 5 } },
+  // A tunnel between sites: the link cased in the tunnel's colour, as a cable in a duct.
+  { selector: "edge[?tunnel]", style: { "line-outline-width": 2, "line-outline-color": COLOURS.tunnel } },
   { selector: "edge[?lossy]", style: { "line-style": "dashed" } },
   { selector: "edge[?down]", style: { "line-style": "dotted", opacity: 0.45 } },
   { selector: "edge.holder", style: {

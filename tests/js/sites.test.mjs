@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { crossedSites, elements, nodeLabel, siteOf } from "../../static/netlab/graph.js";
+import { crossedSites, elements, nodeLabel, sitesOf } from "../../static/netlab/graph.js";
 
 const DOC = {
   format: "netlab/v1",
@@ -28,8 +28,8 @@ test("a node's label names its site", () => {
 });
 
 test("a bridge is on its holder's site; an unpinned node on none yet", () => {
-  assert.equal(siteOf(DOC, DOC.nodes[4]), "two");
-  assert.equal(siteOf(DOC, DOC.nodes[3]), null);
+  assert.deepEqual(Object.fromEntries(sitesOf(DOC)),
+    { host: "one", red: "one", blue: "two", green: null, br0: "two" });
 });
 
 const CROSSINGS = [
@@ -40,10 +40,10 @@ const CROSSINGS = [
 ];
 
 for (const [name, index, expected] of CROSSINGS) {
-  test(`crossed sites: ${name}`, () => assert.deepEqual(crossedSites(DOC, DOC.links[index]), expected));
+  test(`crossed sites: ${name}`, () => assert.deepEqual(crossedSites(DOC.links[index], sitesOf(DOC)), expected));
 }
 
-test("a tunnel is drawn double and labelled with its sites, before its own settings", () => {
+test("a tunnel is marked and labelled with its sites, before its own settings", () => {
   const edges = elements(DOC).filter((element) => element.group === "edges" && element.data.id.startsWith("l:"));
   assert.deepEqual(edges.map((edge) => Boolean(edge.data.tunnel)), [true, false, true, false]);
   assert.match(edges[0].data.linkLabel, /^VXLAN one - two · /);
