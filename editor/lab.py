@@ -247,7 +247,12 @@ def status(design: Design) -> dict[str, Any]:
         return report
     record = DeploymentRecord.from_dict(deployment.record)
     nodes = deployments.load_engine().status(record)
-    report["nodes"] = {node: {**facts, "site": report["site"]} for node, facts in nodes.items()}
+    where = deployments.node_sites(deployment)
+    report["nodes"] = {node: {**facts, "site": where.get(node)} for node, facts in nodes.items()}
+    # A lab across sites: the nodes of its other sites, whose kernels are theirs to read.
+    for part in deployment.parts.exclude(site=deployment.site):
+        for node, netns in part.record.get("namespaces", {}).items():
+            report["nodes"][node] = {"netns": netns, "site": part.site.name}
     return report
 
 

@@ -308,6 +308,46 @@ class Deployment(models.Model):
         return self.state in self.ACTIVE_STATES
 
 
+class SitePart(models.Model):
+    """One site's part of a lab across sites (``netlab.core.sites.Part``): its nodes and its
+    ends of the VXLAN tunnels, built and removed by that site's worker.
+
+    The lab's row (its deployment) is driven by the worker of the lab's own site, which asks
+    for the parts (``queued``, then ``destroying``) and waits for them
+    (``editor.deployments.parts``); each site's worker claims its own parts, as it claims
+    labs. A part moves through the deployment's states: queued, deploying, running or
+    failed; destroying, stopped.
+    """
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="parts")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="parts")
+    part = models.JSONField(help_text="what the site builds: its nodes and tunnel ends")
+    state = models.CharField(
+        max_length=12, choices=Deployment.State.choices, default=Deployment.State.QUEUED
+    )
+    worker = models.CharField(max_length=100, blank=True, help_text="the worker doing its work")
+    record = models.JSONField(default=dict, help_text="what the site's engine reported")
+    error = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deployment", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "site"], name="one_part_per_site")
+        ]
+        indexes = [
+            # A site's poll: parts waiting for its worker.
+            models.Index(
+                fields=["site", "id"],
+                condition=models.Q(state__in=["queued", "destroying"], worker=""),
+                name="part_waiting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment.tag} on {self.site} ({self.state})"
+
+
 class DeploymentStep(models.Model):
     """A plan step as it ran: its shell equivalent, how long it took, and how it ended."""
 

@@ -10,6 +10,7 @@ record; ``on_steps`` and ``on_state`` only let a caller show progress.
 """
 
 from editor.deployments.changes import check_apply, doomed_namespaces, preview, request_apply
+from editor.deployments.parts import claim_parts, has_parts, node_sites, run_part
 from editor.deployments.requests import (
     DESTROYABLE_STATES,
     PLACE,
@@ -63,12 +64,14 @@ __all__ = [
     "check_apply",
     "check_deploy",
     "claim",
+    "claim_parts",
     "claim_pending",
     "describe",
     "destroyable",
     "document_of",
     "doomed_namespaces",
     "draft_refusal",
+    "has_parts",
     "latest",
     "live_tags",
     "load_engine",
@@ -76,6 +79,7 @@ __all__ = [
     "namespace_count",
     "namespace_of",
     "node_addresses",
+    "node_sites",
     "preview",
     "recorded_namespaces",
     "recover_abandoned",
@@ -88,6 +92,7 @@ __all__ = [
     "run_claimed",
     "run_deploy",
     "run_destroy",
+    "run_part",
     "worker_gone",
     "worker_id",
 ]

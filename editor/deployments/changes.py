@@ -33,6 +33,10 @@ def request_apply(design: Design, *, actor: User) -> Deployment:
     if deployment is None or deployment.state != State.RUNNING:
         state = deployment.state if deployment is not None else "not deployed"
         raise DeploymentRefused(f"{design.name} is {state}; only a running lab takes changes")
+    if deployment.parts.exists():
+        raise DeploymentRefused(
+            "a lab across sites cannot change in place: destroy it and deploy the new revision"
+        )
     if deployment.host_mode:
         raise DeploymentRefused(
             "a lab in host mode cannot change in place: destroy it and deploy the new revision"

@@ -94,7 +94,10 @@ def request_deploy(
 
     ``site``: :data:`PLACE` (the least loaded live site, none when no site is registered),
     a site's name (the user's choice), a :class:`Site`, or None (not placed: a worker
-    without ``--site`` runs it, as the command line does here).
+    without ``--site`` runs it, as the command line does here). Nodes pinned to sites
+    (``site`` in the document) run there: a lab whose every node is pinned goes to the first
+    one's site, and a lab across sites gets a part per site (``parts.plan_parts``); a pin to
+    a site that does not exist, is draining or is down is refused.
 
     ``host_mode`` maps the design's host node onto this machine's root namespace; it is
     refused unless the server allows it (``NETLAB_HOST_MODE``). Raises
@@ -116,13 +119,23 @@ def request_deploy(
     ):
         raise DeploymentRefused("host mode allows one deployment at a time on this machine")
     _check_quotas(design, actor)
-    if isinstance(site, str):
-        from editor.deployments.sites import place  # sites imports this module
+    document = Document.model_validate(design.current.document)
+    pinned = any(node.site for node in document.nodes)
+    if isinstance(site, str) or pinned:
+        # sites and parts import this module.
+        from editor.deployments.parts import check_pins, main_site, plan_parts
+        from editor.deployments.sites import place
 
-        site = place(None if site == PLACE else site)
+        check_pins(document)
+        asked, site = site, main_site(document)
+        if site is None and isinstance(asked, str):
+            site = place(None if asked == PLACE else asked)
+        elif site is None:
+            site = asked if isinstance(asked, Site) else place()
+    assert not isinstance(site, str)  # placed above
     try:
         with transaction.atomic():
-            return Deployment.objects.create(
+            deployment = Deployment.objects.create(
                 site=site,
                 design=design,
                 revision=design.current,
@@ -131,6 +144,9 @@ def request_deploy(
                 prefix=settings.NETLAB_NETNS_PREFIX,
                 host_mode=host_mode,
             )
+            if pinned:
+                plan_parts(deployment, document)
+            return deployment
     except IntegrityError:
         live = Deployment.objects.filter(
             design=design, owner=actor, state__in=Deployment.ACTIVE_STATES
@@ -198,7 +214,9 @@ def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:
             state=State.STOPPED, error="cancelled before it started", updated=timezone.now()
         )
     )
-    if not cancelled:
+    if cancelled:
+        deployment.parts.filter(state=State.QUEUED).update(state=State.STOPPED)
+    else:
         removable = [State.RUNNING, State.FAILED, State.UNKNOWN]
         Deployment.objects.filter(pk=deployment.pk, state__in=removable).update(
             state=State.DESTROYING, worker="", updated=timezone.now()

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from editor.deployments import parts
 from editor.deployments.changes import check_apply
 from editor.deployments.requests import may_keep, request_destroy
 from editor.deployments.steplog import DeploymentStepsCallback, StepLog, drive
@@ -255,6 +256,16 @@ def run_deploy(
         logger.warning("deployment %s refused by the worker: %s", deployment.pk, error)
         _set_state(deployment, State.FAILED, on_state, error=f"refused: {error}", worker="")
         return deployment
+    if parts.has_parts(deployment):
+        built, why = parts.build_parts(deployment)
+        if built is None:
+            _set_state(deployment, State.FAILED, on_state, error=why, worker="")
+            return deployment
+        namespaces = built.get("namespaces")
+        _set_state(
+            deployment, State.RUNNING, on_state, namespaces=namespaces, record=built, worker=""
+        )
+        return _keep_or_destroy(deployment, on_state)
     kernel = engine or load_engine()
     try:
         record = drive(
@@ -280,6 +291,10 @@ def run_deploy(
         record=record.as_dict(),
         worker="",
     )
+    return _keep_or_destroy(deployment, on_state)
+
+
+def _keep_or_destroy(deployment: Deployment, on_state: StateCallback | None) -> Deployment:
     if not may_keep(deployment):
         # Its user lost their role on the design while it deployed (a destroy request then
         # had nothing to act on): it goes now, like the labs of a removed collaborator.
@@ -382,6 +397,14 @@ def run_destroy(
     except Untrusted as error:
         logger.warning("destroy of %s refused by the worker: %s", deployment.pk, error)
         _set_state(deployment, State.FAILED, on_state, error=f"refused: {error}", worker="")
+        return deployment
+    if parts.has_parts(deployment):
+        problems = parts.remove_parts(deployment)
+        if problems:
+            why = f"destroy failed: {'; '.join(problems)}"
+            _set_state(deployment, State.FAILED, on_state, error=why, worker="")
+        else:
+            _set_state(deployment, State.STOPPED, on_state, worker="")
         return deployment
     try:
         (engine or load_engine()).destroy(

@@ -88,10 +88,16 @@ class StepLog:
         on_steps: DeploymentStepsCallback | None = None,
         *,
         action: str = "deploy",
+        offset: int = 0,
+        label: str = "",
     ) -> None:
         self.deployment = deployment
         self.on_steps = on_steps
         self.action = action  # "deploy" or "apply"; a destroy is one kernel batch, no steps
+        # A site's part of a lab across sites: its steps numbered after ``offset``, each
+        # description after ``label`` ("site b: "), beside the lab's own site's.
+        self.offset = offset
+        self.label = label
         self.running: dict[int, StepRecord] = {}  # started, not ended: by step index
 
     def write(self, reports: list[StepReport]) -> list[StepRecord]:
@@ -103,21 +109,21 @@ class StepLog:
                 step = StepRecord(
                     deployment_id=self.deployment.pk,
                     action=self.action,
-                    index=report.index,
-                    total=report.total,
-                    description=report.description[:300],
+                    index=self.offset + report.index,
+                    total=self.offset + report.total,
+                    description=(self.label + report.description)[:300],
                     shell="\n".join(report.shell),
                 )
-                created[report.index] = self.running[report.index] = step
+                created[step.index] = self.running[step.index] = step
                 continue
-            step = self.running.pop(report.index)
+            step = self.running.pop(self.offset + report.index)
             step.outcome = (
                 DeploymentStep.Outcome.FAILED if report.error else DeploymentStep.Outcome.DONE
             )
             step.duration_ms = round((report.duration or 0.0) * 1000, 3)
             step.error = report.error or ""
-            if report.index not in created:
-                ended[report.index] = step
+            if step.index not in created:
+                ended[step.index] = step
         with transaction.atomic(), connection.cursor() as cursor:
             if created:
                 now = _CREATED.get_db_prep_value(timezone.now(), connection)

@@ -27,14 +27,21 @@ class Untrusted(Exception):
 
 def _check_names(deployment: Deployment) -> None:
     """Check the row's tag, prefix and recorded namespace names against netlab's own rules."""
+    check_names(deployment, deployment.namespaces)
+
+
+def check_names(deployment: Deployment, recorded: object) -> list[str]:
+    """Check the row's tag and prefix, and ``recorded`` (``{node: namespace}``, the row's or
+    a part's) against netlab's own rules; return the namespace names. Raises
+    :class:`Untrusted`."""
     if not names.TAG.fullmatch(deployment.tag):
         raise Untrusted(f"{deployment.tag!r} is not a deployment tag")
     if not names.PREFIX.fullmatch(deployment.prefix.rstrip("-") or "-"):
         raise Untrusted(f"{deployment.prefix!r} is not a namespace prefix")
-    if not isinstance(deployment.namespaces, dict):
+    if not isinstance(recorded, dict):
         raise Untrusted("the recorded namespaces are not a mapping")
     own = f"{deployment.prefix}{deployment.tag}-"
-    for node, netns in deployment.namespaces.items():
+    for node, netns in recorded.items():
         if netns is None:
             continue
         # A pattern per row would fill re's cache: a fixed one for the number after the tag.
@@ -44,6 +51,7 @@ def _check_names(deployment: Deployment) -> None:
             and NAMESPACE_NUMBER.fullmatch(netns.removeprefix(own))
         ):
             raise Untrusted(f"{node}'s namespace {netns!r} is not one this deployment names")
+    return [netns for netns in recorded.values() if netns]
 
 
 def check_row(deployment: Deployment) -> None:

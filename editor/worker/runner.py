@@ -35,7 +35,7 @@ from django.conf import settings
 
 from editor import deployments, events
 from editor.deployments import capabilities, sites
-from editor.models import Deployment, Site
+from editor.models import Deployment, Site, SitePart
 from editor.worker.channel import publish, worker_channel
 from editor.worker.monitors import Monitors
 from editor.worker.probes import Probes
@@ -104,6 +104,9 @@ class Worker:
         # Claims and runs get threads of their own: asyncio's default ones are shared with
         # the monitors, and 200 starting monitors kept a destroy waiting 0.5 s for a thread.
         self._jobs = ThreadPoolExecutor(max_workers=4, thread_name_prefix="netlab-job")
+        # A lab across sites waits for its parts, built by the jobs (this site's among them):
+        # its wait never takes a job's thread, nor the site's refresh.
+        self._waits = ThreadPoolExecutor(max_workers=16, thread_name_prefix="netlab-wait")
 
     async def run(self) -> None:
         """Restart the monitors of running deployments, then serve until cancelled."""
@@ -157,6 +160,7 @@ class Worker:
         await self.monitors.stop_all()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._jobs.shutdown(wait=False)
+        self._waits.shutdown(wait=False)
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(work)
@@ -259,6 +263,34 @@ class Worker:
         )
         for deployment, work in claimed:
             self._spawn(self._run(deployment, work), f"netlab-{work}-{deployment.tag}")
+        if self.site is not None:
+            parts = await in_thread(
+                deployments.claim_parts, worker=self.name, site=self.site, executor=self._jobs
+            )
+            for part, work in parts:
+                self._spawn(self._run_part(part, work), f"netlab-part-{work}-{part.pk}")
+
+    async def _run_part(self, part: SitePart, work: str) -> None:
+        """Build or remove this site's part of a lab across sites (its lab's worker waits)."""
+
+        loop = asyncio.get_running_loop()
+        lab = part.deployment
+
+        async def publish_all(messages: list[events.Message]) -> None:
+            for message in messages:
+                await publish(self.layer, lab.design_id, lab.owner_id, message)
+
+        def on_steps(steps: Sequence[deployments.Step]) -> None:  # from the run's thread
+            messages: list[events.Message] = [*events.steps_events(steps)]
+            asyncio.run_coroutine_threadsafe(publish_all(messages), loop).result()
+
+        def run() -> SitePart:
+            engine = self.engine or deployments.load_engine()
+            return deployments.run_part(
+                part, work, underlay=self.underlay, engine=engine, on_steps=on_steps
+            )
+
+        await in_thread(run, executor=self._jobs)
 
     async def _run(self, deployment: Deployment, work: str) -> None:
         """Carry out claimed ``work``, publishing every step and state change as it happens."""
@@ -288,6 +320,7 @@ class Worker:
         elif work == "apply":
             doomed = await in_thread(deployments.doomed_namespaces, deployment)
             await self.monitors.stop_namespaces(deployment.pk, doomed)
+        across = await in_thread(deployments.has_parts, deployment, executor=self._jobs)
         try:
             await in_thread(
                 deployments.run_claimed,
@@ -296,7 +329,7 @@ class Worker:
                 on_steps=on_steps,
                 on_state=on_state,
                 engine=self.engine,
-                executor=self._jobs,
+                executor=self._waits if across else self._jobs,
             )
         finally:
             if stopping is not None:

@@ -102,9 +102,10 @@ class Subinterface(Element):
 class Node(Element):
     """A node of the design: the host, a network namespace or a Linux bridge.
 
-    ``forwarding``, ``nat``, ``port_forwards``, ``routes``, ``services`` and ``subinterfaces``
-    apply to the host and to namespaces; ``in``, ``addresses`` and ``vlan_filtering`` apply to
-    bridges. Validation reports a field used on the wrong kind.
+    ``forwarding``, ``nat``, ``port_forwards``, ``routes``, ``services``, ``subinterfaces``
+    and ``site`` apply to the host and to namespaces (a bridge runs on its holder's site);
+    ``in``, ``addresses`` and ``vlan_filtering`` apply to bridges. Validation reports a field
+    used on the wrong kind.
     """
 
     id: StrictStr
@@ -124,6 +125,11 @@ class Node(Element):
         default=False, description="a bridge that forwards by VLAN (ports' vlan and trunk)"
     )
     subinterfaces: tuple[Subinterface, ...] = ()
+    site: StrictStr | None = Field(
+        default=None,
+        description="the site (machine) this node runs on; default: the lab's site. A link "
+        "between nodes of two sites is a VXLAN tunnel",
+    )
 
 
 class Impairment(Element):

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from netlab.core.document import Document
 from netlab.core.plan import ChangePlan
+from netlab.core.sites import Part
 
 StateDir = str | os.PathLike[str]
 
@@ -52,6 +53,8 @@ class DeploymentRecord:
     state_dir: str
     responder: dict[str, int] | None = None
     seconds: float = 0.0
+    # A lab across sites: this site's part (``netlab.core.sites.Part.as_dict``), else None.
+    part: dict[str, Any] | None = None
     step_seconds: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,9 +91,11 @@ class Engine(Protocol):
         host_mode: bool = ...,
         state_dir: StateDir = ...,
         on_step: StepCallback | None = ...,
+        part: Part | None = ...,
     ) -> DeploymentRecord:
-        """Build ``design`` as deployment ``tag``, reporting each step; return its record
-        once every step succeeded, or raise after unwinding what the run created."""
+        """Build ``design`` (only ``part`` of it, for a lab across sites) as deployment
+        ``tag``, reporting each step; return its record once every step succeeded, or raise
+        after unwinding what the run created."""
 
     def destroy(
         self, tag: str, *, state_dir: StateDir = ..., namespaces: list[str] | None = ...

@@ -19,6 +19,8 @@ RESERVED_INTERFACE_NAMES = frozenset({"lo", "all", "default"})
 
 NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# A site's name: a slug (it names a channel, netlab.worker.SITE), as the worker's --site.
+SITE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 
 NAMESPACE_PREFIX = "netlab-"
 TAG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -65,6 +67,13 @@ def design_name_problem(name: str) -> str | None:
             f"design name {name!r} must be a slug: 1-64 lowercase letters, digits, '-' or '_', "
             "starting with a letter or digit"
         )
+    return None
+
+
+def site_name_problem(name: str) -> str | None:
+    """Return why ``name`` cannot name a site, or None when it can."""
+    if not SITE_NAME.fullmatch(name):
+        return f"site name {name!r} must be 1-50 letters, digits, '-' or '_'"
     return None
 
 

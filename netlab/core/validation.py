@@ -68,6 +68,7 @@ NAMESPACE_ONLY_FIELDS: tuple[str, ...] = (
     "routes",
     "services",
     "subinterfaces",
+    "site",
 )
 BRIDGE_ONLY_FIELDS: tuple[str, ...] = ("in_", "addresses", "vlan_filtering")
 
@@ -428,6 +429,8 @@ class _Checker:
 
     def _node_settings(self, index: int, node: Node) -> Iterator[Problem]:
         path = f"nodes[{index}]"
+        if node.site is not None and (problem := names.site_name_problem(node.site)):
+            yield Problem(f"{path}.site", problem)
         interfaces = self.interfaces_in(node.id)
         subnets = self.subnets_in(node.id)
         destinations: dict[str, str] = {}

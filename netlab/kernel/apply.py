@@ -31,6 +31,7 @@ from netlab.core.plan import (
     AddRoute,
     AddVeth,
     AddVlanLink,
+    AddVxlan,
     ApplyNftables,
     DeleteBridgeVlan,
     Plan,
@@ -43,6 +44,7 @@ from netlab.core.plan import (
     StartServices,
     Step,
 )
+from netlab.core.sites import VXLAN_PORT
 from netlab.kernel import journal, namespaces, nftables, qdisc, responder, sysctl, teardown
 from netlab.kernel.rtnl import RouteSocket
 
@@ -133,6 +135,8 @@ class _Run:
         self.fail_after = fail_after
         self.mark = names.ownership_mark(plan.tag)
         self.sockets: dict[str | None, RouteSocket] = {}
+        # The process's own namespace, the underlay's, where a tunnel's UDP socket lives.
+        self.underlay: RouteSocket | None = None
         self.fds: dict[str | None, int] = {}
         self.indexes: dict[tuple[str | None, str], int] = {}
         self.next_index: dict[str | None, int] = {}
@@ -195,6 +199,9 @@ class _Run:
 
     def _execute(self) -> None:
         total = len(self.steps)
+        if any(isinstance(step, AddVxlan) for step in self.steps):
+            # Opened first: the steps move this thread into the lab's namespaces.
+            self.underlay = RouteSocket()
         for number, step in enumerate(self.steps, start=1):
             if self.fail_after is not None and number > self.fail_after:
                 raise ApplyError(number, total, step, "injected fault (test hook)")
@@ -244,6 +251,8 @@ class _Run:
             self.sockets[step.netns].set_vlan_filtering(index, on=step.on)
         elif isinstance(step, AddVlanLink):
             self._add_vlan_link(step)
+        elif isinstance(step, AddVxlan):
+            self._add_vxlan(step)
         elif isinstance(step, AddBridgeVlan | DeleteBridgeVlan):
             self.sockets[step.netns].bridge_vlan(
                 self.indexes[step.netns, step.dev],
@@ -369,6 +378,22 @@ class _Run:
         index = self._learn(step.netns, step.name, index)
         sock.set_link(index, alias=self.mark)
 
+    def _add_vxlan(self, step: AddVxlan) -> None:
+        assert self.underlay is not None  # opened by _execute
+        # The kernel chooses its index (its namespace's, not the underlay's); learned below.
+        self.underlay.add_vxlan(
+            0,
+            step.name,
+            vni=step.vni,
+            local=step.local,
+            remote=step.remote,
+            port=VXLAN_PORT,
+            mtu=step.mtu,
+            netns_fd=self.fds[step.netns],
+        )
+        index = self._learn(step.netns, step.name, 0)
+        self.sockets[step.netns].set_link(index, alias=self.mark)
+
     def _start_services(self, step: StartServices) -> None:
         spec: dict[str, tuple[str, list[tuple[str, int]]]] = {}
         for netns, services in step.by_netns().items():
@@ -386,6 +411,9 @@ class _Run:
     # Unwinding.
 
     def _close(self) -> None:
+        if self.underlay is not None:
+            self.underlay.close()
+            self.underlay = None
         for sock in self.sockets.values():
             sock.close()
         for fd in self.fds.values():

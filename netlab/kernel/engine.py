@@ -22,6 +22,7 @@ from netlab.core.engine import (
     StepReport,
 )
 from netlab.core.plan import ChangePlan, Naming, Plan, compile_plan, plan_change
+from netlab.core.sites import Part
 from netlab.kernel import change as changes
 from netlab.kernel import features, journal, settle, state, teardown
 from netlab.kernel.apply import (
@@ -61,21 +62,29 @@ def plan(
     tag: str,
     prefix: str = names.NAMESPACE_PREFIX,
     host_mode: bool = False,
+    part: Part | None = None,
 ) -> Plan:
-    """Return the plan that deploys ``design`` as deployment ``tag`` (pure, no kernel)."""
-    return compile_plan(design, Naming(tag, prefix, host_mode))
+    """Return the plan that deploys ``design`` (``part`` of it, for a lab across sites) as
+    deployment ``tag`` (pure, no kernel)."""
+    return compile_plan(design, Naming(tag, prefix, host_mode, part=part))
 
 
-def _naming(record: DeploymentRecord) -> Naming:
-    """The naming of a running deployment: its recorded namespaces kept."""
-    return Naming(record.tag, record.prefix, record.host_mode).following(record.namespaces)
+def _naming(record: DeploymentRecord, design: Document) -> Naming:
+    """The naming of a running deployment: its recorded namespaces (and part) kept."""
+    part = Part.from_dict(record.part, design) if record.part is not None else None
+    naming = Naming(record.tag, record.prefix, record.host_mode, part=part)
+    return naming.following(record.namespaces)
 
 
 def change_plan(running: Document, wanted: Document, record: DeploymentRecord) -> ChangePlan:
     """Return the steps that change deployment ``record`` of revision ``running`` into
     revision ``wanted`` (pure, no kernel; an empty plan when nothing the kernel holds
     changes)."""
-    return plan_change(running, wanted, _naming(record))
+    if record.part is not None:
+        raise RefusedError(
+            "a lab across sites cannot be changed in place: destroy it and deploy the new revision"
+        )
+    return plan_change(running, wanted, _naming(record, running))
 
 
 def change(
@@ -123,7 +132,7 @@ def repair(
 ) -> DeploymentRecord:
     """Make again whatever of deployment ``record`` of ``design`` the kernel lost (what
     :func:`check` reports missing); return its record."""
-    the_plan = compile_plan(design, _naming(record))
+    the_plan = compile_plan(design, _naming(record, design))
     features.require(design)
     return _record(the_plan, changes.repair(the_plan, state_dir=state_dir), state_dir)
 
@@ -137,8 +146,10 @@ def deploy(
     state_dir: StateDir = journal.DEFAULT_STATE_DIR,
     on_step: StepCallback | None = None,
     fail_after: int | None = None,
+    part: Part | None = None,
 ) -> DeploymentRecord:
-    """Deploy ``design``; return its record once every step succeeded.
+    """Deploy ``design`` (only ``part`` of it: a lab across sites); return its record once
+    every step succeeded.
 
     ``host_mode`` maps the host node to the caller's own namespace; the caller decides
     whether that is allowed (a server setting). Raises :class:`PrivilegeError` (not root),
@@ -148,7 +159,9 @@ def deploy(
     ``InvalidDesign`` for a design that does not validate. ``fail_after`` is a test hook.
     """
     require_privileges()
-    the_plan = plan(design, tag=tag or names.new_tag(), prefix=prefix, host_mode=host_mode)
+    the_plan = plan(
+        design, tag=tag or names.new_tag(), prefix=prefix, host_mode=host_mode, part=part
+    )
     features.require(design)
     applied = apply(the_plan, state_dir=state_dir, on_step=on_step, fail_after=fail_after)
     settle.wait_for_ipv6(the_plan.steps)
@@ -167,6 +180,7 @@ def _record(the_plan: Plan, applied: Applied, state_dir: StateDir) -> Deployment
         responder=applied.entry.responder,
         seconds=applied.seconds,
         step_seconds=applied.durations,
+        part=naming.part.as_dict() if naming.part is not None else None,
     )
 
 
@@ -230,7 +244,7 @@ def cleanup(
 
 def check(design: Document, record: DeploymentRecord) -> list[Drift]:
     """Compare the kernel with what ``design`` deployed as ``record``; empty when they agree."""
-    return state.check(compile_plan(design, _naming(record)))
+    return state.check(compile_plan(design, _naming(record, design)))
 
 
 def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:

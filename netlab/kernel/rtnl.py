@@ -240,6 +240,39 @@ class RouteSocket:
         ]
         self.request(message, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
 
+    def add_vxlan(
+        self,
+        index: int,
+        name: str,
+        *,
+        vni: int,
+        local: str,
+        remote: str,
+        port: int,
+        mtu: int,
+        netns_fd: int,
+    ) -> None:
+        """``ip link add NAME netns FD mtu MTU type vxlan id VNI local A remote B dstport P``,
+        down: the device lives in ``netns_fd``'s namespace, its UDP socket in this socket's."""
+        six = ipaddress.ip_address(local).version == 6
+        data = [
+            ("IFLA_VXLAN_ID", vni),
+            ("IFLA_VXLAN_LOCAL6" if six else "IFLA_VXLAN_LOCAL", local),
+            ("IFLA_VXLAN_GROUP6" if six else "IFLA_VXLAN_GROUP", remote),
+            ("IFLA_VXLAN_PORT", port),
+        ]
+        message = _link(index, up=False)
+        message["attrs"] = [
+            ("IFLA_IFNAME", name),
+            ("IFLA_NET_NS_FD", netns_fd),
+            ("IFLA_MTU", mtu),
+            (
+                "IFLA_LINKINFO",
+                {"attrs": [("IFLA_INFO_KIND", "vxlan"), ("IFLA_INFO_DATA", {"attrs": data})]},
+            ),
+        ]
+        self.request(message, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL)
+
     def bridge_vlan(
         self, index: int, vlan: int, *, untagged: bool = False, delete: bool = False
     ) -> None:

@@ -22,6 +22,7 @@ from netlab.core.plan import (
     AddRoute,
     AddVeth,
     AddVlanLink,
+    AddVxlan,
     ApplyNftables,
     DeleteBridgeVlan,
     Plan,
@@ -57,6 +58,7 @@ class LinkState:
     addresses: tuple[str, ...]
     mtu: int | None = None
     vlan_filtering: bool | None = None  # a bridge's; None for other links
+    tunnel: tuple[int, str, str] | None = None  # a VXLAN device's VNI, local and remote
 
 
 @dataclass
@@ -134,6 +136,7 @@ def read(
                     addresses=tuple(by_index.get(index, ())),
                     mtu=attr(message, "IFLA_MTU"),
                     vlan_filtering=_vlan_filtering(message),
+                    tunnel=_tunnel(message),
                 )
             names_by_index = {link.index: link.name for link in snapshot.links.values()}
             if bridge_vlans:
@@ -211,6 +214,7 @@ def check(plan: Plan) -> list[Drift]:
             add(netns, "link-down", name, f"link {name} is down")
     _check_link_settings(plan, snapshots, present, add)
     _check_vlans(plan, snapshots, present, add)
+    _check_tunnels(plan, snapshots, present, add)
     for step in plan.steps:
         if isinstance(step, AddAddress) and step.netns in present:
             _check_address(step, snapshots[step.netns], add)
@@ -233,7 +237,7 @@ def _check_link_settings(
     """MTUs, and each link's root qdisc: the impairment's, or none of netlab's kinds."""
     impaired = {(s.netns, s.dev): s for s in plan.steps if isinstance(s, SetQdisc)}
     for step in plan.steps:
-        if isinstance(step, SetMtu) and step.netns in present:
+        if isinstance(step, SetMtu | AddVxlan) and step.netns in present:
             link = snapshots[step.netns].links.get(step.name)
             if link is not None and link.mtu != step.mtu:
                 add(
@@ -302,12 +306,45 @@ def _vlan_filtering(message: Any) -> bool | None:
     return bool(data.get_attr("IFLA_BR_VLAN_FILTERING")) if data is not None else None
 
 
+def _tunnel(message: Any) -> tuple[int, str, str] | None:
+    info = attr(message, "IFLA_LINKINFO")
+    if info is None or info.get_attr("IFLA_INFO_KIND") != "vxlan":
+        return None
+    data = info.get_attr("IFLA_INFO_DATA")
+    if data is None:
+        return None
+    local = data.get_attr("IFLA_VXLAN_LOCAL") or data.get_attr("IFLA_VXLAN_LOCAL6")
+    remote = data.get_attr("IFLA_VXLAN_GROUP") or data.get_attr("IFLA_VXLAN_GROUP6")
+    return (data.get_attr("IFLA_VXLAN_ID"), str(local), str(remote))
+
+
+def _check_tunnels(
+    plan: Plan, snapshots: dict[str | None, NamespaceState], present: set[str | None], add: Any
+) -> None:
+    """A tunnel's end: still a VXLAN device with the VNI and the underlay addresses it had."""
+    for step in plan.steps:
+        if not isinstance(step, AddVxlan) or step.netns not in present:
+            continue
+        link = snapshots[step.netns].links.get(step.name)
+        wanted = (step.vni, step.local, step.remote)
+        if link is not None and link.tunnel != wanted:
+            found = "not a VXLAN device" if link.tunnel is None else (
+                f"VXLAN {link.tunnel[0]} from {link.tunnel[1]} to {link.tunnel[2]}"
+            )  # fmt: skip
+            add(
+                step.netns,
+                "tunnel-changed",
+                step.name,
+                f"{step.name} is {found}, not VXLAN {step.vni} from {step.local} to {step.remote}",
+            )
+
+
 def _links(plan: Plan) -> list[tuple[str | None, str]]:
     found: list[tuple[str | None, str]] = []
     for step in plan.steps:
-        if isinstance(step, AddBridge | AddVeth | SetLinkUp | AddVlanLink):
+        if isinstance(step, AddBridge | AddVeth | SetLinkUp | AddVlanLink | AddVxlan):
             found.append((step.netns, step.name))
-    return found
+    return list(dict.fromkeys(found))  # a tunnel's end is made, then brought up
 
 
 def _check_address(step: AddAddress, snapshot: NamespaceState, add: Any) -> None:

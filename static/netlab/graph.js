@@ -24,6 +24,7 @@ export const COLOURS = {
   busy: "#f0a800",
   changed: "#f9a825",
   moved: "#8e24aa",
+  tunnel: "#00838f",
 };
 
 /** Canvas element ids: a node by its id, a link by its index, a bridge's holder edge. */
@@ -31,10 +32,11 @@ export const nodeKey = (id) => `n:${id}`;
 export const linkKey = (index) => `l:${index}`;
 export const holderKey = (bridgeId) => `h:${bridgeId}`;
 
-/** A node's label: its id, its own label, and a bridge's own addresses. */
+/** A node's label: its id, its own label, its site, and a bridge's own addresses. */
 export function nodeLabel(node) {
   const lines = [node.id];
   if (node.label) lines.push(node.label);
+  if (node.site) lines.push(`site ${node.site}`);
   if (node.kind === "bridge" && Array.isArray(node.addresses) && node.addresses.length) {
     lines.push(node.addresses.join(", "));
   }
@@ -117,12 +119,36 @@ export function nodeData(node) {
   return data;
 }
 
-export function linkData(link, index) {
+/** Each node's pinned site (a host's or namespace's own, a bridge's holder's), else null. */
+export function sitesOf(doc) {
+  const byId = new Map(nodesOf(doc).map((node) => [node.id, node]));
+  const sites = new Map();
+  for (const node of byId.values()) {
+    const owner = node.kind === "bridge" ? byId.get(holderOf(doc, node)) : node;
+    sites.set(node.id, (owner && owner.site) || null);
+  }
+  return sites;
+}
+
+/** The two sites a link joins when its ends are pinned to two (a VXLAN tunnel), else null. */
+export function crossedSites(link, sites) {
+  const [a, b] = link.endpoints.map((end) => sites.get(end.node) || null);
+  return a && b && a !== b ? [a, b] : null;
+}
+
+/** A link's canvas data; `sites` (``sitesOf``) tells a link between two sites. */
+export function linkData(link, index, sites = null) {
   const [a, b] = link.endpoints;
   const data = { id: linkKey(index), source: nodeKey(a.node), target: nodeKey(b.node),
     sourceLabel: endLabel(a), targetLabel: endLabel(b) };
-  // Impairments, MTU and state: a label in the middle, dashed for loss, faded when down.
-  const label = linkLabel(link);
+  // Impairments, MTU and state: a label in the middle, dashed for loss, faded when down; a
+  // link between two sites, cased in the tunnel's colour, names them.
+  const crossing = sites ? crossedSites(link, sites) : null;
+  if (crossing) {
+    data.tunnel = true;
+    data.sites = crossing.join(" - ");
+  }
+  const label = [crossing ? `VXLAN ${data.sites}` : "", linkLabel(link)].filter(Boolean).join(" · ");
   if (label) data.linkLabel = label;
   if (isLossy(link)) data.lossy = true;
   if (link.up === false) data.down = true;
@@ -137,9 +163,10 @@ export function holderElement(doc, bridge) {
 
 /** Every element of `doc`: its nodes (at their positions), its links and the bridges' holders. */
 export function elements(doc) {
+  const sites = sitesOf(doc);
   return [
     ...nodesOf(doc).map((node) => ({ group: "nodes", data: nodeData(node), position: { ...node.position } })),
-    ...linksOf(doc).map((link, index) => ({ group: "edges", data: linkData(link, index) })),
+    ...linksOf(doc).map((link, index) => ({ group: "edges", data: linkData(link, index, sites) })),
     ...nodesOf(doc).filter((node) => node.kind === "bridge").map((bridge) => holderElement(doc, bridge)),
   ];
 }
@@ -187,6 +214,8 @@ export const STYLE = [
     label: "data(linkLabel)", "font-size": 9, "min-zoomed-font-size": 8, "text-rotation": "autorotate",
     color: COLOURS.label, "text-background-color": COLOURS.canvas, "text-background-opacity": 0.85,
     "text-background-padding": 1 } },
+  // A tunnel between sites: the link cased in the tunnel's colour, as a cable in a duct.
+  { selector: "edge[?tunnel]", style: { "line-outline-width": 2, "line-outline-color": COLOURS.tunnel } },
   { selector: "edge[?lossy]", style: { "line-style": "dashed" } },
   { selector: "edge[?down]", style: { "line-style": "dotted", opacity: 0.45 } },
   { selector: "edge.holder", style: {

@@ -13,6 +13,7 @@ from typing import Any
 from netlab.core.document import Document
 from netlab.core.engine import DeploymentRecord, StepCallback, StepReport
 from netlab.core.plan import ChangePlan, Naming, plan_change
+from netlab.core.sites import Part
 
 deployed: set[str] = set()
 
@@ -36,10 +37,14 @@ def deploy(
     state_dir: Any = "",
     on_step: StepCallback | None = None,
     fail_after: int | None = None,
+    part: Part | None = None,
 ) -> DeploymentRecord:
-    """Report one step per namespace node; fail at ``fail_after`` like the real engine."""
+    """Report one step per namespace node (``part``'s only); fail at ``fail_after`` like the
+    real engine."""
     assert tag is not None
     namespaces = _namespaces(design, tag, prefix)
+    if part is not None:
+        namespaces = {node: netns for node, netns in namespaces.items() if node in part.nodes}
     total = len(namespaces)
     for index, name in enumerate(namespaces.values(), start=1):
         description = f"create namespace {name}"

@@ -37,6 +37,7 @@ from netlab.core.plan.steps import (
     AddRoute,
     AddVeth,
     AddVlanLink,
+    AddVxlan,
     ApplyNftables,
     DeleteAddress,
     DeleteBridgeVlan,
@@ -175,7 +176,7 @@ def _makes(step: Step) -> Iterator[Key]:
             yield ("addressed", step.netns, step.dev)  # its gateway routes need it
         case SetLinkUp():
             yield ("up", step.netns, step.name)
-        case AddVlanLink():
+        case AddVlanLink() | AddVxlan():
             yield ("link", step.netns, step.name)
         case AddBridgeVlan():
             yield ("bridge-vlan", step.netns, step.dev, step.vlan)
@@ -228,7 +229,7 @@ def _undo(step: Step) -> Iterator[Step]:
             yield DeleteNamespace(node=step.node, netns=step.netns)
         case AddBridge():
             yield DeleteLink(node=step.node, netns=step.netns, name=step.name)
-        case AddVeth() | AddVlanLink():
+        case AddVeth() | AddVlanLink() | AddVxlan():
             yield DeleteLink(node=step.node, netns=step.netns, name=step.name)
         case AddAddress():
             yield DeleteAddress(

@@ -8,6 +8,9 @@ MTU), bridge ports' VLANs (on enslaved ports), qdiscs,
 sysctls, routes (a route needs its gateway's subnet on an up link), links the design has
 down (after the routes, which a down link could not take; routes out of a down link are left
 out: the kernel flushes them), nftables, services.
+
+A lab across sites (``naming.part``): only the part's nodes and their ends are built; the end
+of a link to another site is a VXLAN device (:class:`AddVxlan`) where a veth would be.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from netlab.core import addressing, names
-from netlab.core.document import NAMESPACE_KINDS, Document, Node
+from netlab.core.document import NAMESPACE_KINDS, Document, Endpoint, Link, Node
 from netlab.core.impairments import DEFAULT_MTU
 from netlab.core.plan.naming import Naming
 from netlab.core.plan.steps import (
@@ -27,6 +30,7 @@ from netlab.core.plan.steps import (
     AddRoute,
     AddVeth,
     AddVlanLink,
+    AddVxlan,
     ApplyNftables,
     DeleteBridgeVlan,
     Plan,
@@ -65,6 +69,9 @@ class _Compiler:
         self.netns_of_node = naming.namespaces(design)
         self.by_id = {node.id: node for node in design.nodes}
         self.holders = design.holders()
+        part = naming.part
+        self.local = part.nodes if part is not None else frozenset(self.by_id)
+        self.tunnels = {(t.link, t.endpoint): t for t in part.tunnels} if part is not None else {}
         self.addresses_in = self._index_addresses()
         # (namespace node, interface) of every end of a link the design has down.
         self.down_ends = {
@@ -134,8 +141,19 @@ class _Compiler:
                     node=node.id, netns=netns, key="net.ipv6.conf.default.accept_dad", value="0"
                 )
 
+    def _nodes(self) -> Iterator[Node]:
+        """The nodes this plan builds (a part's own, or all)."""
+        return (node for node in self.design.nodes if node.id in self.local)
+
+    def _ends(self) -> Iterator[tuple[Link, int, Endpoint]]:
+        """Every end of a link on a node this plan builds, with its link and its number."""
+        for link in self.design.links:
+            for index, end in enumerate(link.endpoints):
+                if end.node in self.local:
+                    yield link, index, end
+
     def bridges(self) -> Iterator[Step]:
-        for node in self.design.nodes:
+        for node in self._nodes():
             if node.kind == "bridge":
                 yield AddBridge(
                     node=node.id,
@@ -146,7 +164,7 @@ class _Compiler:
                 )
 
     def vlan_filtering(self) -> Iterator[Step]:
-        for node in self.design.nodes:
+        for node in self._nodes():
             if node.kind == "bridge" and node.vlan_filtering:
                 yield SetVlanFiltering(node=node.id, netns=self.netns(node.id), name=node.id)
 
@@ -169,17 +187,16 @@ class _Compiler:
     def bridge_vlans(self) -> Iterator[Step]:
         """An access port joins its VLAN untagged, a trunk its VLANs tagged; both then leave
         VLAN 1, which a port of a filtering bridge is born in (a plain port stays there)."""
-        for link in self.design.links:
-            for end in link.endpoints:
-                if end.vlan is None and not end.trunk:
-                    continue
-                node, netns, dev = end.node, self.netns(end.node), end.interface
-                if end.vlan is not None:
-                    yield AddBridgeVlan(node, netns, dev, end.vlan, untagged=True)
-                for vlan in end.trunk:
-                    yield AddBridgeVlan(node, netns, dev, vlan)
-                if DEFAULT_VLAN not in (end.vlan, *end.trunk):
-                    yield DeleteBridgeVlan(node, netns, dev, DEFAULT_VLAN)
+        for _, _, end in self._ends():
+            if end.vlan is None and not end.trunk:
+                continue
+            node, netns, dev = end.node, self.netns(end.node), end.interface
+            if end.vlan is not None:
+                yield AddBridgeVlan(node, netns, dev, end.vlan, untagged=True)
+            for vlan in end.trunk:
+                yield AddBridgeVlan(node, netns, dev, vlan)
+            if DEFAULT_VLAN not in (end.vlan, *end.trunk):
+                yield DeleteBridgeVlan(node, netns, dev, DEFAULT_VLAN)
 
     def _first_end(self, link_index: int) -> int:
         """Which endpoint of a link is created first (with master and up in one request)."""
@@ -197,6 +214,11 @@ class _Compiler:
 
     def veths(self) -> Iterator[Step]:
         for index, link in enumerate(self.design.links):
+            ours = [end.node in self.local for end in link.endpoints]
+            if not all(ours):
+                if any(ours):
+                    yield self._vxlan(index, ours.index(True))
+                continue
             first = self._first_end(index)
             end, peer = link.endpoints[first], link.endpoints[1 - first]
             yield AddVeth(
@@ -210,26 +232,41 @@ class _Compiler:
                 mark=self.mark,
             )
 
+    def _vxlan(self, link: int, endpoint: int) -> AddVxlan:
+        end, tunnel = self.design.links[link].endpoints[endpoint], self.tunnels[link, endpoint]
+        return AddVxlan(
+            node=end.node,
+            netns=self.netns(end.node),
+            name=end.interface,
+            vni=tunnel.vni,
+            local=tunnel.local,
+            remote=tunnel.remote,
+            mtu=tunnel.mtu,
+            mark=self.mark,
+        )
+
     def addresses(self) -> Iterator[Step]:
-        for node in self.design.nodes:
+        for node in self._nodes():
             if node.kind == "bridge":
                 for address in node.addresses:
                     yield AddAddress(
                         node=node.id, netns=self.netns(node.id), dev=node.id, address=address
                     )
-        for link in self.design.links:
-            for end in link.endpoints:
-                for address in end.addresses:
-                    yield AddAddress(
-                        node=end.node,
-                        netns=self.netns(end.node),
-                        dev=end.interface,
-                        address=address,
-                    )
+        for _, _, end in self._ends():
+            for address in end.addresses:
+                yield AddAddress(
+                    node=end.node, netns=self.netns(end.node), dev=end.interface, address=address
+                )
 
     def links_up(self) -> Iterator[Step]:
         for index, link in enumerate(self.design.links):
-            peer = link.endpoints[1 - self._first_end(index)]
+            ours = [end.node in self.local for end in link.endpoints]
+            if not any(ours):
+                continue
+            # A tunnel's end is created down, like a veth's peer: brought up (and into its
+            # bridge) here.
+            up = ours.index(True) if not all(ours) else 1 - self._first_end(index)
+            peer = link.endpoints[up]
             yield SetLinkUp(
                 node=peer.node,
                 netns=self.netns(peer.node),
@@ -239,33 +276,30 @@ class _Compiler:
             )
 
     def mtus(self) -> Iterator[Step]:
-        for link in self.design.links:
+        for link, _, end in self._ends():
             if link.mtu is not None:
-                for end in link.endpoints:
-                    yield SetMtu(
-                        node=end.node, netns=self.netns(end.node), name=end.interface, mtu=link.mtu
-                    )
+                yield SetMtu(
+                    node=end.node, netns=self.netns(end.node), name=end.interface, mtu=link.mtu
+                )
 
     def qdiscs(self) -> Iterator[Step]:
-        for link in self.design.links:
-            for index, end in enumerate(link.endpoints):
-                impairment = link.impairment_of(index)
-                if impairment is not None:
-                    yield SetQdisc(
-                        node=end.node,
-                        netns=self.netns(end.node),
-                        dev=end.interface,
-                        impairment=impairment,
-                        mtu=link.mtu or DEFAULT_MTU,
-                    )
+        for link, index, end in self._ends():
+            impairment = link.impairment_of(index)
+            if impairment is not None:
+                yield SetQdisc(
+                    node=end.node,
+                    netns=self.netns(end.node),
+                    dev=end.interface,
+                    impairment=impairment,
+                    mtu=link.mtu or DEFAULT_MTU,
+                )
 
     def links_down(self) -> Iterator[Step]:
-        for link in self.design.links:
+        for link, _, end in self._ends():
             if not link.up:
-                for end in link.endpoints:
-                    yield SetLinkState(
-                        node=end.node, netns=self.netns(end.node), name=end.interface, up=False
-                    )
+                yield SetLinkState(
+                    node=end.node, netns=self.netns(end.node), name=end.interface, up=False
+                )
 
     def _index_addresses(self) -> dict[str, list[tuple[str, addressing.IPInterface]]]:
         """``{namespace node: [(interface, address)]}``, built once (designs can be large)."""
@@ -294,10 +328,10 @@ class _Compiler:
         return self.addresses_in.get(namespace_node, [])
 
     def _namespace_nodes(self) -> Iterator[Node]:
-        return (node for node in self.design.nodes if node.kind in NAMESPACE_KINDS)
+        return (node for node in self._nodes() if node.kind in NAMESPACE_KINDS)
 
     def sysctls(self) -> Iterator[Step]:
-        bridged = {self.holder(node.id) for node in self.design.nodes if node.kind == "bridge"}
+        bridged = {self.holder(node.id) for node in self._nodes() if node.kind == "bridge"}
         for node in self._namespace_nodes():
             netns = self.netns_of_node[node.id]
             if node.id in bridged and netns is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from netlab.core import names
 from netlab.core.document import NAMESPACE_KINDS, Document
+from netlab.core.sites import Part
 
 
 @dataclass(frozen=True)
@@ -17,12 +18,15 @@ class Naming:
     ``kept`` is a running deployment's ``(node id, namespace)`` record: those nodes keep their
     namespaces, and new nodes are numbered after every name in it, so a changed design renames
     nothing that runs and reuses no name. No user text ever reaches a namespace name.
+    ``part``: a lab across sites, of which this site builds only its part (its nodes keep
+    the numbers they have in the whole design, so no two parts share a name).
     """
 
     tag: str
     prefix: str = names.NAMESPACE_PREFIX
     host_mode: bool = False
     kept: tuple[tuple[str, str | None], ...] = ()
+    part: Part | None = None
 
     def namespaces(self, design: Document) -> dict[str, str | None]:
         """Return ``{node id: namespace name or None}`` for every host and namespace node."""
@@ -46,11 +50,15 @@ class Naming:
             else:
                 mapping[node.id] = names.namespace_name(self.tag, index, self.prefix)
             index += 1
+        if self.part is not None:
+            return {node: netns for node, netns in mapping.items() if node in self.part.nodes}
         return mapping
 
     def following(self, record: dict[str, str | None]) -> Naming:
         """This naming, keeping the namespaces a running deployment recorded."""
-        return Naming(self.tag, self.prefix, self.host_mode, tuple(sorted(record.items())))
+        return Naming(
+            self.tag, self.prefix, self.host_mode, tuple(sorted(record.items())), self.part
+        )
 
 
 def namespace_count(document: Document) -> int:

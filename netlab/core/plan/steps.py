@@ -29,6 +29,7 @@ from netlab.core.impairments import (
 from netlab.core.plan.naming import Naming
 from netlab.core.plan.nft import iptables_lines, nft_ruleset, nft_text
 from netlab.core.shell import command, comment, heredoc
+from netlab.core.sites import VXLAN_PORT
 
 # The shell spells the host's namespace this way in a veth's ``peer ... netns``: the pid of
 # the script itself, whose namespace is the host's (``netns 1`` would be wrong in a sandbox).
@@ -195,6 +196,46 @@ class AddVeth(Step):
     @property
     def description(self) -> str:
         return f"connect {self.peer_node} to {self.node} ({self.peer_name} - {self.name})"
+
+
+@dataclass(frozen=True)
+class AddVxlan(Step):
+    """This site's end of a link to another site: VXLAN device ``name`` (``vni``, UDP port
+    4789, from underlay address ``local`` to ``remote``, ``mtu``), created by the process's
+    own namespace, the underlay's, directly in ``netns``, down (:class:`SetLinkUp` brings it
+    up), then marked.
+
+    Its UDP socket stays with the underlay: the kernel opens it in the namespace that made the
+    device (iproute2's ``ip link add ... netns NS``; the same as creating it in the underlay's
+    and moving it with ``ip link set NAME netns NS``, without the move's wait, and without
+    its name ever being taken in the underlay's namespace).
+    """
+
+    action: ClassVar[str] = "add-vxlan"
+    node: str
+    netns: str | None
+    name: str
+    vni: int
+    local: str
+    remote: str
+    mtu: int
+    mark: str
+
+    @property
+    def shell(self) -> tuple[str, ...]:
+        where = ("netns", self.netns) if self.netns is not None else ()
+        create = command(
+            "ip", "link", "add", self.name, *where, "mtu", str(self.mtu), "type", "vxlan",
+            "id", str(self.vni), "local", self.local, "remote", self.remote,
+            "dstport", str(VXLAN_PORT),
+        )  # fmt: skip
+        return (create, _ip(self.netns, "link", "set", self.name, "alias", self.mark))
+
+    @property
+    def description(self) -> str:
+        return (
+            f"tunnel {self.node}'s {self.name} to {self.remote} (VXLAN {self.vni}, MTU {self.mtu})"
+        )
 
 
 @dataclass(frozen=True)

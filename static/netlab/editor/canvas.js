@@ -5,7 +5,7 @@
 // drawn link, a selection) to its owner, who makes the edit; then `render(doc)` brings the
 // drawing up to date, redrawing only the nodes and links whose object changed.
 
-import { COLOURS, STYLE, holderElement, linkData, linkKey, nodeData, nodeKey, themeStyle } from "../graph.js";
+import { COLOURS, STYLE, crossedSites, holderElement, linkData, linkKey, nodeData, nodeKey, sitesOf, themeStyle } from "../graph.js";
 import { CELL } from "./layout.js";
 import { Minimap } from "./minimap.js";
 import { linksOf, nodesOf, holderOf } from "./model.js";
@@ -218,11 +218,15 @@ export class Canvas {
       const oldLinks = linksOf(previous);
       const links = linksOf(doc);
       const edges = [];
+      const sites = sitesOf(doc);
       links.forEach((link, index) => {
         const element = cy.getElementById(linkKey(index));
-        if (element.nonempty() && oldLinks[index] === link) return;
-        const data = linkData(link, index);
-        if (element.nonempty() && element.data("source") === data.source && element.data("target") === data.target) {
+        // A node pinned elsewhere changes its links without changing them: made again.
+        const crossing = (crossedSites(link, sites) || []).join(" - ");
+        const same = element.nonempty() && (element.data("sites") || "") === crossing;
+        if (same && oldLinks[index] === link) return;
+        const data = linkData(link, index, sites);
+        if (same && element.data("source") === data.source && element.data("target") === data.target) {
           element.data(data);
           return;
         }

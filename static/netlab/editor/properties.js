@@ -240,6 +240,9 @@ export class PropertiesPanel {
       parts.push(h("label", { className: "check" }, filtering, " VLAN filtering (ports' access VLAN or trunk)"));
       return parts;
     }
+    parts.push(this.#text("Site", `${base}.site`, node.site, (value, key) =>
+      update({ site: value.trim() || undefined }, `site of ${id}`, key),
+    { placeholder: "the lab's (where it is placed)", testid: "node-site" }));
     parts.push(this.#interfaces(doc, id));
     parts.push(this.#list("VLAN sub-interfaces", `${base}.subinterfaces`, () => model.findNode(this.doc, id)?.subinterfaces || [],
       (items, key) => update({ subinterfaces: items }, `sub-interfaces of ${id}`, key),
