@@ -64,14 +64,17 @@ def _require_privileges() -> None:
         raise CommandError(str(error)) from None
 
 
-def _wait(deployment: Deployment, out: Output, until: set[str]) -> Deployment:
-    """Follow a deployment another worker is running, printing its steps, until a state."""
-    shown = 0
+def _finished_steps(deployment: Deployment) -> Any:
+    return deployment.steps.exclude(outcome=DeploymentStep.Outcome.STARTED)
+
+
+def _wait(deployment: Deployment, out: Output, until: set[str], *, shown: int = 0) -> Deployment:
+    """Follow a deployment another worker is running, printing its steps after the first
+    ``shown``, until a state."""
     show = _print_steps(out)
     while True:
         deployment.refresh_from_db()
-        finished = deployment.steps.exclude(outcome=DeploymentStep.Outcome.STARTED)
-        steps = list(finished.order_by("pk")[shown:])
+        steps = list(_finished_steps(deployment).order_by("pk")[shown:])
         show(steps)
         shown += len(steps)
         if deployment.state in until:
@@ -223,7 +226,13 @@ def destroy(design: Design, *, out: Output, user: User | None = None) -> None:
     if work is not None:
         deployments.run_claimed(deployment, work, on_steps=_print_steps(out))
     else:
-        _wait(deployment, out, {Deployment.State.STOPPED, Deployment.State.FAILED})
+        # The deploy's steps were printed by the deploy: a destroy follows only its own.
+        deployment = _wait(
+            deployment,
+            out,
+            {Deployment.State.STOPPED, Deployment.State.FAILED},
+            shown=_finished_steps(deployment).count(),
+        )
     if deployment.state != Deployment.State.STOPPED:
         raise CommandError(f"destroy failed: {deployment.error}")
     out(f"{design.name} destroyed ({deployment.tag})")

@@ -242,3 +242,48 @@ def test_the_command_line_leaves_another_sites_lab_to_that_sites_worker(
     here = sites.register(sites.default_name(), "192.0.2.1")
     mine = deployments.request_deploy(make_design("two"), actor=owner, site=here.name)
     assert lab._claim_here(mine) == "deploy"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_line_follows_another_sites_destroy_without_the_deploys_steps(
+    owner: Any, make_design: Any, monkeypatch: Any
+) -> None:
+    """The deploy's steps were printed by the deploy: following a destroy that another
+    site's worker runs prints only what comes after the request."""
+    import threading
+
+    from django.db import connection
+
+    from editor import lab
+    from editor.models import DeploymentStep
+
+    other = sites.register(f"{sites.default_name()[:40]}-other", "192.0.2.9")
+    running = running_on(other, "far", owner, make_design)
+    DeploymentStep.objects.create(  # noqa: S604 - a step's shell text, nothing runs it
+        deployment=running,
+        index=1,
+        total=1,
+        description="made long ago",
+        shell="ip netns add x",
+        outcome=DeploymentStep.Outcome.DONE,
+        duration_ms=1.0,
+    )
+    monkeypatch.setattr(lab, "_require_privileges", lambda: None)
+    monkeypatch.setattr(lab, "POLL_SECONDS", 0.01)
+
+    def other_sites_worker() -> None:  # the request is written: stop the lab
+        try:
+            for _ in range(500):
+                if Deployment.objects.filter(pk=running.pk, state=State.DESTROYING).exists():
+                    Deployment.objects.filter(pk=running.pk).update(state=State.STOPPED)
+                    return
+                threading.Event().wait(0.01)
+        finally:
+            connection.close()  # this thread's own
+
+    worker = threading.Thread(target=other_sites_worker)
+    worker.start()
+    printed: list[str] = []
+    lab.destroy(running.design, out=printed.append)
+    worker.join()
+    assert printed == [f"far destroyed ({running.tag})"]
