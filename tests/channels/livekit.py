@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 ORIGIN = b"http://127.0.0.1:8000"
@@ -69,3 +70,14 @@ async def receive_until(
         seen.append(each)
         if wanted(each):
             return seen
+
+
+async def wait_for_state(deployment: Any, state: str, timeout: float = TIMEOUT) -> None:
+    """Read ``deployment`` again until it is in ``state`` (fail after ``timeout`` s)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await database_sync_to_async(deployment.refresh_from_db)()
+        if deployment.state == state:
+            return
+        assert asyncio.get_running_loop().time() < deadline, deployment.state
+        await asyncio.sleep(0.02)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from livekit import wait_for_state
 
 from editor import deployments, events
 from editor.models import Deployment
@@ -23,16 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def queued(make_design: Any, owner: Any, fake_engine: None) -> Deployment:
     """A deployment requested while no worker ran (no nudge will ever come)."""
     return deployments.request_deploy(make_design("durable"), actor=owner)
-
-
-async def wait_for_state(deployment: Deployment, state: str, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        await database_sync_to_async(deployment.refresh_from_db)()
-        if deployment.state == state:
-            return
-        assert asyncio.get_running_loop().time() < deadline, deployment.state
-        await asyncio.sleep(0.02)
 
 
 async def run_worker(name: str) -> tuple[Worker, asyncio.Task[None]]:

@@ -13,7 +13,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
-from livekit import receive_until
+from livekit import receive_until, wait_for_state
 
 from editor import deployments
 from editor.deployments import sites
@@ -79,16 +79,6 @@ async def test_without_sites_a_pages_messages_go_to_the_one_worker(
         assert (await next_message(WORKER_CHANNEL))["type"] == "worker.nudge"
     finally:
         await client.disconnect()
-
-
-async def wait_for_state(deployment: Deployment, state: str) -> None:
-    deadline = asyncio.get_running_loop().time() + TIMEOUT
-    while True:
-        await database_sync_to_async(deployment.refresh_from_db)()
-        if deployment.state == state:
-            return
-        assert asyncio.get_running_loop().time() < deadline, deployment.state
-        await asyncio.sleep(0.02)
 
 
 async def test_two_sites_workers_each_run_only_their_own_labs(
