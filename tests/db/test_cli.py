@@ -295,6 +295,19 @@ def test_a_reader_that_leaves_stops_the_output_not_the_command(tmp_path):
     assert (done.returncode, done.stderr) == (0, "")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_database_older_than_the_code_is_told_with_the_command_that_mends_it(make_design):
+    """A query failing on a database that lacks this code's migrations says so and names
+    `manage.py migrate`, instead of a traceback."""
+    make_design("lab")
+    call_command("migrate", "editor", "0008", verbosity=0)
+    try:
+        with pytest.raises(CommandError, match=r"older than this netlab .* manage\.py migrate"):
+            netlab("deploy", "lab")
+    finally:
+        call_command("migrate", verbosity=0)
+
+
 def test_the_command_line_names_the_exporters_default_image():
     assert command_line.CONTAINERLAB_IMAGE == containerlab.DEFAULT_IMAGE
 

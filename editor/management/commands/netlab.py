@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO, cast
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db.utils import OperationalError, ProgrammingError
 
 from editor.models import Design
 
@@ -89,6 +90,16 @@ def read_document(path: str) -> Document:
         return codec.load_text(text, codec.guess_format(path))
     except InvalidDesign as error:
         raise invalid_file(path, error) from None
+
+
+def unapplied_migrations() -> bool:
+    """Whether the database lacks migrations this code has (asked only once a query failed:
+    reading the migration graph is not free)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 class ReaderMayLeave(OutputWrapper):
@@ -241,7 +252,16 @@ class Command(BaseCommand):
         output = ReaderMayLeave(cast(TextIO, self.stdout._out), self.stdout.ending)
         output.style_func = self.stdout.style_func
         self.stdout = output
-        handler(Namespace(**options))
+        try:
+            handler(Namespace(**options))
+        except (OperationalError, ProgrammingError) as error:
+            if unapplied_migrations():
+                cause = str(error).splitlines()[0]  # PostgreSQL adds the query's text
+                raise CommandError(
+                    f"the database is older than this netlab ({cause}); bring it up to date "
+                    "with: .venv/bin/python manage.py migrate"
+                ) from None
+            raise
 
     def handle_import(self, options: Namespace) -> None:
         import yaml
