@@ -19,6 +19,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# netlab uses no pydantic plugins; looking for them scans every installed package's entry
+# points when the first model is built: 11 ms of each command line deploy and destroy.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(f"NETLAB_{name}", default)
