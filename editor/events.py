@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from editor import deployments
+from editor.models import Deployment, Revision
 
 MAX_PING_COUNT = 100
 MAX_REQUEST_CHARACTERS = 4096  # every valid request is far shorter
@@ -570,7 +571,6 @@ def deployment_event(deployment: Any | None) -> DeploymentEvent:
     Reads its revisions' numbers: call it where the database may be read (not in a loop)."""
     if deployment is None:
         return DeploymentEvent(deployment=None, tag=None, state="not deployed")
-    applying = deployment.applying_revision if deployment.applying_revision_id else None
     return DeploymentEvent(
         deployment=deployment.pk,
         tag=deployment.tag,
@@ -579,9 +579,20 @@ def deployment_event(deployment: Any | None) -> DeploymentEvent:
         namespaces=dict(deployment.namespaces),
         updated=deployment.updated.isoformat(timespec="microseconds"),
         destroyable=deployments.destroyable(deployment),
-        revision=deployment.revision.number,
-        applying_revision=applying.number if applying is not None else None,
+        revision=_revision_number(deployment, "revision"),
+        applying_revision=_revision_number(deployment, "applying_revision"),
     )
+
+
+def _revision_number(deployment: Any, field: str) -> int | None:
+    """The number of ``deployment``'s revision ``field``, read alone when the revision is not
+    loaded yet: a revision row holds its whole document and picture."""
+    revision_id = getattr(deployment, f"{field}_id")
+    if revision_id is None:
+        return None
+    if getattr(Deployment, field).is_cached(deployment):  # its descriptor
+        return int(getattr(deployment, field).number)
+    return int(Revision.objects.values_list("number", flat=True).get(pk=revision_id))
 
 
 def step_event(step: Any) -> StepEvent:

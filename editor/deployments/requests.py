@@ -218,9 +218,12 @@ def request_destroy(deployment: Deployment, *, actor: User) -> Deployment:
         deployment.parts.filter(state=State.QUEUED).update(state=State.STOPPED)
     else:
         removable = [State.RUNNING, State.FAILED, State.UNKNOWN]
-        Deployment.objects.filter(pk=deployment.pk, state__in=removable).update(
-            state=State.DESTROYING, worker="", updated=timezone.now()
-        )
+        changes = {"state": State.DESTROYING, "worker": "", "updated": timezone.now()}
+        if Deployment.objects.filter(pk=deployment.pk, state__in=removable).update(**changes):
+            # The row is what was read, with the update's changes: no reload.
+            for field, value in changes.items():
+                setattr(deployment, field, value)
+            return deployment
     deployment.refresh_from_db()
     return deployment
 

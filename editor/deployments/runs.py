@@ -75,6 +75,11 @@ CLAIMS: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
 
 
 WAITING = (State.QUEUED, State.APPLYING, State.DESTROYING)
+UNREAD_AT_CLAIM = [
+    f"{revision}__{field}"
+    for revision in ("revision", "applying_revision")
+    for field in ("document", "picture")
+]
 
 
 def claim_pending(
@@ -96,7 +101,10 @@ def claim_pending(
         return []
     claimed = []
     with transaction.atomic():
-        rows = pending.select_related("revision").order_by("pk")
+        # The revisions' numbers are read with the rows (the worker's first event tells
+        # them); their documents when a deploy or a change needs them: a destroy never does.
+        rows = pending.select_related("revision", "applying_revision").order_by("pk")
+        rows = rows.defer(*UNREAD_AT_CLAIM)
         rows = rows.select_for_update(skip_locked=True, of=("self",))
         for deployment in rows[:limit]:
             work = claim(deployment, worker=worker)
@@ -247,9 +255,8 @@ def run_deploy(
     engine: Engine | None = None,
 ) -> Deployment:
     """Build a claimed deployment with ``engine`` (:func:`load_engine`'s by default); it
-    ends running, or failed and rolled back."""
-    if on_state is not None:
-        on_state(deployment)
+    ends running, or failed and rolled back. ``on_state`` hears each state after the claimed
+    one (:func:`run_claimed` tells that), as do :func:`run_apply`'s and :func:`run_destroy`'s."""
     try:
         document = check_deploy(deployment)
     except Untrusted as error:
@@ -318,8 +325,6 @@ def run_apply(
     back), with the error shown; ``failed`` only if even that did not work. Applying the
     revision the lab runs repairs it (what drifted is made again).
     """
-    if on_state is not None:
-        on_state(deployment)
     try:
         running, wanted, record = check_apply(deployment)
     except Untrusted as error:
@@ -390,8 +395,6 @@ def run_destroy(
 ) -> Deployment:
     """Remove a claimed deployment with ``engine`` (:func:`load_engine`'s by default); it
     ends stopped (idempotent)."""
-    if on_state is not None:
-        on_state(deployment)
     try:
         namespaces = recorded_namespaces(deployment)
     except Untrusted as error:
@@ -425,7 +428,13 @@ def run_claimed(
     on_steps: DeploymentStepsCallback | None = None,
     on_state: StateCallback | None = None,
     engine: Engine | None = None,
+    announced: bool = False,
 ) -> Deployment:
-    """Carry out the ``work`` (from :func:`claim`) on ``deployment`` with ``engine``."""
+    """Carry out the ``work`` (from :func:`claim`) on ``deployment`` with ``engine``.
+
+    ``on_state`` is first told the claimed state, unless the caller ``announced`` it.
+    """
     run = {"deploy": run_deploy, "apply": run_apply, "destroy": run_destroy}[work]
+    if on_state is not None and not announced:
+        on_state(deployment)
     return run(deployment, on_steps=on_steps, on_state=on_state, engine=engine)
