@@ -116,14 +116,17 @@ class Watcher:
             self.messages.append((time.perf_counter(), len(text), json.loads(text)))
             self.arrived.set()
 
-    async def wait_for(self, wanted: Callable[[dict[str, Any]], bool], start: int) -> float:
-        """When the first message from index ``start`` on that ``wanted`` accepts arrived."""
+    async def wait_for(
+        self, wanted: Callable[[dict[str, Any]], bool], start: int
+    ) -> tuple[float, dict[str, Any]]:
+        """The first message from index ``start`` on that ``wanted`` accepts, and when it
+        arrived."""
         deadline = time.perf_counter() + 600
         checked = start
         while time.perf_counter() < deadline:
             for at, _, message in self.messages[checked:]:
                 if wanted(message):
-                    return at
+                    return at, message
             checked = len(self.messages)
             self.arrived.clear()
             try:
@@ -169,15 +172,15 @@ async def websocket_times(
                 start = len(watcher.messages)
                 sent = time.perf_counter()
                 await client.send({"action": "deploy"})
-                running = await watcher.wait_for(is_state("running", "failed"), start)
-                if watcher.messages[-1][2].get("state") == "failed":
-                    raise RuntimeError(f"the deployment failed: {watcher.messages[-1][2]}")
+                running, outcome = await watcher.wait_for(is_state("running", "failed"), start)
+                if outcome["state"] == "failed":
+                    raise RuntimeError(f"the deployment failed: {outcome}")
                 deploys.append(running - sent)
                 if run == 0:
                     result["deploy_messages"], result["deploy_kib"] = watcher.traffic(start)
                     result["deploy_kib"] /= 1024
                     # As netlab's page does: it shows one node's tables, the first one.
-                    first = next(iter(watcher.messages[-1][2]["namespaces"]))
+                    first = next(iter(outcome["namespaces"]))
                     await client.send({"action": "show", "node": first})
                     # The first tables after a deploy settle, then the page sits idle.
                     await asyncio.sleep(settle)
@@ -194,7 +197,7 @@ async def websocket_times(
                 start = len(watcher.messages)
                 sent = time.perf_counter()
                 await client.send({"action": "destroy"})
-                stopped = await watcher.wait_for(is_state("stopped", "failed"), start)
+                stopped, _ = await watcher.wait_for(is_state("stopped", "failed"), start)
                 destroys.append(stopped - sent)
         finally:
             watcher.task.cancel()
