@@ -15,8 +15,10 @@ its own. The running
 lab is also changed live: one more link, planned and applied in place (``engine.change``),
 and back. Medians
 over ``--runs`` runs. The engine's destroy is timed until the kernel holds nothing (see
-``netlab.kernel.teardown``); the others' labs are removed (untimed) the same way. Writes a
-markdown table to artifacts/bench-engine.md and prints it. Not part of the test run.
+``netlab.kernel.teardown``); the others' labs are removed (untimed) the same way. A second
+table splits the engine's deploy and destroy into Python (user CPU time), the kernel (system
+CPU time) and waiting. Writes both as markdown to artifacts/bench-engine.md and prints them.
+Not part of the test run.
 """
 
 from __future__ import annotations
@@ -178,11 +180,12 @@ def measure(design: Document, runs: int, state_dir: str) -> dict[str, Any]:
         started = time.perf_counter()
         compile_plan(design, Naming(names.new_tag(), PREFIX))
         results["compile"].append(time.perf_counter() - started)
+        before = resource.getrusage(resource.RUSAGE_SELF)
         record = engine.deploy(design, prefix=PREFIX, state_dir=state_dir)
-        results["engine"].append(record.seconds)
-        started = time.perf_counter()
+        _split(results, "engine", before, record.seconds)
+        before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         report = engine.destroy(record.tag, state_dir=state_dir)
-        results["destroy"].append(time.perf_counter() - started)
+        _split(results, "destroy", before, time.perf_counter() - started)
         if not report.settled:
             raise RuntimeError(f"the kernel did not let go of {report.lingering}")
         for method, render in (("script", render_script), ("batch", batch_script)):
@@ -205,6 +208,18 @@ def measure(design: Document, runs: int, state_dir: str) -> dict[str, Any]:
     medians["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     medians["mininet"] = _mininet(design, runs)
     return medians
+
+
+def _split(results: dict[str, list[float]], method: str, before: Any, seconds: float) -> None:
+    """Record ``seconds`` of ``method``, and how they split (this process's CPU times since
+    ``before``, every thread's): user time is Python's (and its libraries'), system time
+    the kernel's work on netlab's behalf, the rest waiting (for the kernel's deferred work,
+    such as a namespace's cleanup, or for another process)."""
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    results[method].append(seconds)
+    for part, value in (("user", user), ("system", system), ("waiting", seconds - user - system)):
+        results.setdefault(f"{method}_{part}", []).append(value)
 
 
 def with_one_more_link(design: Document) -> Document:
@@ -302,6 +317,23 @@ def table(rows: list[tuple[str, int, dict[str, Any]]]) -> str:
     return header + body
 
 
+def split_table(rows: list[tuple[str, int, dict[str, Any]]]) -> str:
+    """Where the engine's time goes: Python, the kernel, or waiting (see :func:`_split`)."""
+    text = (
+        "| lab | N | engine deploy | Python (user) | kernel (system) | waiting "
+        "| engine destroy | Python (user) | kernel (system) | waiting |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+    )
+    for lab, size, m in rows:
+        cells = [
+            f"{m[f'{method}{part}']:.3f} s"
+            for method in ("engine", "destroy")
+            for part in ("", "_user", "_system", "_waiting")
+        ]
+        text += f"| {lab} | {size} | " + " | ".join(cells) + " |\n"
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m netlab.bench", description=__doc__.split("\n")[0]
@@ -330,7 +362,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs; medians of {arguments.runs} runs. Engine times are in-process "
         "(Python start and imports, about 0.2 s, excluded) and do not include validating and "
         "compiling the design (its own column); destroy is timed until the kernel has "
-        "finished tearing every namespace down.\n\n" + table(rows)
+        "finished tearing every namespace down.\n\n" + table(rows) + "\n"
+        "Where the engine's time goes: this process's CPU time during the call, every "
+        "thread's, split into user (Python and its libraries) and system (the kernel's work "
+        "for netlab); the rest is waiting (for the kernel's deferred work, such as a "
+        "namespace's cleanup).\n\n" + split_table(rows)
     )
     output = Path(arguments.output)
     output.parent.mkdir(parents=True, exist_ok=True)
