@@ -119,7 +119,7 @@ def request_deploy(
     ):
         raise DeploymentRefused("host mode allows one deployment at a time on this machine")
     _check_quotas(design, actor)
-    document = Document.model_validate(design.current.document)
+    document = current_document(design)
     pinned = any(node.site for node in document.nodes)
     if isinstance(site, str) or pinned:
         # sites and parts import this module.
@@ -154,6 +154,23 @@ def request_deploy(
         state = live.state if live else "running"
         raise DeploymentRefused(
             f"{design.name} is already {state}; destroy it before deploying again"
+        ) from None
+
+
+def current_document(design: Design) -> Document:
+    """``design``'s current revision, read as a valid design (remembered by its content: a
+    deploy request reads it twice, and the worker's check once more).
+
+    Raises :class:`DeploymentRefused` when it does not validate (saved before a rule it
+    breaks existed, or written around netlab): the worker would refuse it anyway.
+    """
+    revision = design.current
+    assert revision is not None  # the callers refuse a design without one
+    try:
+        return validation.load(revision.document)
+    except validation.InvalidDesign as error:
+        raise DeploymentRefused(
+            f"revision {revision.number} of {design.name} is not a valid design: {error}"
         ) from None
 
 
@@ -193,7 +210,7 @@ def quota_problem(
             f"you already run {running} labs, the most this server allows per user; "
             "destroy one first"
         )
-    wanted = namespace_count(Document.model_validate(design.document))
+    wanted = namespace_count(current_document(design))
     in_use = sum(namespace_count(document_of(other)) for other in live.select_related("revision"))
     if in_use + wanted > settings.NETLAB_MAX_NAMESPACES:
         return (

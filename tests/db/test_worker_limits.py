@@ -73,3 +73,19 @@ def test_a_second_host_mode_lab_is_refused(settings: Any, owner: Any, make_desig
     second.refresh_from_db()
     with pytest.raises(deployments.Untrusted, match="one deployment at a time"):
         deployments.check_deploy(second)
+
+
+def test_a_revision_written_around_validation_is_refused_when_asked_for(
+    owner: Any, make_design: Any
+) -> None:
+    """A current revision that does not validate (not a draft: written around netlab, or
+    saved before a rule it breaks) is refused with a sentence when a deploy is asked for,
+    before any row is written."""
+    design = make_design("one")
+    document = dict(design.current.document)
+    document["nodes"] = [*document["nodes"], dict(document["nodes"][-1])]  # a duplicate id
+    type(design.current).objects.filter(pk=design.current.pk).update(document=document)
+    design.refresh_from_db()
+    with pytest.raises(deployments.DeploymentRefused, match="is not a valid design"):
+        deployments.request_deploy(design, actor=owner)
+    assert not Deployment.objects.filter(design=design).exists()
