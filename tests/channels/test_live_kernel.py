@@ -79,8 +79,10 @@ async def test_deploy_ping_neighbours_destroy(
     answered = [m for _, m in replies if m["error"] is None]
     assert len(answered) >= 2
     assert all(m["rtt_ms"] > 0 for m in answered)
-    # Requests leave every 0.2 s: replies that came as they happened are spread out too.
-    assert replies[-1][0] - replies[0][0] > 0.25
+    # Requests leave every 0.2 s: replies that came as they happened are spread out too
+    # (unless one timed out: the replies after it, in order, wait for its timeout).
+    if len(answered) == len(replies):
+        assert replies[-1][0] - replies[0][0] > 0.25
     done = arrivals[-1][1]
     assert (done["sent"], done["received"]) == (3, len(answered))
 
