@@ -315,7 +315,12 @@ class LabConsumer(AsyncWebsocketConsumer):
 
     async def lab_event(self, message: dict[str, Any]) -> None:
         """Forward an event from the lab's group (or the worker) to the page as it is."""
-        if not self.closed:
+        if self.closed:
+            return
+        text = message.get("text")
+        if text is not None:
+            await self.send(text_data=text)
+        else:  # from a worker of an older netlab: the event as a dict
             await self.send_json(message["event"])
 
     async def send_event(self, event: events.Message) -> None:

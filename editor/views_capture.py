@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from editor import events
 from editor.permissions import DesignNotFound, access_design
-from editor.worker.channel import lab_channel
+from editor.worker.channel import event_of, lab_channel
 
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262_144, 1)  # Ethernet
 START_TIMEOUT = 15.0  # seconds for the worker to start the capture (or say why not)
@@ -62,7 +62,7 @@ async def capture_pcap(
     })  # fmt: skip
     try:
         async with asyncio.timeout(START_TIMEOUT):
-            first = (await layer.receive(reply))["event"]
+            first = event_of(await layer.receive(reply))
     except TimeoutError:
         return HttpResponse("the worker did not answer", status=503, content_type="text/plain")
     if first["type"] != "capture.started":
@@ -86,7 +86,7 @@ async def _records(
     try:
         async with asyncio.timeout(min(seconds, settings.NETLAB_MAX_CAPTURE_SECONDS) + 15):
             while True:
-                event = (await layer.receive(reply))["event"]
+                event = event_of(await layer.receive(reply))
                 if event["type"] == "packet":
                     frame = base64.b64decode(event["data"])
                     moment = event["time"]

@@ -7,10 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from channels.layers import get_channel_layer
 from livekit import ORIGIN, communicator, receive_until, steps_in
 
+from editor import events
 from editor.consumers import CLOSE_FORBIDDEN_ORIGIN, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from editor.events import EVENT
+from editor.worker.channel import envelope, event_of, lab_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,4 +214,26 @@ async def test_destroy_without_deployment_is_refused(design: Any, browser: Any) 
     answer = await client.receive_json_from(timeout=5)
     assert answer["type"] == "error"
     assert "not deployed" in answer["message"]
+    await client.disconnect()
+
+
+async def test_lab_events_reach_the_page_as_json_text_and_as_an_older_workers_dicts(
+    design: Any, browser: Any, owner: Any
+) -> None:
+    """A lab event travels the channel layer as its JSON text, sent to the page as it is;
+    an event of a worker of an older netlab (a dict under ``event``) still reaches it."""
+    client = browser(design.pk)
+    await opened(client)
+    layer = get_channel_layer()
+    group = lab_group(design.pk, owner.pk)
+    event = events.ErrorEvent(message='quote " and <tag> and é', action="ping", node="red")
+    message = envelope(event)
+    assert set(message) == {"type", "text"}
+    assert event_of(message) == event.as_message()
+    await layer.group_send(group, message)
+    assert await client.receive_json_from(timeout=5) == event.as_message()
+    older = {"type": "lab.event", "event": event.as_message()}
+    assert event_of(older) == event.as_message()
+    await layer.group_send(group, older)
+    assert await client.receive_json_from(timeout=5) == event.as_message()
     await client.disconnect()

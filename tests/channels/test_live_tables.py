@@ -18,7 +18,7 @@ from editor import deployments, events
 from editor.events import EVENT
 from editor.models import Deployment
 from editor.worker import Worker
-from editor.worker.channel import lab_group
+from editor.worker.channel import event_of, lab_group
 from editor.worker.monitors import BATCH, TABLES, TableBatches
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -291,11 +291,11 @@ async def test_table_batches_send_the_first_at_once_and_drop_a_going_labs() -> N
         return events.LinksEvent(node=node, netns=f"ns-{node}", links=[])
 
     await batches.send("lab-x", links("a"))
-    first = (await layer.receive(channel))["event"]
+    first = event_of(await layer.receive(channel))
     assert (first["type"], first["node"]) == ("links", "a")
     for node in ("b", "c", "d"):
         await batches.send("lab-x", links(node))
-    together = (await asyncio.wait_for(layer.receive(channel), 1))["event"]
+    together = event_of(await asyncio.wait_for(layer.receive(channel), 1))
     assert together["type"] == "tables"
     assert [table["node"] for table in together["tables"]] == ["b", "c", "d"]
     for node in ("e", "f"):
