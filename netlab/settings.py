@@ -197,6 +197,12 @@ DATABASES = {
         _env("DATABASE_URL"), Path(_env("DATABASE", str(DATA_DIR / "netlab.sqlite3")))
     )
 }
+# Every hop of the worker and the consumers into a thread ended by closing that thread's
+# connection, and the next opened one again: 1 ms each on SQLite (more on PostgreSQL), four
+# or five in a websocket destroy. Kept a minute by default, checked before reuse.
+DATABASES["default"].update(
+    CONN_MAX_AGE=int(_env("DATABASE_CONN_MAX_AGE", "60")), CONN_HEALTH_CHECKS=True
+)
 
 CHANNEL_CAPACITY = int(_env("CHANNEL_CAPACITY", "2000"))
 

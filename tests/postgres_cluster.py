@@ -139,6 +139,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
     early_config.add_cleanup(cluster.stop)  # pass or fail, and when starting fails
     cluster.start()
     os.environ["NETLAB_DATABASE_URL"] = cluster.url
+    # The test database is dropped at the end of the run: connections kept by the worker's
+    # threads (which end with their tests) would keep it in use.
+    os.environ["NETLAB_DATABASE_CONN_MAX_AGE"] = "0"
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
