@@ -8,10 +8,10 @@ import { predictedMatrix } from "./api.js";
 import { ApplyPanel } from "./apply-panel.js";
 import { CapturePanel } from "./capture-panel.js";
 import { ConsolePanel } from "./console-panel.js";
-import { h } from "./dom.js";
+import { h, patchChildren } from "./dom.js";
 import { ExplainPanel } from "./explain-panel.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
-import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
+import { milliseconds, nodeTables, stepEntries } from "./live-tables.js";
 import { PingAllDialog } from "./pingall-dialog.js";
 import { progressText } from "./pingall-matrix.js";
 import { LabSocket, labUrl } from "./socket.js";
@@ -44,7 +44,16 @@ export class LivePanel {
   constructor(root, state, editor) {
     this.state = state;
     this.editor = editor;
-    this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
+    // Looked up once: the page of a big lab has thousands of elements (its nodes in every
+    // menu), and a query of them all per frame showed in the profile.
+    const found = new Map();
+    this.find = (testid) => {
+      const known = found.get(testid);
+      if (known?.isConnected) return known;
+      const element = root.querySelector(`[data-testid="${testid}"]`);
+      if (element) found.set(testid, element);
+      return element;
+    };
     this.live = new LiveState();
     this.node = null;
     this.pending = null;
@@ -305,7 +314,9 @@ export class LivePanel {
     const has = (part) => all || changed.has(part);
     if (has("deployment")) this.#deploymentState();
     if (has("deployment") || has("steps")) this.#steps();
-    if (all || ["deployment", "neighbours", "links", "routes", "counters"].some(has)) this.#nodeTables();
+    // Tables of other nodes than the shown one change nothing on the page but the canvas.
+    const tables = this.live.takeChangedNodes();
+    if (all || has("deployment") || tables.has(this.node)) this.#nodeTables();
     if (has("ping")) this.#ping();
     if (has("pingall")) this.#pingall();
     if (has("probe")) this.#probe();
@@ -405,8 +416,7 @@ export class LivePanel {
   #steps() {
     const list = this.find("steps");
     const steps = this.live.orderedSteps();
-    const items = stepItems(steps);
-    list.replaceChildren(...items);
+    patchChildren(list, stepEntries(steps));
     const failed = list.querySelector('[data-outcome="failed"]');
     if (failed) failed.scrollIntoView({ block: "nearest" });
     const progress = this.live.progress();
