@@ -54,6 +54,9 @@ const MARKS = [
   { selector: "edge.labels-off", style: { "source-label": "", "target-label": "", label: "" } },
 ];
 
+const LIVE_MARKS = "live-deploying live-running live-failed live-destroying reach-reachable reach-partial reach-unreachable";
+const LIVE_RESTYLES_PER_FRAME = 300;
+
 // The room a link end's label takes (9px text) and a node's own, in model units.
 const END_LABEL = { char: 5.2, height: 11, offset: 40 };
 const NODE_LABEL = { char: 6.4, line: 14 };
@@ -387,35 +390,57 @@ export class Canvas {
    * Show the live lab: `nodeStates` maps node ids to deploying, running, failed or
    * destroying; `linkStates` link indices to up or down; `reachability` node ids to
    * reachable, partial or unreachable (the last ping-all). Absent: no mark.
+   *
+   * Cytoscape restyles every element whose class changes, and the links of a node that
+   * changes (all of a hub's), at its next frame: 2000 of them at once froze the page of a
+   * 1000-node lab for half a second as it came up. So the marks change by slices of about
+   * LIVE_RESTYLES_PER_FRAME restyles (one at least), the others at the next frames, from
+   * the latest marks asked for.
    */
   markLive(nodeStates, linkStates, reachability) {
+    this.liveWanted = { nodeStates, linkStates, reachability };
+    if (!this.liveFrame) this.#applyLiveMarks();
+  }
+
+  #applyLiveMarks() {
+    this.liveFrame = null;
+    const { nodeStates, linkStates, reachability } = this.liveWanted;
     const cy = this.cy;
-    const LIVE = ["live-deploying", "live-running", "live-failed", "live-destroying"];
-    const REACH = ["reach-reachable", "reach-partial", "reach-unreachable"];
-    // Only elements whose marks change are touched: a lab of 1000 nodes is marked again
-    // for every burst of tables, and restyling all of them each time took most of a frame.
+    // Only elements whose marks change are touched, and those by groups of one mark.
     const marked = this.liveMarks || (this.liveMarks = new Map());
+    const groups = new Map(); // mark -> {state, classes, elements}
+    let budget = LIVE_RESTYLES_PER_FRAME;
+    const regroup = (element, mark, make) => {
+      if (marked.get(element.id()) === mark) return;
+      const cost = element.isNode() ? 1 + element.degree(false) : 1;
+      if (budget <= 0 || (cost > budget && budget < LIVE_RESTYLES_PER_FRAME)) {
+        this.liveFrame ||= requestAnimationFrame(() => this.#applyLiveMarks());
+        return;
+      }
+      budget -= cost;
+      marked.set(element.id(), mark);
+      if (!groups.has(mark)) groups.set(mark, { ...make(), elements: [] });
+      groups.get(mark).elements.push(element);
+    };
+    cy.nodes().forEach((node) => {
+      const id = idOf(node);
+      const state = nodeStates.get(id) || "";
+      const reach = reachability.get(id);
+      regroup(node, `n ${state} ${reach}`, () => ({ state,
+        classes: [state && `live-${state}`, reach && `reach-${reach}`].filter(Boolean).join(" ") }));
+    });
+    cy.edges().forEach((edge) => {
+      if (edge.hasClass("holder")) return;
+      const state = linkStates.get(Number(edge.id().slice(2)));
+      regroup(edge, `e ${state}`, () => ({ classes: state ? `link-${state}` : "" }));
+    });
     cy.batch(() => {
-      cy.nodes().forEach((node) => {
-        const id = idOf(node);
-        const live = nodeStates.has(id) ? `live-${nodeStates.get(id)}` : null;
-        const reach = reachability.has(id) ? `reach-${reachability.get(id)}` : null;
-        const mark = `${live} ${reach}`;
-        if (marked.get(node.id()) === mark) return;
-        marked.set(node.id(), mark);
-        for (const name of [...LIVE, ...REACH]) {
-          if (name === live || name === reach) node.addClass(name);
-          else node.removeClass(name);
-        }
-        node.data("live", nodeStates.get(id) || "");
-      });
-      cy.edges().not(".holder").forEach((edge) => {
-        const state = linkStates.get(Number(edge.id().slice(2)));
-        if (marked.get(edge.id()) === state) return;
-        marked.set(edge.id(), state);
-        edge.toggleClass("link-up", state === "up");
-        edge.toggleClass("link-down", state === "down");
-      });
+      for (const { state, classes, elements } of groups.values()) {
+        const collection = cy.collection(elements);
+        collection.removeClass(elements[0].isNode() ? LIVE_MARKS : "link-up link-down");
+        if (classes) collection.addClass(classes);
+        if (state !== undefined) collection.data("live", state);
+      }
     });
   }
 
