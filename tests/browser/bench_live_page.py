@@ -7,9 +7,14 @@ For each size, a design (the engine benchmark's star, or its chain) is saved thr
 on a throw-away server (``netlab serve``, a namespace prefix and state directory of its
 own), its page opened, and then, from the page's side: Deploy clicked until the state label
 says ``running``; the page's long tasks (over 50 ms, a PerformanceObserver) meanwhile and
-in the 2 s after, as the first tables of the lab arrive; then the page left idle on the running lab for ``--idle`` seconds (its monitors' tables keep
-coming), with its long tasks meanwhile; then Destroy until ``stopped``. Every namespace of the
-prefix is removed at the end, whatever happened.
+in the 2 s after, as the first tables of the lab arrive; then the page left idle on the
+running lab for ``--idle`` seconds (its monitors' tables keep coming), with its long tasks
+meanwhile; then Destroy until ``stopped``. Every namespace of the prefix is removed at the
+end, whatever happened.
+
+A timeline trace runs meanwhile, for the page's main thread's CPU time (a long task's wall
+time, on a loaded machine, counts the time other processes had the CPU): its total, and its
+tasks of over 50 ms of CPU, in a second table.
 
 ``--profile DIR``: Chromium's sampling profiler (CDP ``Profiler``) and a timeline trace run
 meanwhile (they slow the page down: figures of such a run are not comparable); each phase's
@@ -81,52 +86,76 @@ def until_state(page: Page, wanted: str) -> float:
     return time.perf_counter() - started
 
 
+def tasks(found: dict[str, float]) -> str:
+    return f"{found['count']:.0f}, {found['longest']:.0f} ms, {found['total']:.0f} ms"
+
+
 def long_tasks(page: Page) -> dict[str, float]:
     tasks = page.evaluate(TAKE_LONG_TASKS)
     return {"count": len(tasks), "longest": max(tasks, default=0.0), "total": sum(tasks)}
 
 
-class Profiler:
-    """The CDP sampling profiler and a timeline trace around each phase, written to a
-    directory and summed up on stdout."""
+class Recorder:
+    """A timeline trace of the page around each phase, for the main thread's CPU time (on a
+    loaded machine a task's wall time counts the time others had the CPU); with a
+    directory, the CDP sampling profiler too, both written there and summed up on stdout."""
 
-    def __init__(self, page: Page, directory: Path, name: str) -> None:
+    def __init__(self, page: Page, directory: Path | None, name: str) -> None:
         self.page = page
         self.directory = directory
         self.name = name
-        self.cdp: CDPSession = page.context.new_cdp_session(page)
-        self.cdp.send("Profiler.enable")
-        self.cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+        self.cdp: CDPSession | None = None
+        if directory:
+            self.cdp = page.context.new_cdp_session(page)
+            self.cdp.send("Profiler.enable")
+            self.cdp.send("Profiler.setSamplingInterval", {"interval": 200})
 
     def start(self) -> None:
+        categories = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
         self.page.context.browser.start_tracing(  # type: ignore[union-attr]
-            page=self.page,
-            categories=["devtools.timeline", "disabled-by-default-devtools.timeline", "v8"],
+            page=self.page, categories=categories + (["v8"] if self.cdp else [])
         )
-        self.cdp.send("Profiler.start")
+        if self.cdp:
+            self.cdp.send("Profiler.start")
 
-    def stop(self, phase: str) -> None:
-        profile = self.cdp.send("Profiler.stop")["profile"]
+    def stop(self, phase: str) -> dict[str, float]:
+        """The phase's main-thread CPU: its total, and its tasks of over 50 ms of CPU."""
+        profile = self.cdp.send("Profiler.stop")["profile"] if self.cdp else None
         trace = self.page.context.browser.stop_tracing()  # type: ignore[union-attr]
-        stem = self.directory / f"{self.name}-{phase}"
-        stem.with_suffix(".cpuprofile").write_text(json.dumps(profile))
-        stem.with_suffix(".trace.json").write_bytes(trace)
-        print(f"\n## {self.name}, {phase}")
-        print(timeline_summary(json.loads(trace)))
-        print(profile_summary(profile))
+        events = json.loads(trace)
+        if self.directory and profile:
+            stem = self.directory / f"{self.name}-{phase}"
+            stem.with_suffix(".cpuprofile").write_text(json.dumps(profile))
+            stem.with_suffix(".trace.json").write_bytes(trace)
+            print(f"\n## {self.name}, {phase}")
+            print(timeline_summary(events))
+            print(profile_summary(profile))
+        cpu = [e.get("tdur", 0) / 1000 for e in main_thread(events) if e["name"] == "RunTask"]
+        long = [ms for ms in cpu if ms > 50]
+        return {
+            "cpu": sum(cpu),
+            "count": len(long),
+            "longest": max(long, default=0.0),
+            "total": sum(long),
+        }
 
 
-def timeline_summary(trace: dict[str, Any]) -> str:
-    """The long tasks (RunTask over 50 ms on the page's main thread) of a trace: how many,
-    what started them, and their time by kind (rendering events nested in them; the rest
-    is script)."""
+def main_thread(trace: Any) -> list[dict[str, Any]]:
+    """The complete events of the page's main thread."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     main = {
         (e["pid"], e["tid"])
         for e in events
         if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
     }
-    complete = [e for e in events if e.get("ph") == "X" and (e["pid"], e["tid"]) in main]
+    return [e for e in events if e.get("ph") == "X" and (e["pid"], e["tid"]) in main]
+
+
+def timeline_summary(trace: dict[str, Any]) -> str:
+    """The long tasks (RunTask over 50 ms on the page's main thread) of a trace: how many,
+    what started them, and their time by kind (rendering events nested in them; the rest
+    is script)."""
+    complete = main_thread(trace)
     tasks = [e for e in complete if e["name"] == "RunTask" and e.get("dur", 0) > 50_000]
     kinds: dict[str, float] = {}
     starters: dict[str, list[float]] = {}
@@ -209,29 +238,31 @@ def profile_summary(profile: dict[str, Any], top: int = 20) -> str:
     return "\n".join(lines)
 
 
-def measure(
-    page: Page, design_id: int, idle: float, profiler: Profiler | None = None
-) -> dict[str, Any]:
+def measure(page: Page, design_id: int, idle: float, recorder: Recorder) -> dict[str, Any]:
     page.goto(f"/designs/{design_id}/")
     page.wait_for_selector("#editor[data-ready=true]")
     page.wait_for_selector('[data-testid="connection"][data-status="open"]')
     page.evaluate(WATCH_LONG_TASKS)
-    if profiler:
-        profiler.start()
+    recorder.start()
     page.get_by_test_id("deploy").click()
     deploy = until_state(page, "running")
     page.wait_for_timeout(2000)  # the tables of a fresh lab arrive
     deploying = long_tasks(page)
-    if profiler:
-        profiler.stop("deploy")
-        profiler.start()
+    deploying_cpu = recorder.stop("deploy")
+    recorder.start()
     page.wait_for_timeout(idle * 1000)
     idling = long_tasks(page)
-    if profiler:
-        profiler.stop("idle")
+    idling_cpu = recorder.stop("idle")
     page.get_by_test_id("destroy").click()
     destroy = until_state(page, "stopped")
-    return {"deploy": deploy, "destroy": destroy, "deploying": deploying, "idle": idling}
+    return {
+        "deploy": deploy,
+        "destroy": destroy,
+        "deploying": deploying,
+        "idle": idling,
+        "deploying_cpu": deploying_cpu,
+        "idle_cpu": idling_cpu,
+    }
 
 
 def main() -> int:
@@ -257,11 +288,10 @@ def main() -> int:
                 page.set_default_timeout(30_000)
                 for size in (int(size) for size in options.sizes.split(",")):
                     design_id = create_design(page, lab_data(options.lab, size))
-                    profiler = None
                     if options.profile:
                         options.profile.mkdir(parents=True, exist_ok=True)
-                        profiler = Profiler(page, options.profile, f"{options.lab}-{size}")
-                    rows.append((size, measure(page, design_id, options.idle, profiler)))
+                    recorder = Recorder(page, options.profile, f"{options.lab}-{size}")
+                    rows.append((size, measure(page, design_id, options.idle, recorder)))
                 browser.close()
         finally:
             remove_labs(prefix, Path(state))
@@ -271,11 +301,21 @@ def main() -> int:
     )
     print("| ---: | ---: | ---: | ---: | ---: |")
     for size, m in rows:
-        deploying, idling = m["deploying"], m["idle"]
         print(
-            f"| {size} | {m['deploy']:.2f} s | {m['destroy']:.2f} s | {deploying['count']}, "
-            f"{deploying['longest']:.0f} ms, {deploying['total']:.0f} ms | {idling['count']}, "
-            f"{idling['longest']:.0f} ms, {idling['total']:.0f} ms |"
+            f"| {size} | {m['deploy']:.2f} s | {m['destroy']:.2f} s | {tasks(m['deploying'])} | "
+            f"{tasks(m['idle'])} |"
+        )
+    print("\nThe page's main thread, CPU time (what the load of the machine does not inflate):")
+    print(
+        f"| {options.lab} | deploying (+2 s): CPU, tasks over 50 ms: count, longest, total | "
+        f"idle: CPU, tasks over 50 ms |"
+    )
+    print("| ---: | ---: | ---: |")
+    for size, m in rows:
+        deploying, idling = m["deploying_cpu"], m["idle_cpu"]
+        print(
+            f"| {size} | {deploying['cpu']:.0f} ms, {tasks(deploying)} | "
+            f"{idling['cpu']:.0f} ms, {tasks(idling)} |"
         )
     return 0
 
