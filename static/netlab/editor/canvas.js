@@ -434,6 +434,7 @@ export class Canvas {
       const state = linkStates.get(Number(edge.id().slice(2)));
       regroup(edge, `e ${state}`, () => ({ classes: state ? `link-${state}` : "" }));
     });
+    if (!groups.size) return; // an empty batch still has Cytoscape draw every element again
     cy.batch(() => {
       for (const { state, classes, elements } of groups.values()) {
         const collection = cy.collection(elements);
