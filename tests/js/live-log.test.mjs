@@ -1,10 +1,12 @@
 // Unit tests of the live panel's cheap redraws (a deploy of 1000 namespaces streams 4000
 // steps and 4000 tables): the step log patched, not rebuilt (dom.js patchChildren,
-// live-tables.js stepEntries), and the nodes whose tables changed (live-state.js).
+// live-tables.js stepEntries), the nodes whose tables changed (live-state.js), and the
+// canvas's live marks changed by slices (live-marks.js).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { patchChildren } from "../../static/netlab/editor/dom.js";
+import { sliceMarks } from "../../static/netlab/editor/live-marks.js";
 import { LiveState } from "../../static/netlab/editor/live-state.js";
 import { SHOWN_STEPS, stepEntries } from "../../static/netlab/editor/live-tables.js";
 
@@ -117,4 +119,33 @@ test("the nodes whose tables changed are told once, tables published together or
   live.apply({ type: "counters", node: "n4", interfaces: {}, complete: true });
   assert.deepEqual([...live.takeChangedNodes()].sort(), ["n1", "n2", "n4"]);
   assert.deepEqual([...live.takeChangedNodes()], []);
+});
+
+test("the canvas's live marks change by slices: a frame's restyles, a hub's links counted", () => {
+  // A star: the hub first (its 5 links restyled with it), then 5 leaves, then 5 links.
+  const items = (state) => [
+    { key: "n:br0", mark: state, cost: 6 },
+    ...[1, 2, 3, 4, 5].map((index) => ({ key: `n:n${index}`, mark: state, cost: 2 })),
+    ...[1, 2, 3, 4, 5].map((index) => ({ key: `e:${index}`, mark: `link ${state === "running" ? "up" : "none"}`, cost: 1 })),
+  ];
+  const marked = new Map();
+  const costOf = (item) => item.cost;
+  const taken = (found) => [...found.groups.values()].flat().map((item) => item.key);
+  let slice = sliceMarks(items("deploying"), marked, 8, costOf);
+  assert.deepEqual(taken(slice), ["n:br0", "n:n1"]);
+  assert.equal(slice.more, true);
+  slice = sliceMarks(items("deploying"), marked, 8, costOf);
+  assert.deepEqual(taken(slice), ["n:n2", "n:n3", "n:n4", "n:n5"]);
+  slice = sliceMarks(items("deploying"), marked, 8, costOf);
+  assert.deepEqual(taken(slice), ["e:1", "e:2", "e:3", "e:4", "e:5"]);
+  assert.equal(slice.more, false);
+  assert.deepEqual([...slice.groups.keys()], ["link none"]);
+  assert.equal(sliceMarks(items("deploying"), marked, 8, costOf).groups.size, 0);
+  // The lab runs: the latest marks are what the next slices take; a hub over the budget
+  // takes a frame of its own.
+  slice = sliceMarks(items("running"), marked, 4, costOf);
+  assert.deepEqual(taken(slice), ["n:br0"]);
+  slice = sliceMarks(items("running"), marked, 4, costOf);
+  assert.deepEqual(taken(slice), ["n:n1", "n:n2"]);
+  assert.deepEqual([...slice.groups.keys()], ["running"]);
 });

@@ -7,6 +7,7 @@
 
 import { COLOURS, STYLE, crossedSites, holderElement, linkData, linkKey, nodeData, nodeKey, sitesOf, themeStyle } from "../graph.js";
 import { CELL } from "./layout.js";
+import { sliceMarks } from "./live-marks.js";
 import { Minimap } from "./minimap.js";
 import { linksOf, nodesOf, holderOf } from "./model.js";
 
@@ -390,12 +391,9 @@ export class Canvas {
    * Show the live lab: `nodeStates` maps node ids to deploying, running, failed or
    * destroying; `linkStates` link indices to up or down; `reachability` node ids to
    * reachable, partial or unreachable (the last ping-all). Absent: no mark.
-   *
-   * Cytoscape restyles every element whose class changes, and the links of a node that
-   * changes (all of a hub's), at its next frame: 2000 of them at once froze the page of a
-   * 1000-node lab for half a second as it came up. So the marks change by slices of about
-   * LIVE_RESTYLES_PER_FRAME restyles (one at least), the others at the next frames, from
-   * the latest marks asked for.
+   * Only elements whose marks change are touched, by groups of one mark, and by slices of
+   * about LIVE_RESTYLES_PER_FRAME restyles (live-marks.js): the others at the next frames,
+   * from the latest marks asked for.
    */
   markLive(nodeStates, linkStates, reachability) {
     this.liveWanted = { nodeStates, linkStates, reachability };
@@ -406,41 +404,31 @@ export class Canvas {
     this.liveFrame = null;
     const { nodeStates, linkStates, reachability } = this.liveWanted;
     const cy = this.cy;
-    // Only elements whose marks change are touched, and those by groups of one mark.
-    const marked = this.liveMarks || (this.liveMarks = new Map());
-    const groups = new Map(); // mark -> {state, classes, elements}
-    let budget = LIVE_RESTYLES_PER_FRAME;
-    const regroup = (element, mark, make) => {
-      if (marked.get(element.id()) === mark) return;
-      const cost = element.isNode() ? 1 + element.degree(false) : 1;
-      if (budget <= 0 || (cost > budget && budget < LIVE_RESTYLES_PER_FRAME)) {
-        this.liveFrame ||= requestAnimationFrame(() => this.#applyLiveMarks());
-        return;
-      }
-      budget -= cost;
-      marked.set(element.id(), mark);
-      if (!groups.has(mark)) groups.set(mark, { ...make(), elements: [] });
-      groups.get(mark).elements.push(element);
-    };
+    const items = [];
     cy.nodes().forEach((node) => {
       const id = idOf(node);
       const state = nodeStates.get(id) || "";
       const reach = reachability.get(id);
-      regroup(node, `n ${state} ${reach}`, () => ({ state,
-        classes: [state && `live-${state}`, reach && `reach-${reach}`].filter(Boolean).join(" ") }));
+      items.push({ key: node.id(), mark: `${state} ${reach}`, element: node, state,
+        classes: [state && `live-${state}`, reach && `reach-${reach}`].filter(Boolean).join(" ") });
     });
     cy.edges().forEach((edge) => {
       if (edge.hasClass("holder")) return;
       const state = linkStates.get(Number(edge.id().slice(2)));
-      regroup(edge, `e ${state}`, () => ({ classes: state ? `link-${state}` : "" }));
+      items.push({ key: edge.id(), mark: `link ${state}`, element: edge, classes: state ? `link-${state}` : "" });
     });
+    const marked = this.liveMarks || (this.liveMarks = new Map());
+    const { groups, more } = sliceMarks(items, marked, LIVE_RESTYLES_PER_FRAME,
+      (item) => (item.element.isNode() ? 1 + item.element.degree(false) : 1));
+    if (more) this.liveFrame = requestAnimationFrame(() => this.#applyLiveMarks());
     if (!groups.size) return; // an empty batch still has Cytoscape draw every element again
     cy.batch(() => {
-      for (const { state, classes, elements } of groups.values()) {
-        const collection = cy.collection(elements);
-        collection.removeClass(elements[0].isNode() ? LIVE_MARKS : "link-up link-down");
+      for (const taken of groups.values()) {
+        const { element, state, classes } = taken[0];
+        const collection = cy.collection(taken.map((item) => item.element));
+        collection.removeClass(element.isNode() ? LIVE_MARKS : "link-up link-down");
         if (classes) collection.addClass(classes);
-        if (state !== undefined) collection.data("live", state);
+        if (element.isNode()) collection.data("live", state);
       }
     });
   }
