@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench_live_page import WATCH_LONG_TASKS, until_state
+from bench_live_page import WATCH_LONG_TASKS, click_until_state
 from conftest import CHROMIUM, CHROMIUM_ARGS, log_in, remove_labs
 from editor_page import create_design
 from live_server import USERNAME, running_server
@@ -44,8 +44,7 @@ def measure(page: Page, design_id: int, runs: int, matrix: bool) -> dict[str, An
     page.goto(f"/designs/{design_id}/")
     page.wait_for_selector("#editor[data-ready=true]")
     page.wait_for_selector('[data-testid="connection"][data-status="open"]')
-    page.get_by_test_id("deploy").click()
-    deploy = until_state(page, "running")
+    deploy = click_until_state(page, "deploy", "running")
     page.wait_for_timeout(2000)  # the tables of a fresh lab arrive
     times, tasks, summary = [], [], ""
     for _ in range(runs):
@@ -61,8 +60,7 @@ def measure(page: Page, design_id: int, runs: int, matrix: bool) -> dict[str, An
         page.wait_for_timeout(500)
         if matrix:
             page.get_by_test_id("pingall-close").click()
-    page.get_by_test_id("destroy").click()
-    until_state(page, "stopped")
+    click_until_state(page, "destroy", "stopped")
     return {
         "deploy": deploy,
         "pingall": min(times),

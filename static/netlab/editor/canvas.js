@@ -7,6 +7,7 @@
 
 import { COLOURS, STYLE, crossedSites, holderElement, linkData, linkKey, nodeData, nodeKey, sitesOf, themeStyle } from "../graph.js";
 import { CELL } from "./layout.js";
+import { sliceMarks } from "./live-marks.js";
 import { Minimap } from "./minimap.js";
 import { linksOf, nodesOf, holderOf } from "./model.js";
 
@@ -53,6 +54,9 @@ const MARKS = [
   { selector: "node.labels-off", style: { label: "" } },
   { selector: "edge.labels-off", style: { "source-label": "", "target-label": "", label: "" } },
 ];
+
+const LIVE_MARKS = "live-deploying live-running live-failed live-destroying reach-reachable reach-partial reach-unreachable";
+const LIVE_RESTYLES_PER_FRAME = 300;
 
 // The room a link end's label takes (9px text) and a node's own, in model units.
 const END_LABEL = { char: 5.2, height: 11, offset: 40 };
@@ -387,35 +391,45 @@ export class Canvas {
    * Show the live lab: `nodeStates` maps node ids to deploying, running, failed or
    * destroying; `linkStates` link indices to up or down; `reachability` node ids to
    * reachable, partial or unreachable (the last ping-all). Absent: no mark.
+   * Only elements whose marks change are touched, by groups of one mark, and by slices of
+   * about LIVE_RESTYLES_PER_FRAME restyles (live-marks.js): the others at the next frames,
+   * from the latest marks asked for.
    */
   markLive(nodeStates, linkStates, reachability) {
+    this.liveWanted = { nodeStates, linkStates, reachability };
+    if (!this.liveFrame) this.#applyLiveMarks();
+  }
+
+  #applyLiveMarks() {
+    this.liveFrame = null;
+    const { nodeStates, linkStates, reachability } = this.liveWanted;
     const cy = this.cy;
-    const LIVE = ["live-deploying", "live-running", "live-failed", "live-destroying"];
-    const REACH = ["reach-reachable", "reach-partial", "reach-unreachable"];
-    // Only elements whose marks change are touched: a lab of 1000 nodes is marked again
-    // for every burst of tables, and restyling all of them each time took most of a frame.
+    const items = [];
+    cy.nodes().forEach((node) => {
+      const id = idOf(node);
+      const state = nodeStates.get(id) || "";
+      const reach = reachability.get(id);
+      items.push({ key: node.id(), mark: `${state} ${reach}`, element: node, state,
+        classes: [state && `live-${state}`, reach && `reach-${reach}`].filter(Boolean).join(" ") });
+    });
+    cy.edges().forEach((edge) => {
+      if (edge.hasClass("holder")) return;
+      const state = linkStates.get(Number(edge.id().slice(2)));
+      items.push({ key: edge.id(), mark: `link ${state}`, element: edge, classes: state ? `link-${state}` : "" });
+    });
     const marked = this.liveMarks || (this.liveMarks = new Map());
+    const { groups, more } = sliceMarks(items, marked, LIVE_RESTYLES_PER_FRAME,
+      (item) => (item.element.isNode() ? 1 + item.element.degree(false) : 1));
+    if (more) this.liveFrame = requestAnimationFrame(() => this.#applyLiveMarks());
+    if (!groups.size) return; // an empty batch still has Cytoscape draw every element again
     cy.batch(() => {
-      cy.nodes().forEach((node) => {
-        const id = idOf(node);
-        const live = nodeStates.has(id) ? `live-${nodeStates.get(id)}` : null;
-        const reach = reachability.has(id) ? `reach-${reachability.get(id)}` : null;
-        const mark = `${live} ${reach}`;
-        if (marked.get(node.id()) === mark) return;
-        marked.set(node.id(), mark);
-        for (const name of [...LIVE, ...REACH]) {
-          if (name === live || name === reach) node.addClass(name);
-          else node.removeClass(name);
-        }
-        node.data("live", nodeStates.get(id) || "");
-      });
-      cy.edges().not(".holder").forEach((edge) => {
-        const state = linkStates.get(Number(edge.id().slice(2)));
-        if (marked.get(edge.id()) === state) return;
-        marked.set(edge.id(), state);
-        edge.toggleClass("link-up", state === "up");
-        edge.toggleClass("link-down", state === "down");
-      });
+      for (const taken of groups.values()) {
+        const { element, state, classes } = taken[0];
+        const collection = cy.collection(taken.map((item) => item.element));
+        collection.removeClass(element.isNode() ? LIVE_MARKS : "link-up link-down");
+        if (classes) collection.addClass(classes);
+        if (element.isNode()) collection.data("live", state);
+      }
     });
   }
 

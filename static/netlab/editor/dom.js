@@ -23,3 +23,34 @@ export function parentPath(path) {
   const match = /^(.*?)(\.[^.[\]]+|\[\d+\])$/.exec(path);
   return match ? match[1] : "";
 }
+
+// The element patchChildren made for each item: its key and the value it was made from.
+const made = new WeakMap();
+
+/**
+ * Bring `parent`'s children to `items` ([{key, value, make()}], in order): an element is
+ * made (make()) only for an item whose key is new or whose value is another than the one
+ * its element was made from; the others stay where they are. A long list that changes at
+ * its ends (a step log) then costs the browser what changed, not a whole new list to lay
+ * out and paint.
+ */
+export function patchChildren(parent, items) {
+  const wanted = new Map(items.map((item) => [item.key, item]));
+  const kept = new Map();
+  for (const child of [...parent.children]) {
+    const was = made.get(child);
+    const item = was && wanted.get(was.key);
+    if (item && item.value === was.value && !kept.has(was.key)) kept.set(was.key, child);
+    else child.remove();
+  }
+  let cursor = parent.firstElementChild;
+  for (const item of items) {
+    let element = kept.get(item.key);
+    if (!element) {
+      element = item.make();
+      made.set(element, { key: item.key, value: item.value });
+    }
+    if (element === cursor) cursor = cursor.nextElementSibling;
+    else parent.insertBefore(element, cursor);
+  }
+}

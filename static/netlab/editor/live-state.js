@@ -66,6 +66,8 @@ export class LiveState {
     this.tables = Object.fromEntries(TABLES.map((kind) => [kind, new Map()]));
     /** Per node, the neighbour addresses that appeared in its latest table. */
     this.fresh = new Map();
+    /** The nodes whose tables changed since takeChangedNodes was last asked. */
+    this.changedNodes = new Set();
     this.ping = null;
     this.pingall = null;
     this.probe = null;
@@ -184,6 +186,7 @@ export class LiveState {
 
   #table(event) {
     const kind = event.type;
+    this.changedNodes.add(event.node);
     const rows = rowsOf(event);
     if (kind === "neighbours") {
       const before = this.tables.neighbours.get(event.node);
@@ -205,6 +208,14 @@ export class LiveState {
     }
     this.tables[kind].set(event.node, { netns: event.netns ?? null, rows, event });
     return [kind];
+  }
+
+  /** The nodes whose tables changed since the last call (a deployment that empties the
+   * tables says so itself, by its own change). */
+  takeChangedNodes() {
+    const nodes = this.changedNodes;
+    this.changedNodes = new Set();
+    return nodes;
   }
 
   /** The steps in order: the deploy's, then the destroy's, each by index. */

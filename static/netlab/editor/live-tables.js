@@ -22,32 +22,43 @@ function cellText(value) {
 export const SHOWN_STEPS = 300;
 const PHASES = { deploy: "Deploy", apply: "Apply (a live change)", destroy: "Destroy" };
 
-/** The step log's items: a heading per action, then each step with its shell line; only
- * the last SHOWN_STEPS steps, after a line counting the others. */
-export function stepItems(allSteps) {
+/** The step log's items, for patchChildren ([{key, value, make()}]): a heading per action,
+ * then each step with its shell line; only the last SHOWN_STEPS steps, after a line
+ * counting the others. A step's element is made again only when its event is replaced (it
+ * started, then is done), so that a deploy's frames add the new steps, not a new log. */
+export function stepEntries(allSteps) {
   const steps = allSteps.slice(-SHOWN_STEPS);
   const hidden = allSteps.length - steps.length;
   let action = null;
-  const items = hidden
-    ? [h("li", { className: "hint", "data-testid": "earlier-steps" }, `${hidden} earlier steps, done (the CLI and the exported script list them all)`)]
+  const entries = hidden
+    ? [{ key: "earlier", value: hidden, make: () => h("li", { className: "hint", "data-testid": "earlier-steps" },
+      `${hidden} earlier steps, done (the CLI and the exported script list them all)`) }]
     : [];
   for (const step of steps) {
     if (step.action !== action) {
-      action = step.action;
-      items.push(h("li", { className: "phase" }, PHASES[action] || action));
+      const heading = step.action;
+      action = heading;
+      entries.push({ key: `phase:${heading}`, value: heading, make: () => h("li", { className: "phase" }, PHASES[heading] || heading) });
     }
-    const outcome = step.outcome === "started" ? "…" : step.outcome === "done" ? "✓" : "✗";
-    items.push(h("li", { className: "step", dataset: { outcome: step.outcome, action: step.action, index: String(step.index) } },
-      h("div", { className: "line" },
-        h("span", { className: "outcome", "aria-label": step.outcome }, outcome),
-        h("span", { className: "index" }, `${step.index}/${step.total}`),
-        h("span", { className: "description" }, step.description),
-        h("span", { className: "time" }, milliseconds(step.duration_ms))),
-      step.shell ? h("pre", { className: "shell" }, step.shell) : null,
-      step.error ? h("p", { className: "step-error", "data-testid": "step-error" }, step.error) : null));
+    entries.push({ key: `${step.action}:${step.index}`, value: step, make: () => stepItem(step) });
   }
-  if (!items.length) items.push(h("li", { className: "empty hint" }, "No steps yet: Deploy shows each step here as the worker runs it."));
-  return items;
+  if (!entries.length) {
+    entries.push({ key: "empty", value: "empty", make: () => h("li", { className: "empty hint" },
+      "No steps yet: Deploy shows each step here as the worker runs it.") });
+  }
+  return entries;
+}
+
+function stepItem(step) {
+  const outcome = step.outcome === "started" ? "…" : step.outcome === "done" ? "✓" : "✗";
+  return h("li", { className: "step", dataset: { outcome: step.outcome, action: step.action, index: String(step.index) } },
+    h("div", { className: "line" },
+      h("span", { className: "outcome", "aria-label": step.outcome }, outcome),
+      h("span", { className: "index" }, `${step.index}/${step.total}`),
+      h("span", { className: "description" }, step.description),
+      h("span", { className: "time" }, milliseconds(step.duration_ms))),
+    step.shell ? h("pre", { className: "shell" }, step.shell) : null,
+    step.error ? h("p", { className: "step-error", "data-testid": "step-error" }, step.error) : null);
 }
 
 /** The tables of one node: its interfaces, routes and neighbours, live or as designed. */

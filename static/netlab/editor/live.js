@@ -8,10 +8,10 @@ import { predictedMatrix } from "./api.js";
 import { ApplyPanel } from "./apply-panel.js";
 import { CapturePanel } from "./capture-panel.js";
 import { ConsolePanel } from "./console-panel.js";
-import { h } from "./dom.js";
+import { h, patchChildren } from "./dom.js";
 import { ExplainPanel } from "./explain-panel.js";
 import { DEPLOYABLE, LiveState, namespaceNodes, pingTargets } from "./live-state.js";
-import { milliseconds, nodeTables, stepItems } from "./live-tables.js";
+import { milliseconds, nodeTables, stepEntries } from "./live-tables.js";
 import { PingAllDialog } from "./pingall-dialog.js";
 import { progressText } from "./pingall-matrix.js";
 import { LabSocket, labUrl } from "./socket.js";
@@ -20,6 +20,9 @@ import { LabSocket, labUrl } from "./socket.js";
 // the full-width matrix (Matrix…): 390 px hold a few columns, not a campus.
 const PANEL_MATRIX_CELLS = 48;
 const CANVAS_MARK_MS = 500;
+// While steps stream in (a deploy of 1000 namespaces runs 4000), the step log and progress
+// follow a few times a second, not every frame: each redraw is style, layout and paint.
+const STEP_LOG_MS = 250;
 
 const STATE_HINTS = {
   "not deployed": "This design has never been deployed by you.",
@@ -44,7 +47,16 @@ export class LivePanel {
   constructor(root, state, editor) {
     this.state = state;
     this.editor = editor;
-    this.find = (testid) => root.querySelector(`[data-testid="${testid}"]`);
+    // Looked up once: the page of a big lab has thousands of elements (its nodes in every
+    // menu), and a query of them all per frame showed in the profile.
+    const found = new Map();
+    this.find = (testid) => {
+      const known = found.get(testid);
+      if (known?.isConnected) return known;
+      const element = root.querySelector(`[data-testid="${testid}"]`);
+      if (element) found.set(testid, element);
+      return element;
+    };
     this.live = new LiveState();
     this.node = null;
     this.pending = null;
@@ -304,23 +316,23 @@ export class LivePanel {
     const all = changed === null;
     const has = (part) => all || changed.has(part);
     if (has("deployment")) this.#deploymentState();
-    if (has("deployment") || has("steps")) this.#steps();
-    if (all || ["deployment", "neighbours", "links", "routes", "counters"].some(has)) this.#nodeTables();
+    if (has("deployment")) this.#steps();
+    else if (has("steps")) this.#stepsSoon();
+    // Tables of other nodes than the shown one change nothing on the page but the canvas.
+    const tables = this.live.takeChangedNodes();
+    if (all || has("deployment") || tables.has(this.node)) this.#nodeTables();
     if (has("ping")) this.#ping();
     if (has("pingall")) this.#pingall();
     if (has("probe")) this.#probe();
     this.#buttons();
     // The canvas shows the lab's state, its links' and ping-all's: not its steps. While a
-    // ping-all streams its cells, its colours follow a few times a second, not every frame.
-    if (all || ["deployment", "links"].some(has)) this.#markCanvas();
-    else if (has("pingall")) this.#markCanvasSoon();
+    // ping-all streams its cells, or the links' tables come (1000 as a big lab starts),
+    // their colours follow a few times a second, not every frame.
+    if (all || has("deployment") || (has("pingall") && !this.live.pingAllRunning)) this.#markCanvas();
+    else if (has("links") || has("pingall")) this.#markCanvasSoon();
   }
 
   #markCanvasSoon() {
-    if (!this.live.pingAllRunning) {
-      this.#markCanvas();
-      return;
-    }
     if (this.canvasTimer) return;
     this.canvasTimer = setTimeout(() => {
       this.canvasTimer = null;
@@ -402,11 +414,20 @@ export class LivePanel {
     this.find("tools-hint").hidden = running;
   }
 
+  #stepsSoon() {
+    if (this.stepsTimer) return;
+    const wait = (this.stepsDrawn ?? -Infinity) + STEP_LOG_MS - performance.now();
+    if (wait <= 0) this.#steps();
+    else this.stepsTimer = setTimeout(() => this.#steps(), wait);
+  }
+
   #steps() {
+    clearTimeout(this.stepsTimer);
+    this.stepsTimer = null;
+    this.stepsDrawn = performance.now();
     const list = this.find("steps");
     const steps = this.live.orderedSteps();
-    const items = stepItems(steps);
-    list.replaceChildren(...items);
+    patchChildren(list, stepEntries(steps));
     const failed = list.querySelector('[data-outcome="failed"]');
     if (failed) failed.scrollIntoView({ block: "nearest" });
     const progress = this.live.progress();
