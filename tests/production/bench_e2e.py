@@ -11,7 +11,9 @@ each lab and size:
   start-up they share, timed as ``manage.py netlab status`` (the issue's definition); the
   CLI runs before the server starts, so no worker claims its deployments;
 - websocket: a client of the lab page (bearer token) times ``deploy`` sent until the
-  ``deployment`` message saying ``running`` arrives, and ``destroy`` until ``stopped``;
+  ``deployment`` message saying ``running`` arrives, and ``destroy``, sent ``--settle``
+  seconds after ``running`` (a lab its page showed for a while), until ``stopped``; one
+  more lab is destroyed as soon as it runs, while its monitors start (its own column);
   it counts the messages and bytes it received during the deploy and, showing one node
   as netlab's page does (``show``), while it sat idle on the running lab (``--idle``
   seconds, from ``--settle`` seconds after ``running``), when the server's CPU and RSS
@@ -168,14 +170,16 @@ async def websocket_times(
         watcher = Watcher(client)
         try:
             await watcher.wait_for(lambda message: message["type"] == "deployment", 0)
-            for run in range(runs):
+            # The last run's lab is destroyed as soon as it runs, while its monitors start.
+            for run in range(runs + 1):
                 start = len(watcher.messages)
                 sent = time.perf_counter()
                 await client.send({"action": "deploy"})
                 running, outcome = await watcher.wait_for(is_state("running", "failed"), start)
                 if outcome["state"] == "failed":
                     raise RuntimeError(f"the deployment failed: {outcome}")
-                deploys.append(running - sent)
+                if run < runs:
+                    deploys.append(running - sent)
                 if run == 0:
                     result["deploy_messages"], result["deploy_kib"] = watcher.traffic(start)
                     result["deploy_kib"] /= 1024
@@ -194,11 +198,16 @@ async def websocket_times(
                     result["idle_cpu_percent"] = (cpu_after - cpu_before) / idle * 100
                     result["server_rss_mib"] = rss_after
                     result["idle_rss_growth_mib"] = rss_after - rss_before
+                elif run < runs:  # a lab its page has shown for a while, as a user's
+                    await asyncio.sleep(settle)
                 start = len(watcher.messages)
                 sent = time.perf_counter()
                 await client.send({"action": "destroy"})
                 stopped, _ = await watcher.wait_for(is_state("stopped", "failed"), start)
-                destroys.append(stopped - sent)
+                if run < runs:
+                    destroys.append(stopped - sent)
+                else:
+                    result["destroy_at_once"] = stopped - sent
         finally:
             watcher.task.cancel()
     result["deploy"] = statistics.median(deploys)
@@ -263,13 +272,15 @@ def report(rows: list[dict[str, Any]], arguments: argparse.Namespace) -> str:
         f"{os.cpu_count()} CPUs; {arguments.layout} layout; medians of {arguments.runs} runs. "
         "Engine: in-process, around the call. CLI: whole process minus the start-up "
         "(`netlab status`, shown). Websocket: from the client's side of the socket, `deploy` "
-        "sent to `running` received, `destroy` sent to `stopped` received. Ratios are to the "
-        "engine of the same run.",
+        "sent to `running` received, `destroy` sent to `stopped` received, "
+        f"{arguments.settle:.0f} s after `running` (and, in the last column, at once: while "
+        "the lab's monitors start). Ratios are to the engine of the same run.",
         "",
         "| lab | N | engine deploy | CLI deploy | ws deploy | CLI/engine | ws/engine "
-        "| engine destroy | CLI destroy | ws destroy | CLI/engine | ws/engine | CLI start-up |",
+        "| engine destroy | CLI destroy | ws destroy | CLI/engine | ws/engine | CLI start-up "
+        "| ws destroy at once |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: |",
+        "| ---: | ---: |",
     ]
     for row in rows:
         engine, cli, ws = row["engine"], row["cli"], row["websocket"]
@@ -283,6 +294,7 @@ def report(rows: list[dict[str, Any]], arguments: argparse.Namespace) -> str:
                 f"{ws[action] / engine[action]:.2f}x",
             ]
         cells.append(f"{cli['startup']:.3f} s")
+        cells.append(f"{ws['destroy_at_once']:.3f} s")
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
