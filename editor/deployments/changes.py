@@ -12,7 +12,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from editor.deployments.requests import DeploymentRefused, draft_refusal, latest, quota_problem
+from editor.deployments.requests import (
+    DeploymentRefused,
+    draft_refusal,
+    latest,
+    quota_problem,
+    valid_document,
+)
 from editor.deployments.trust import Untrusted, check_row
 from editor.models import Deployment, Design, Revision
 from netlab.core import validation
@@ -46,7 +52,7 @@ def request_apply(design: Design, *, actor: User) -> Deployment:
         raise DeploymentRefused(f"{design.name} has no saved revision")
     if wanted.draft:
         raise DeploymentRefused(draft_refusal(wanted, "applied"))
-    _valid(wanted)
+    valid_document(wanted)
     problem = quota_problem(design, actor, replacing=deployment)
     if problem:
         raise DeploymentRefused(problem)
@@ -75,7 +81,9 @@ def preview(design: Design, *, actor: User) -> tuple[Revision, ChangePlan]:
         raise DeploymentRefused(f"{design.name} has no saved revision")
     naming = Naming(deployment.tag, deployment.prefix, deployment.host_mode)
     running = validation.load(deployment.revision.document)
-    change = plan_change(running, _valid(wanted), naming.following(dict(deployment.namespaces)))
+    change = plan_change(
+        running, valid_document(wanted), naming.following(dict(deployment.namespaces))
+    )
     return wanted, change
 
 
@@ -91,15 +99,6 @@ def doomed_namespaces(deployment: Deployment) -> list[str]:
     except validation.InvalidDesign:
         return []  # refused by the worker's checks: nothing is removed
     return [netns for node, netns in deployment.namespaces.items() if netns and node not in staying]
-
-
-def _valid(revision: Revision) -> Document:
-    try:
-        return validation.load(revision.document)
-    except validation.InvalidDesign as error:
-        raise DeploymentRefused(
-            f"revision {revision.number} is not a valid design: {error}"
-        ) from None
 
 
 def check_apply(deployment: Deployment) -> tuple[Document, Document, DeploymentRecord]:

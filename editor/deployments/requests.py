@@ -158,19 +158,23 @@ def request_deploy(
 
 
 def current_document(design: Design) -> Document:
-    """``design``'s current revision, read as a valid design (remembered by its content: a
-    deploy request reads it twice, and the worker's check once more).
+    """``design``'s current revision as a valid design (see :func:`valid_document`)."""
+    assert design.current is not None  # the callers refuse a design without one
+    return valid_document(design.current)
+
+
+def valid_document(revision: Revision) -> Document:
+    """``revision``'s document, read as a valid design (remembered by its content: a deploy
+    request reads it twice, and the worker's check once more).
 
     Raises :class:`DeploymentRefused` when it does not validate (saved before a rule it
     breaks existed, or written around netlab): the worker would refuse it anyway.
     """
-    revision = design.current
-    assert revision is not None  # the callers refuse a design without one
     try:
         return validation.load(revision.document)
     except validation.InvalidDesign as error:
         raise DeploymentRefused(
-            f"revision {revision.number} of {design.name} is not a valid design: {error}"
+            f"revision {revision.number} is not a valid design: {error}"
         ) from None
 
 
