@@ -255,7 +255,7 @@ def status(record: DeploymentRecord) -> dict[str, dict[str, Any]]:
     """
     nodes: dict[str, dict[str, Any]] = {}
     for node, netns in record.namespaces.items():
-        snapshot = state.read(netns)
+        snapshot = state.read(netns, links_only=True)
         links = list(snapshot.links.values())
         if netns is None:
             links = state.marked(snapshot, record.tag)

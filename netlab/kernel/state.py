@@ -99,10 +99,16 @@ class Drift:
 
 
 def read(
-    netns: str | None, *, nft_table: str | None = None, bridge_vlans: bool = False
+    netns: str | None,
+    *,
+    nft_table: str | None = None,
+    bridge_vlans: bool = False,
+    links_only: bool = False,
 ) -> NamespaceState:
     """Return what namespace ``netns`` (None: the caller's own) holds now; with
-    ``bridge_vlans``, its bridge ports' VLANs too."""
+    ``bridge_vlans``, its bridge ports' VLANs too; with ``links_only``, only its links and
+    their addresses (two dumps of five: ``netlab status`` of a running lab of 200 read
+    every table of each namespace, 0.7 s)."""
     fd: int | None = None
     if netns is not None:
         try:
@@ -138,6 +144,8 @@ def read(
                     vlan_filtering=_vlan_filtering(message),
                     tunnel=_tunnel(message),
                 )
+            if links_only:
+                return snapshot
             names_by_index = {link.index: link.name for link in snapshot.links.values()}
             if bridge_vlans:
                 for index, vlans in sock.bridge_vlans().items():
